@@ -1,0 +1,46 @@
+/*
+ * omp_peer.c - the OpenMP peer of W1: libgomp's `task depend`.
+ *
+ * One thread of the team creates the tasks in W1 order; the whole team
+ * (OMP_NUM_THREADS, by default one thread per core) runs them.  The
+ * dependences are on the addresses of the elements of a 64-byte array, one
+ * per block, which is all OpenMP looks at: it does no byte analysis.
+ */
+#include <stddef.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "bench.h"
+
+double ordo_bench_omp_w1(const ordo_bench_w1_t *w, size_t n, int *threads)
+{
+#ifdef _OPENMP
+    char blk[ORDO_BENCH_W1_BLOCKS];
+    int team = 0;
+    (void)blk; /* only its elements' addresses matter */
+    double t0 = ordo_bench_now();
+#pragma omp parallel shared(blk, team)
+    {
+#pragma omp single
+        {
+            team = omp_get_num_threads();
+            for (size_t i = 0; i < n; i++) {
+                int a = w[i].a, b = w[i].b, c = w[i].c;
+#pragma omp task depend(in : blk[a], blk[b]) depend(inout : blk[c])
+                {
+                    /* the empty kernel */
+                }
+            }
+        }
+    } /* the barrier at the end of the region waits for every task */
+    double t1 = ordo_bench_now();
+    *threads = team;
+    return t1 - t0;
+#else
+    (void)w;
+    (void)n;
+    *threads = 0;
+    return -1.0;
+#endif
+}

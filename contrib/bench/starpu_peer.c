@@ -1,0 +1,79 @@
+/*
+ * starpu_peer.c - the StarPU 1.3 peer of W1 (built when starpu-1.3 is found).
+ *
+ * Each block is a registered vector of 256 f32; each task is a codelet with
+ * the access modes (R, R, RW) and an empty CPU function, submitted with
+ * starpu_task_create/starpu_task_submit (cheaper than starpu_task_insert's
+ * variadic parsing).  StarPU infers the order from the handles' modes, the
+ * same implicit dependences as OpenMP.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+/* StarPU 1.3's headers declare a few functions without prototypes; pkg-config
+ * hands them over with -I, so silence that one warning for them only. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wstrict-prototypes"
+#include <starpu.h>
+#pragma GCC diagnostic pop
+
+#include "bench.h"
+
+static float *s_data;
+static starpu_data_handle_t s_handle[ORDO_BENCH_W1_BLOCKS];
+
+static void s_empty_kernel(void *buffers[], void *arg)
+{
+    (void)buffers;
+    (void)arg;
+}
+
+static struct starpu_codelet s_codelet = {
+    .cpu_funcs = {s_empty_kernel},
+    .nbuffers = 3,
+    .modes = {STARPU_R, STARPU_R, STARPU_RW},
+    .name = "w1_empty",
+};
+
+int ordo_bench_starpu_init(int *workers)
+{
+    setenv("STARPU_SILENT", "1", 0);
+    if (starpu_init(NULL) != 0)
+        return -1;
+    s_data = calloc(ORDO_BENCH_W1_BLOCKS * ORDO_BENCH_W1_ELEMS, sizeof(float));
+    if (s_data == NULL) {
+        starpu_shutdown();
+        return -1;
+    }
+    for (int i = 0; i < ORDO_BENCH_W1_BLOCKS; i++)
+        starpu_vector_data_register(&s_handle[i], STARPU_MAIN_RAM,
+                                    (uintptr_t)(s_data + (size_t)i * ORDO_BENCH_W1_ELEMS),
+                                    ORDO_BENCH_W1_ELEMS, sizeof(float));
+    *workers = (int)starpu_cpu_worker_get_count();
+    return 0;
+}
+
+double ordo_bench_starpu_w1(const ordo_bench_w1_t *w, size_t n)
+{
+    double t0 = ordo_bench_now();
+    for (size_t i = 0; i < n; i++) {
+        struct starpu_task *t = starpu_task_create();
+        t->cl = &s_codelet;
+        t->handles[0] = s_handle[w[i].a];
+        t->handles[1] = s_handle[w[i].b];
+        t->handles[2] = s_handle[w[i].c];
+        if (starpu_task_submit(t) != 0)
+            return -1.0;
+    }
+    starpu_task_wait_for_all();
+    return ordo_bench_now() - t0;
+}
+
+void ordo_bench_starpu_shutdown(void)
+{
+    for (int i = 0; i < ORDO_BENCH_W1_BLOCKS; i++)
+        starpu_data_unregister(s_handle[i]);
+    free(s_data);
+    s_data = NULL;
+    starpu_shutdown();
+}
