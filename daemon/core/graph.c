@@ -1,0 +1,861 @@
+/*
+ * graph.c - the task graph (see graph.h for the contract).
+ *
+ * Storage, all index-based so arrays may grow by realloc:
+ *  - tasks: a slot table; free slots are chained; a slot's generation
+ *    changes on reuse so that stale edges to it are recognised;
+ *  - a hash table (open addressing, linear probing, backward-shift delete)
+ *    from live task id to slot;
+ *  - edges: a pool of successor-list nodes, freed with their source task;
+ *  - accesses: fixed-size chunks (the index trees point into them, so they
+ *    must never move), chained on a free list;
+ *  - the ready queue: a ring of slots;
+ *  - streams: per session, the next sequence number; ids below it were
+ *    accepted, so any id can be classified without remembering every task;
+ *  - tombstones: failed and cancelled ids that left the table, with cause.
+ * Pools grow and never shrink, so a steady state allocates nothing.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+
+#include "graph.h"
+
+#define S_NONE UINT32_MAX
+#define S_ACCESS_CHUNK 1024
+
+enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
+
+typedef struct s_access {
+    ordo_inode_t node;      /* first: the index hands back node pointers */
+    ordo_fp_t fp;
+    ordo_index_t *index;
+    struct s_access *next;  /* next access of the same task, or free list */
+    uint32_t task;          /* slot */
+    uint8_t mode;
+    bool in_index;
+    bool retiring;
+} s_access_t;
+
+typedef struct {
+    uint64_t id;
+    uint64_t cause;         /* cancelled: the failed root */
+    void *user;
+    s_access_t *accesses;
+    uint32_t gen;
+    uint32_t pending;       /* predecessors not yet finished */
+    uint32_t succ;          /* first successor edge */
+    uint32_t mark;          /* traversal epoch */
+    uint8_t state;
+    bool cancelled;
+} s_task_t;
+
+typedef struct {
+    uint32_t to, gen, next;
+    uint8_t kinds;
+} s_edge_t;
+
+typedef struct {
+    uint64_t id, cause;     /* id 0 marks an empty entry */
+} s_tomb_t;
+
+struct ordo_graph {
+    ordo_graph_config_t cfg;
+
+    s_task_t *tasks;
+    uint32_t ntasks, free_task;     /* slots in use or freed; free chain */
+
+    uint32_t *map;                  /* slot + 1, 0 = empty */
+    uint32_t map_mask;
+
+    s_edge_t *edges;
+    uint32_t nedges, cap_edges, free_edge;
+
+    s_access_t **chunks;
+    uint32_t nchunks;
+    s_access_t *free_access;
+
+    uint32_t *ready;                /* ring of slots */
+    uint32_t ready_cap, ready_head, ready_len;
+
+    ordo_cancel_t *cancels;         /* ring of reports */
+    uint32_t cancel_cap, cancel_head, cancel_len;
+
+    uint64_t *streams;              /* next sequence per session */
+    uint32_t nstreams;
+
+    s_tomb_t *tombs;
+    uint64_t tomb_mask, ntombs;
+
+    /* Scratch of one submit or release; kept to avoid allocation. */
+    s_access_t **retire;
+    uint32_t nretire, cap_retire;
+    uint32_t *stack;
+    uint32_t cap_stack;
+    uint32_t epoch;
+
+    ordo_graph_stats_t st;
+};
+
+/* ------------------------------------------------------------------ */
+/* Growable arrays                                                     */
+
+/* Out of memory while a task is half accepted.  No answer keeps the
+ * contract then: dropping an edge breaks ordering, and the id is already
+ * taken.  The pools only grow towards the window's needs, so this means
+ * the machine is out of memory; stop rather than compute wrong results. */
+static _Noreturn void s_oom(void)
+{
+    abort();
+}
+
+/* Makes room for need elements of size sz in *arr of capacity *cap. */
+static bool s_reserve(void **arr, uint32_t *cap, uint32_t need, size_t sz)
+{
+    if (need <= *cap)
+        return true;
+    uint64_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > UINT32_MAX)
+        return false;
+    void *p = realloc(*arr, ncap * sz);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = (uint32_t)ncap;
+    return true;
+}
+
+static inline uint32_t s_hash(uint64_t id, uint32_t mask)
+{
+    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
+}
+
+static inline uint64_t s_mix(uint64_t id)
+{
+    id ^= id >> 31;
+    id *= UINT64_C(0x7fb5d329728ea185);
+    id ^= id >> 27;
+    return id;
+}
+
+/* ------------------------------------------------------------------ */
+/* Id map                                                              */
+
+static uint32_t s_map_find(const ordo_graph_t *g, uint64_t id)
+{
+    for (uint32_t h = s_hash(s_mix(id), g->map_mask);; h = (h + 1) & g->map_mask) {
+        uint32_t e = g->map[h];
+        if (e == 0)
+            return S_NONE;
+        if (g->tasks[e - 1].id == id)
+            return e - 1;
+    }
+}
+
+static void s_map_put(ordo_graph_t *g, uint32_t slot)
+{
+    uint32_t h = s_hash(s_mix(g->tasks[slot].id), g->map_mask);
+    while (g->map[h])
+        h = (h + 1) & g->map_mask;
+    g->map[h] = slot + 1;
+}
+
+static void s_map_del(ordo_graph_t *g, uint64_t id)
+{
+    uint32_t h = s_hash(s_mix(id), g->map_mask);
+    while (g->tasks[g->map[h] - 1].id != id)
+        h = (h + 1) & g->map_mask;
+    /* Backward-shift deletion keeps probe chains intact without markers. */
+    for (uint32_t j = (h + 1) & g->map_mask; g->map[j]; j = (j + 1) & g->map_mask) {
+        uint32_t home = s_hash(s_mix(g->tasks[g->map[j] - 1].id), g->map_mask);
+        if (((j - home) & g->map_mask) >= ((j - h) & g->map_mask)) {
+            g->map[h] = g->map[j];
+            h = j;
+        }
+    }
+    g->map[h] = 0;
+}
+
+/* Doubles the map when the table of slots outgrows half of it. */
+static bool s_map_grow(ordo_graph_t *g, uint32_t nslots)
+{
+    if ((uint64_t)nslots * 2 <= (uint64_t)g->map_mask + 1)
+        return true;
+    uint64_t ncap = ((uint64_t)g->map_mask + 1) * 2;
+    uint32_t *m = calloc(ncap, sizeof *m);
+    if (!m)
+        return false;
+    free(g->map);
+    g->map = m;
+    g->map_mask = (uint32_t)(ncap - 1);
+    for (uint32_t s = 0; s < g->ntasks; s++)
+        if (g->tasks[s].state != S_FREE)
+            s_map_put(g, s);
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tombstones                                                          */
+
+static const s_tomb_t *s_tomb_find(const ordo_graph_t *g, uint64_t id)
+{
+    if (!g->tombs)
+        return NULL;
+    for (uint64_t h = s_mix(id) & g->tomb_mask;; h = (h + 1) & g->tomb_mask) {
+        if (g->tombs[h].id == id)
+            return &g->tombs[h];
+        if (g->tombs[h].id == 0)
+            return NULL;
+    }
+}
+
+static void s_tomb_insert(s_tomb_t *tab, uint64_t mask, uint64_t id, uint64_t cause)
+{
+    uint64_t h = s_mix(id) & mask;
+    while (tab[h].id != 0)
+        h = (h + 1) & mask;
+    tab[h] = (s_tomb_t){id, cause};
+}
+
+/* Records that id ended failed (cause == id) or cancelled.  Growth of this
+ * table is the one allocation that scales with the number of failures. */
+static void s_tomb_add(ordo_graph_t *g, uint64_t id, uint64_t cause)
+{
+    if ((g->ntombs + 1) * 2 > (g->tombs ? g->tomb_mask + 1 : 0)) {
+        uint64_t ncap = g->tombs ? (g->tomb_mask + 1) * 2 : 1024;
+        s_tomb_t *t = calloc(ncap, sizeof *t);
+        if (!t)
+            s_oom();
+        for (uint64_t i = 0; g->tombs && i <= g->tomb_mask; i++)
+            if (g->tombs[i].id)
+                s_tomb_insert(t, ncap - 1, g->tombs[i].id, g->tombs[i].cause);
+        free(g->tombs);
+        g->tombs = t;
+        g->tomb_mask = ncap - 1;
+    }
+    s_tomb_insert(g->tombs, g->tomb_mask, id, cause);
+    g->ntombs++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Construction                                                        */
+
+ordo_graph_t *ordo_graph_new(const ordo_graph_config_t *cfg)
+{
+    if (!cfg || cfg->window == 0 || cfg->window > (UINT32_C(1) << 30))
+        return NULL;
+    ordo_graph_t *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->cfg = *cfg;
+    g->free_task = S_NONE;
+    g->free_edge = S_NONE;
+    g->map_mask = 1023;
+    g->map = calloc(g->map_mask + 1, sizeof *g->map);
+    if (!g->map) {
+        free(g);
+        return NULL;
+    }
+    g->st.window = cfg->window;
+    return g;
+}
+
+void ordo_graph_destroy(ordo_graph_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ordo_graph_t *g = *self_p;
+    free(g->tasks);
+    free(g->map);
+    free(g->edges);
+    for (uint32_t i = 0; i < g->nchunks; i++)
+        free(g->chunks[i]);
+    free(g->chunks);
+    free(g->ready);
+    free(g->cancels);
+    free(g->streams);
+    free(g->tombs);
+    free(g->retire);
+    free(g->stack);
+    free(g);
+    *self_p = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Pools                                                               */
+
+static s_access_t *s_access_alloc(ordo_graph_t *g)
+{
+    if (!g->free_access) {
+        s_access_t **chunks = realloc(g->chunks, (g->nchunks + 1) * sizeof *chunks);
+        if (!chunks)
+            return NULL;
+        g->chunks = chunks;
+        s_access_t *c = malloc(S_ACCESS_CHUNK * sizeof *c);
+        if (!c)
+            return NULL;
+        g->chunks[g->nchunks++] = c;
+        for (uint32_t i = 0; i < S_ACCESS_CHUNK; i++) {
+            c[i].next = g->free_access;
+            g->free_access = &c[i];
+        }
+    }
+    s_access_t *a = g->free_access;
+    g->free_access = a->next;
+    return a;
+}
+
+static uint32_t s_edge_alloc(ordo_graph_t *g)
+{
+    if (g->free_edge != S_NONE) {
+        uint32_t e = g->free_edge;
+        g->free_edge = g->edges[e].next;
+        return e;
+    }
+    if (!s_reserve((void **)&g->edges, &g->cap_edges, g->nedges + 1, sizeof *g->edges))
+        return S_NONE;
+    return g->nedges++;
+}
+
+/* Grows a ring of elements of size sz from *cap to at least need slots,
+ * moving its len elements from head to the front of the new array. */
+static bool s_ring_grow(void **ring, uint32_t *cap, uint32_t *head, uint32_t len,
+                        uint32_t need, size_t sz)
+{
+    if (need <= *cap)
+        return true;
+    uint64_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > UINT32_MAX)
+        return false;
+    char *n = malloc(ncap * sz);
+    if (!n)
+        return false;
+    for (uint32_t i = 0; i < len; i++)
+        memcpy(n + i * sz, (char *)*ring + ((*head + i) % *cap) * sz, sz);
+    free(*ring);
+    *ring = n;
+    *cap = (uint32_t)ncap;
+    *head = 0;
+    return true;
+}
+
+/* Takes a free slot, growing the table (up to the window, which the caller
+ * has checked) and the structures sized by it. */
+static uint32_t s_task_alloc(ordo_graph_t *g)
+{
+    if (g->free_task == S_NONE) {
+        uint64_t ncap = g->ntasks ? (uint64_t)g->ntasks * 2 : 64;
+        if (ncap > g->cfg.window)
+            ncap = g->cfg.window;
+        s_task_t *t = realloc(g->tasks, ncap * sizeof *t);
+        if (!t)
+            return S_NONE;
+        g->tasks = t;
+        for (uint64_t i = ncap; i-- > g->ntasks;) {
+            t[i] = (s_task_t){.state = S_FREE, .succ = g->free_task};
+            g->free_task = (uint32_t)i;
+        }
+        g->ntasks = (uint32_t)ncap;
+        if (!s_map_grow(g, g->ntasks) ||
+            !s_ring_grow((void **)&g->ready, &g->ready_cap, &g->ready_head, g->ready_len,
+                         g->ntasks, sizeof *g->ready) ||
+            !s_reserve((void **)&g->stack, &g->cap_stack, g->ntasks, sizeof *g->stack))
+            return S_NONE;
+    }
+    uint32_t s = g->free_task;
+    g->free_task = g->tasks[s].succ;
+    return s;
+}
+
+static void s_ready_push(ordo_graph_t *g, uint32_t slot)
+{
+    g->ready[(g->ready_head + g->ready_len) % g->ready_cap] = slot;
+    g->ready_len++;
+    g->tasks[slot].state = S_READY;
+    g->st.ready++;
+}
+
+static void s_cancel_push(ordo_graph_t *g, uint32_t slot)
+{
+    s_task_t *t = &g->tasks[slot];
+    if (!s_ring_grow((void **)&g->cancels, &g->cancel_cap, &g->cancel_head, g->cancel_len,
+                     g->cancel_len + 1, sizeof *g->cancels))
+        s_oom();
+    g->cancels[(g->cancel_head + g->cancel_len) % g->cancel_cap] =
+        (ordo_cancel_t){.id = t->id, .cause = t->cause, .user = t->user};
+    g->cancel_len++;
+    g->st.cancelled++;
+}
+
+/* ------------------------------------------------------------------ */
+/* Streams                                                             */
+
+static uint64_t s_stream_next(const ordo_graph_t *g, uint32_t session)
+{
+    return session < g->nstreams && g->streams[session] ? g->streams[session] : 1;
+}
+
+static bool s_stream_advance(ordo_graph_t *g, uint32_t session)
+{
+    if (session >= g->nstreams) {
+        uint32_t cap = g->nstreams;
+        if (!s_reserve((void **)&g->streams, &cap, session + 1, sizeof *g->streams))
+            return false;
+        memset(g->streams + g->nstreams, 0, (cap - g->nstreams) * sizeof *g->streams);
+        g->nstreams = cap;
+    }
+    g->streams[session] = s_stream_next(g, session) + 1;
+    return true;
+}
+
+static int s_check_id(const ordo_graph_t *g, uint64_t id, char *err, size_t errlen)
+{
+    uint32_t session = ORDO_TASK_SESSION(id);
+    uint64_t seq = ORDO_TASK_SEQ(id), next = s_stream_next(g, session);
+    if (session == 0 || seq != next) {
+        if (err)
+            snprintf(err, errlen, "task id 0x%llx: expected sequence %llu of session %u, got %llu",
+                     (unsigned long long)id, (unsigned long long)next, session,
+                     (unsigned long long)seq);
+        return ORDO_ESEQ;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* State                                                               */
+
+ordo_task_state_t ordo_graph_state(const ordo_graph_t *g, uint64_t id)
+{
+    uint32_t s = s_map_find(g, id);
+    if (s != S_NONE) {
+        const s_task_t *t = &g->tasks[s];
+        if (t->cancelled)
+            return ORDO_TASK_CANCELLED;
+        return t->state == S_WAITING ? ORDO_TASK_WAITING
+             : t->state == S_READY   ? ORDO_TASK_READY
+                                     : ORDO_TASK_RUNNING;
+    }
+    const s_tomb_t *tb = s_tomb_find(g, id);
+    if (tb)
+        return tb->cause == id ? ORDO_TASK_FAILED : ORDO_TASK_CANCELLED;
+    uint64_t seq = ORDO_TASK_SEQ(id);
+    if (seq >= 1 && seq < s_stream_next(g, ORDO_TASK_SESSION(id)) && ORDO_TASK_SESSION(id))
+        return ORDO_TASK_DONE;
+    return ORDO_TASK_UNKNOWN;
+}
+
+/* ------------------------------------------------------------------ */
+/* Edges                                                               */
+
+/* Adds (or widens) the edge from slot p to slot t.  Edges into t are all
+ * made during t's submit, so an existing p -> t edge is the head of p's
+ * list: deduplication is O(1). */
+static bool s_edge_add(ordo_graph_t *g, uint32_t p, uint32_t t, unsigned kind)
+{
+#ifdef ORDO_UNSAFE_DROP_WAR
+    if (kind == ORDO_EDGE_WAR && g->cfg.unsafe_drop_war)
+        return true;
+#endif
+    s_task_t *pt = &g->tasks[p], *tt = &g->tasks[t];
+    s_edge_t *head = pt->succ != S_NONE ? &g->edges[pt->succ] : NULL;
+    if (head && head->to == t && head->gen == tt->gen) {
+        if (head->kinds & kind)
+            return true;
+        head->kinds |= (uint8_t)kind;
+    } else {
+        uint32_t e = s_edge_alloc(g);
+        if (e == S_NONE)
+            return false;
+        pt = &g->tasks[p];
+        g->edges[e] = (s_edge_t){.to = t, .gen = tt->gen, .next = pt->succ, .kinds = (uint8_t)kind};
+        pt->succ = e;
+        tt->pending++;
+        g->st.edges++;
+        if (pt->cancelled && !tt->cancelled) {
+            tt->cancelled = true;
+            tt->cause = pt->cause;
+        }
+    }
+    g->st.edges_raw += kind == ORDO_EDGE_RAW;
+    g->st.edges_war += kind == ORDO_EDGE_WAR;
+    g->st.edges_waw += kind == ORDO_EDGE_WAW;
+    g->st.edges_explicit += kind == ORDO_EDGE_EXPLICIT;
+    if (g->cfg.on_edge)
+        g->cfg.on_edge(g->cfg.on_edge_arg, pt->id, tt->id, kind);
+    return true;
+}
+
+unsigned ordo_graph_edge(const ordo_graph_t *g, uint64_t from, uint64_t to)
+{
+    uint32_t p = s_map_find(g, from), t = s_map_find(g, to);
+    if (p == S_NONE || t == S_NONE)
+        return 0;
+    for (uint32_t e = g->tasks[p].succ; e != S_NONE; e = g->edges[e].next)
+        if (g->edges[e].to == t && g->edges[e].gen == g->tasks[t].gen)
+            return g->edges[e].kinds;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Submit                                                              */
+
+typedef struct {
+    ordo_graph_t *g;
+    s_access_t *acc;        /* the new access */
+    uint32_t slot;          /* the new task */
+    bool oom;
+} s_visit_t;
+
+/* A live access c whose byte bounds meet the new access a: add the edge the
+ * hazard calls for, and mark c for retirement when a writes all of it. */
+static void s_visit(ordo_inode_t *n, void *arg)
+{
+    s_visit_t *v = arg;
+    s_access_t *c = (s_access_t *)n, *a = v->acc;
+    ordo_graph_t *g = v->g;
+    bool cw = ORDO_MODE_WRITES(c->mode), aw = ORDO_MODE_WRITES(a->mode);
+    if (!cw && !aw)
+        return;
+    if (!ordo_fp_overlap(&c->fp, &a->fp, &g->st.geom))
+        return;
+    unsigned kind = cw && aw ? ORDO_EDGE_WAW : cw ? ORDO_EDGE_RAW : ORDO_EDGE_WAR;
+    if (!s_edge_add(g, c->task, v->slot, kind))
+        v->oom = true;
+    if (aw && !c->retiring && ordo_fp_contains(&a->fp, &c->fp, &g->st.geom)) {
+        if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire)) {
+            v->oom = true;
+            return;
+        }
+        c->retiring = true;
+        g->retire[g->nretire++] = c;
+    }
+}
+
+static ordo_itree_t *s_tree(s_access_t *a)
+{
+    return ORDO_MODE_WRITES(a->mode) ? &a->index->writes : &a->index->reads;
+}
+
+static void s_release(ordo_graph_t *g, uint32_t slot);
+
+int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, size_t errlen)
+{
+    char why[200];
+    int rc = s_check_id(g, d->id, err, errlen);
+    if (rc)
+        return rc;
+    for (uint32_t i = 0; i < d->nargs; i++) {
+        const ordo_arg_t *a = &d->args[i];
+        if (a->mode < ORDO_IN || a->mode > ORDO_INOUT || !a->index) {
+            if (err)
+                snprintf(err, errlen, "arg %u: %s", i, a->index ? "invalid mode" : "no buffer");
+            return ORDO_EINVAL;
+        }
+        rc = ordo_view_check(&a->view, a->index->size, why, sizeof why);
+        if (rc) {
+            if (err)
+                snprintf(err, errlen, "arg %u (buffer %llu): %s", i,
+                         (unsigned long long)a->index->buffer_id, why);
+            return rc;
+        }
+    }
+    for (uint32_t i = 0; i < d->ndeps; i++) {
+        if (ordo_graph_state(g, d->deps[i]) == ORDO_TASK_UNKNOWN) {
+            if (err)
+                snprintf(err, errlen, "dependency 0x%llx was never accepted",
+                         (unsigned long long)d->deps[i]);
+            return ORDO_ENOENT;
+        }
+    }
+    if (g->st.live >= g->cfg.window) {
+        if (err)
+            snprintf(err, errlen, "window full (%u unfinished tasks)", g->cfg.window);
+        return ORDO_EAGAIN;
+    }
+
+    /* From here on the task is accepted; the only failure left is memory. */
+    uint32_t slot = s_task_alloc(g);
+    if (slot == S_NONE || !s_stream_advance(g, ORDO_TASK_SESSION(d->id)))
+        goto oom;
+    s_task_t *t = &g->tasks[slot];
+    t->id = d->id;
+    t->user = d->user;
+    t->cause = 0;
+    t->accesses = NULL;
+    t->pending = 0;
+    t->succ = S_NONE;
+    t->mark = 0;
+    t->cancelled = false;
+    t->state = S_WAITING;
+    s_map_put(g, slot);
+    g->st.accepted++;
+    g->st.live++;
+
+    for (uint32_t i = 0; i < d->ndeps; i++) {
+        uint64_t dep = d->deps[i];
+        uint32_t p = s_map_find(g, dep);
+        if (p != S_NONE) {
+            if (!s_edge_add(g, p, slot, ORDO_EDGE_EXPLICIT))
+                goto oom;
+            continue;
+        }
+        const s_tomb_t *tb = s_tomb_find(g, dep);
+        t = &g->tasks[slot];
+        if (tb && !t->cancelled) {
+            t->cancelled = true;
+            t->cause = tb->cause;
+        }
+    }
+
+    /* Derived edges: every access first meets the live ones, then joins. */
+    g->nretire = 0;
+    for (uint32_t i = 0; i < d->nargs; i++) {
+        const ordo_arg_t *arg = &d->args[i];
+        s_access_t *a = s_access_alloc(g);
+        if (!a)
+            goto oom;
+        t = &g->tasks[slot];
+        ordo_fp_make(&a->fp, &arg->view);
+        a->index = arg->index;
+        a->mode = (uint8_t)arg->mode;
+        a->task = slot;
+        a->in_index = false;
+        a->retiring = false;
+        a->next = t->accesses;
+        t->accesses = a;
+        if (ordo_fp_empty(&a->fp))
+            continue;
+        s_visit_t v = {.g = g, .acc = a, .slot = slot, .oom = false};
+        ordo_itree_query(&arg->index->writes, a->fp.lo, a->fp.hi, s_visit, &v);
+        if (ORDO_MODE_WRITES(a->mode))
+            ordo_itree_query(&arg->index->reads, a->fp.lo, a->fp.hi, s_visit, &v);
+        if (v.oom)
+            goto oom;
+    }
+    for (uint32_t i = 0; i < g->nretire; i++) {
+        s_access_t *c = g->retire[i];
+        ordo_itree_remove(s_tree(c), &c->node);
+        c->in_index = false;
+        c->retiring = false;
+        g->st.retired++;
+        g->st.index_accesses--;
+    }
+    t = &g->tasks[slot];
+    for (s_access_t *a = t->accesses; a; a = a->next) {
+        if (ordo_fp_empty(&a->fp))
+            continue;
+        a->node.lo = a->fp.lo;
+        a->node.hi = a->fp.hi;
+        a->node.seq = g->st.accepted;
+        ordo_itree_insert(s_tree(a), &a->node);
+        a->in_index = true;
+        g->st.index_accesses++;
+    }
+
+    if (t->cancelled)
+        s_cancel_push(g, slot);
+    if (t->pending == 0) {
+        if (t->cancelled)
+            s_release(g, slot);
+        else
+            s_ready_push(g, slot);
+    } else {
+        g->st.waiting++;
+    }
+    return 0;
+
+oom:
+    s_oom();
+}
+
+int ordo_graph_reject(ordo_graph_t *g, uint64_t id)
+{
+    int rc = s_check_id(g, id, NULL, 0);
+    if (rc)
+        return rc;
+    if (!s_stream_advance(g, ORDO_TASK_SESSION(id)))
+        return ORDO_ENOMEM;
+    s_tomb_add(g, id, id);
+    g->st.accepted++;
+    g->st.failed++;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ready queue                                                         */
+
+uint32_t ordo_graph_ready_count(const ordo_graph_t *g)
+{
+    return g->ready_len;
+}
+
+int ordo_graph_pop_ready_at(ordo_graph_t *g, uint32_t i, uint64_t *id, void **user)
+{
+    if (i >= g->ready_len)
+        return ORDO_EAGAIN;
+    uint32_t head = g->ready_head, at = (head + i) % g->ready_cap;
+    uint32_t slot = g->ready[at];
+    g->ready[at] = g->ready[head];
+    g->ready_head = (head + 1) % g->ready_cap;
+    g->ready_len--;
+    s_task_t *t = &g->tasks[slot];
+    t->state = S_RUNNING;
+    g->st.ready--;
+    g->st.running++;
+    *id = t->id;
+    if (user)
+        *user = t->user;
+    return 0;
+}
+
+int ordo_graph_pop_ready(ordo_graph_t *g, uint64_t *id, void **user)
+{
+    return ordo_graph_pop_ready_at(g, 0, id, user);
+}
+
+int ordo_graph_pop_cancel(ordo_graph_t *g, ordo_cancel_t *out)
+{
+    if (g->cancel_len == 0)
+        return ORDO_EAGAIN;
+    *out = g->cancels[g->cancel_head];
+    g->cancel_head = (g->cancel_head + 1) % g->cancel_cap;
+    g->cancel_len--;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completion, failure, release                                        */
+
+/* Removes a finished task (done, failed, or a cancelled one whose
+ * predecessors have all finished) and every task whose release it enables:
+ * its accesses leave the index, its successors lose a pending predecessor
+ * and become ready, or, when cancelled, are released in turn. */
+static void s_release(ordo_graph_t *g, uint32_t first)
+{
+    uint32_t depth = 0;
+    g->stack[depth++] = first;
+    while (depth) {
+        uint32_t slot = g->stack[--depth];
+        s_task_t *t = &g->tasks[slot];
+        for (s_access_t *a = t->accesses, *next; a; a = next) {
+            next = a->next;
+            if (a->in_index) {
+                ordo_itree_remove(s_tree(a), &a->node);
+                g->st.index_accesses--;
+            }
+            a->next = g->free_access;
+            g->free_access = a;
+        }
+        for (uint32_t e = t->succ, next; e != S_NONE; e = next) {
+            s_edge_t *ed = &g->edges[e];
+            next = ed->next;
+            s_task_t *s = &g->tasks[ed->to];
+            if (s->gen == ed->gen && s->state == S_WAITING && --s->pending == 0) {
+                g->st.waiting--;
+                if (s->cancelled)
+                    g->stack[depth++] = ed->to;
+                else
+                    s_ready_push(g, ed->to);
+            }
+            ed->next = g->free_edge;
+            g->free_edge = e;
+        }
+        if (t->cancelled)
+            s_tomb_add(g, t->id, t->cause); /* cause == id: failed */
+        s_map_del(g, t->id);
+        t->state = S_FREE;
+        t->gen++;
+        t->accesses = NULL;
+        t->user = NULL;
+        t->succ = g->free_task;
+        g->free_task = slot;
+        g->st.live--;
+    }
+}
+
+static int s_finish(ordo_graph_t *g, uint64_t id, bool ok)
+{
+    uint32_t slot = s_map_find(g, id);
+    if (slot == S_NONE || g->tasks[slot].state != S_RUNNING || g->tasks[slot].cancelled)
+        return ORDO_EINVAL;
+    g->st.running--;
+    if (ok) {
+        g->st.done++;
+    } else {
+        /* Cancel every task reachable from the failed one, once each. */
+        g->st.failed++;
+        g->tasks[slot].cancelled = true;
+        g->tasks[slot].cause = id;
+        if (++g->epoch == 0)
+            ++g->epoch;
+        uint32_t depth = 0;
+        g->stack[depth++] = slot;
+        g->tasks[slot].mark = g->epoch;
+        while (depth) {
+            s_task_t *t = &g->tasks[g->stack[--depth]];
+            for (uint32_t e = t->succ; e != S_NONE; e = g->edges[e].next) {
+                s_edge_t *ed = &g->edges[e];
+                s_task_t *s = &g->tasks[ed->to];
+                if (s->gen != ed->gen || s->state == S_FREE || s->mark == g->epoch)
+                    continue;
+                s->mark = g->epoch;
+                if (!s->cancelled) {
+                    s->cancelled = true;
+                    s->cause = id;
+                    s_cancel_push(g, ed->to);
+                }
+                g->stack[depth++] = ed->to;
+            }
+        }
+    }
+    s_release(g, slot);
+    return 0;
+}
+
+int ordo_graph_complete(ordo_graph_t *g, uint64_t id)
+{
+    return s_finish(g, id, true);
+}
+
+int ordo_graph_fail(ordo_graph_t *g, uint64_t id)
+{
+    return s_finish(g, id, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Observation                                                         */
+
+void ordo_graph_walk(const ordo_graph_t *g, const ordo_graph_visitor_t *v, void *arg)
+{
+    for (uint32_t s = 0; s < g->ntasks; s++) {
+        const s_task_t *t = &g->tasks[s];
+        if (t->state == S_FREE)
+            continue;
+        if (v->task)
+            v->task(arg, t->id, ordo_graph_state(g, t->id), t->cancelled ? NULL : t->user);
+        if (v->edge)
+            for (uint32_t e = t->succ; e != S_NONE; e = g->edges[e].next) {
+                const s_edge_t *ed = &g->edges[e];
+                const s_task_t *to = &g->tasks[ed->to];
+                if (to->gen == ed->gen && to->state != S_FREE)
+                    v->edge(arg, t->id, to->id, ed->kinds);
+            }
+    }
+}
+
+void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out)
+{
+    *out = g->st;
+}
+
+size_t ordo_graph_task_bytes(void)
+{
+    /* A slot, two map entries (the map is kept at most half full) and a
+     * ready-ring entry; edges and accesses are counted by their owners. */
+    return sizeof(s_task_t) + 2 * sizeof(uint32_t) + sizeof(uint32_t);
+}
