@@ -44,7 +44,9 @@ typedef struct {
     s_access_t *accesses;
     uint32_t gen;
     uint32_t pending;       /* predecessors not yet finished */
-    uint32_t succ;          /* first successor edge */
+    uint32_t succ;          /* successor edges, in acceptance order */
+    uint32_t succ_tail;     /* the last one: edges into a task are all made
+                               during its submit, so it is the one to widen */
     uint32_t mark;          /* traversal epoch */
     uint8_t state;
     bool cancelled;
@@ -201,8 +203,8 @@ static bool s_map_grow(ordo_graph_t *g, uint32_t nslots)
 
 static const s_tomb_t *s_tomb_find(const ordo_graph_t *g, uint64_t id)
 {
-    if (!g->tombs)
-        return NULL;
+    if (!g->tombs || id == 0)
+        return NULL; /* id 0 marks empty entries; no task has it */
     for (uint64_t h = s_mix(id) & g->tomb_mask;; h = (h + 1) & g->tomb_mask) {
         if (g->tombs[h].id == id)
             return &g->tombs[h];
@@ -453,8 +455,9 @@ ordo_task_state_t ordo_graph_state(const ordo_graph_t *g, uint64_t id)
 /* Edges                                                               */
 
 /* Adds (or widens) the edge from slot p to slot t.  Edges into t are all
- * made during t's submit, so an existing p -> t edge is the head of p's
- * list: deduplication is O(1). */
+ * made during t's submit, so an existing p -> t edge is the tail of p's
+ * list: deduplication is O(1), and successors stay in acceptance order, so
+ * tasks released together become ready oldest first. */
 static bool s_edge_add(ordo_graph_t *g, uint32_t p, uint32_t t, unsigned kind)
 {
 #ifdef ORDO_UNSAFE_DROP_WAR
@@ -462,18 +465,21 @@ static bool s_edge_add(ordo_graph_t *g, uint32_t p, uint32_t t, unsigned kind)
         return true;
 #endif
     s_task_t *pt = &g->tasks[p], *tt = &g->tasks[t];
-    s_edge_t *head = pt->succ != S_NONE ? &g->edges[pt->succ] : NULL;
-    if (head && head->to == t && head->gen == tt->gen) {
-        if (head->kinds & kind)
+    s_edge_t *tail = pt->succ != S_NONE ? &g->edges[pt->succ_tail] : NULL;
+    if (tail && tail->to == t && tail->gen == tt->gen) {
+        if (tail->kinds & kind)
             return true;
-        head->kinds |= (uint8_t)kind;
+        tail->kinds |= (uint8_t)kind;
     } else {
         uint32_t e = s_edge_alloc(g);
         if (e == S_NONE)
             return false;
-        pt = &g->tasks[p];
-        g->edges[e] = (s_edge_t){.to = t, .gen = tt->gen, .next = pt->succ, .kinds = (uint8_t)kind};
-        pt->succ = e;
+        g->edges[e] = (s_edge_t){.to = t, .gen = tt->gen, .next = S_NONE, .kinds = (uint8_t)kind};
+        if (tail)
+            g->edges[pt->succ_tail].next = e; /* tail may have moved with the pool */
+        else
+            pt->succ = e;
+        pt->succ_tail = e;
         tt->pending++;
         g->st.edges++;
         if (pt->cancelled && !tt->cancelled) {
