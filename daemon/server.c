@@ -1,0 +1,1368 @@
+/*
+ * server.c - the scheduler thread (see server.h).
+ *
+ * Invariants:
+ *  - Every client message of a session goes through the session's FIFO and
+ *    is handled in arrival order.  When the graph window is full, the FIFO
+ *    stops at the task that did not fit and the session waits on the
+ *    "blocked" list; completions resume it.  Nothing is dropped.
+ *  - Every well-sequenced task id is accepted by the graph, either with
+ *    ordo_graph_submit or, when the task is invalid, over credit or arrives
+ *    during shutdown, with ordo_graph_reject, so that it has exactly one
+ *    terminal state and exactly one completion.
+ *  - A task record (task.h) exists from acceptance to the completion of the
+ *    task, and holds a reference on its message and on its buffers.
+ *  - Completions are queued per session and sent, coalesced, at the end of
+ *    each turn of the loop.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "buffer.h"
+#include "executor.h"
+#include "ordo_limits.h"
+#include "log.h"
+#include "map.h"
+#include "sbuf.h"
+#include "server.h"
+#include "status.h"
+#include "task.h"
+#include "view.h"
+#include "wire.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+/* Most messages read from the ROUTER socket in one turn of the loop, so
+ * that completions and status requests are not starved by a flood. */
+#define S_READ_BATCH 256
+/* Most completions in one Completions message. */
+#define S_BATCH_ITEMS 4096
+
+typedef struct s_session {
+    uint32_t id;
+    uint8_t route[256];
+    size_t route_len;
+    uint8_t token[ORDO_TOKEN_BYTES];
+    char client[64];
+    uint64_t next_seq;
+    uint64_t unfinished;        /* accepted tasks without a completion yet */
+    ordo_map_t *handles;        /* buffer id -> ordo_buffer_t */
+
+    ordo_wire_msg_t *q_head, *q_tail;
+    size_t q_pos;               /* next task of q_head (Submit) */
+    bool blocked;
+    struct s_session *blocked_next;
+
+    ordo_wire_completion_t *outc;
+    void **outown;              /* two owned pointers per completion */
+    size_t nout, capout;
+    bool dirty;
+    struct s_session *dirty_next;
+} s_session_t;
+
+typedef struct {
+    uint32_t n, cap;
+    uint32_t sessions[];
+} s_watch_t;
+
+struct ordo_server {
+    const ordo_config_t *cfg;
+    ordo_kernels_t *kernels;
+    void *zctx, *router, *status;
+    int sigfd;
+    ordo_graph_t *graph;
+    ordo_executor_t *exec;
+    ordo_buffers_t *buffers;
+    ordo_map_t *sessions;       /* id -> s_session_t */
+    ordo_smap_t *routes;        /* ROUTER routing id -> s_session_t */
+    ordo_map_t *watches;        /* task id -> s_watch_t */
+    uint32_t next_session;
+    uint64_t sessions_total;
+    s_session_t *blocked;       /* sessions whose FIFO waits for the window */
+    s_session_t *dirty;         /* sessions with completions to send */
+    ordo_task_t *free_tasks;
+    uint64_t tasks_open;        /* records between acceptance and completion */
+    uint32_t inflight;          /* tasks handed to the executor */
+    uint32_t inflight_max;
+    uint64_t rng;
+    uint64_t start_ns;
+    bool draining, abandoned;
+    uint64_t drain_deadline_ns;
+    ordo_wire_buf_t obuf;
+    ordo_arg_t gargs[ORDO_MAX_TASK_ARGS];
+};
+
+static uint64_t s_rand(uint64_t *state)
+{
+    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static void s_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Copies text meant for a log line, replacing anything not printable. */
+static void s_printable(char *out, size_t outlen, const char *in)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < outlen; i++)
+        out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+    out[i] = '\0';
+}
+
+/* ------------------------------------------------------------------ */
+/* Sending.                                                            */
+
+static void s_send(ordo_server_t *self, const void *route, size_t route_len,
+                   const ordo_wire_buf_t *b)
+{
+    /* ROUTER_MANDATORY: an unknown route fails here instead of vanishing;
+     * SNDHWM 0: a slow reader never makes us drop a message. */
+    if (zmq_send(self->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        ordo_log_debug("send: peer gone (%s)", zmq_strerror(zmq_errno()));
+        return;
+    }
+    if (zmq_send(self->router, b->data, b->len, ZMQ_DONTWAIT) < 0)
+        ordo_log_warn("send: %s", zmq_strerror(zmq_errno()));
+}
+
+static void s_send_error(ordo_server_t *self, const void *route, size_t route_len, int code,
+                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void s_send_error(ordo_server_t *self, const void *route, size_t route_len, int code,
+                         const char *fmt, ...)
+{
+    char text[ORDO_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ordo_log_debug("error to client: %s", text);
+    if (ordo_wire_encode_error(&self->obuf, code, text) == 0)
+        s_send(self, route, route_len, &self->obuf);
+}
+
+static void s_send_reply(ordo_server_t *self, s_session_t *sess, uint64_t req, int code,
+                         const char *error, uint64_t buffer, uint64_t size)
+{
+    if (ordo_wire_encode_reply(&self->obuf, req, code, error, buffer, size) == 0)
+        s_send(self, sess->route, sess->route_len, &self->obuf);
+}
+
+/* Queues a completion for sess.  error and data are copied unless own is
+ * set, in which case the session takes them over (they must be malloc'd). */
+static void s_queue(ordo_server_t *self, s_session_t *sess, const ordo_wire_completion_t *c,
+                    bool own, char *error, void *data)
+{
+    if (sess->nout == sess->capout) {
+        size_t cap = sess->capout ? sess->capout * 2 : 64;
+        ordo_wire_completion_t *oc = realloc(sess->outc, cap * sizeof *oc);
+        if (oc)
+            sess->outc = oc;
+        void **ow = oc ? realloc(sess->outown, cap * 2 * sizeof *ow) : NULL;
+        if (!oc || !ow) {
+            ordo_log_error("out of memory queueing the completion of task 0x%llx",
+                           (unsigned long long)c->id);
+            if (own) {
+                free(error);
+                free(data);
+            }
+            return;
+        }
+        sess->outown = ow;
+        sess->capout = cap;
+    }
+    ordo_wire_completion_t *slot = &sess->outc[sess->nout];
+    *slot = *c;
+    if (!own) {
+        error = (c->error && *c->error) ? strdup(c->error) : NULL;
+        data = NULL;
+        slot->data = NULL;
+        slot->ndata = 0;
+    }
+    slot->error = error;
+    sess->outown[2 * sess->nout] = error;
+    sess->outown[2 * sess->nout + 1] = data;
+    sess->nout++;
+    if (!sess->dirty) {
+        sess->dirty = true;
+        sess->dirty_next = self->dirty;
+        self->dirty = sess;
+    }
+}
+
+/* A completion with a formatted error and no timings (ESEQ, rejects). */
+static void s_queue_simple(ordo_server_t *self, s_session_t *sess, uint64_t id, int status,
+                           int code, uint64_t now, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void s_queue_simple(ordo_server_t *self, s_session_t *sess, uint64_t id, int status,
+                           int code, uint64_t now, const char *fmt, ...)
+{
+    char text[ORDO_ERRLEN];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    ordo_wire_completion_t c = { .id = id, .status = status, .code = code, .error = text,
+                                 .accepted_ns = now, .finished_ns = now };
+    s_queue(self, sess, &c, false, NULL, NULL);
+}
+
+static void s_free_out(s_session_t *sess)
+{
+    for (size_t i = 0; i < 2 * sess->nout; i++)
+        free(sess->outown[i]);
+    sess->nout = 0;
+}
+
+/* Sends the queued completions of sess in Completions messages bounded in
+ * items and bytes (one oversized item still goes alone). */
+static void s_flush_session(ordo_server_t *self, s_session_t *sess)
+{
+    size_t budget = self->cfg->max_message / 2;
+    if (budget < 65536)
+        budget = 65536;
+    size_t i = 0;
+    while (i < sess->nout) {
+        size_t j = i, bytes = 0;
+        do {
+            bytes += ordo_wire_completion_bound(&sess->outc[j]);
+            j++;
+        } while (j < sess->nout && j - i < S_BATCH_ITEMS &&
+                 bytes + ordo_wire_completion_bound(&sess->outc[j]) <= budget);
+        if (ordo_wire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0)
+            s_send(self, sess->route, sess->route_len, &self->obuf);
+        else
+            ordo_log_error("out of memory encoding %zu completions", j - i);
+        i = j;
+    }
+    s_free_out(sess);
+}
+
+static void s_flush(ordo_server_t *self)
+{
+    while (self->dirty) {
+        s_session_t *sess = self->dirty;
+        self->dirty = sess->dirty_next;
+        sess->dirty = false;
+        s_flush_session(self, sess);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Task records.                                                        */
+
+static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
+{
+    ordo_task_t *t = self->free_tasks;
+    if (t)
+        self->free_tasks = t->next;
+    else if (!(t = calloc(1, sizeof *t)))
+        return NULL;
+    if (t->cap < nargs) {
+        uint32_t cap = nargs < 4 ? 4 : nargs;
+        ordo_karg_t *a = realloc(t->args, cap * sizeof *a);
+        if (a)
+            t->args = a;
+        ordo_buffer_t **b = a ? realloc(t->bufs, cap * sizeof *b) : NULL;
+        if (!a || !b) {
+            t->next = self->free_tasks;
+            self->free_tasks = t;
+            return NULL;
+        }
+        t->bufs = b;
+        t->cap = cap;
+    }
+    t->nargs = 0;
+    t->msg = NULL;
+    t->error = NULL;
+    t->out = NULL;
+    t->nout = 0;
+    t->code = 0;
+    t->started_ns = t->finished_ns = 0;
+    t->next = NULL;
+    return t;
+}
+
+static void s_task_put(ordo_server_t *self, ordo_task_t *t)
+{
+    ordo_wire_msg_unref(&t->msg);
+    free(t->error);
+    t->error = NULL;
+    free(t->out);
+    t->out = NULL;
+    t->next = self->free_tasks;
+    self->free_tasks = t;
+}
+
+/* A task reached its terminal state: notify its session and its watchers,
+ * release its buffers and its record.  The session takes over the host
+ * output and the error text. */
+static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, uint64_t cause)
+{
+    ordo_wire_completion_t c = {
+        .id = t->id, .status = status, .code = code, .error = t->error, .cause = cause,
+        .accepted_ns = t->accepted_ns, .started_ns = t->started_ns,
+        .finished_ns = t->finished_ns, .data = t->out, .ndata = t->nout,
+    };
+    s_watch_t *w = ordo_map_remove(self->watches, t->id);
+    if (w) {
+        ordo_wire_completion_t wc = c;
+        wc.data = NULL;
+        wc.ndata = 0;
+        for (uint32_t i = 0; i < w->n; i++) {
+            s_session_t *ws = ordo_map_get(self->sessions, w->sessions[i]);
+            if (ws && ws->id != t->session)
+                s_queue(self, ws, &wc, false, NULL, NULL);
+        }
+        free(w);
+    }
+    s_session_t *sess = ordo_map_get(self->sessions, t->session);
+    if (sess) {
+        s_queue(self, sess, &c, true, t->error, t->out);
+        t->error = NULL;
+        t->out = NULL;
+        if (sess->unfinished)
+            sess->unfinished--;
+    }
+    for (uint32_t j = 0; j < t->nargs; j++)
+        t->bufs[j]->task_refs--;
+    self->tasks_open--;
+    s_task_put(self, t);
+}
+
+/* Reports every cancellation the graph has queued. */
+static void s_drain_cancels(ordo_server_t *self)
+{
+    ordo_cancel_t c;
+    uint64_t now = ordo_now_ns();
+    while (ordo_graph_pop_cancel(self->graph, &c) == 0) {
+        ordo_task_t *t = c.user;
+        if (!t)
+            continue;
+        char text[ORDO_ERRLEN];
+        snprintf(text, sizeof text, "task 0x%llx: cancelled: task 0x%llx failed",
+                 (unsigned long long)t->id, (unsigned long long)c.cause);
+        free(t->error);
+        t->error = strdup(text);
+        t->finished_ns = now;
+        s_finish(self, t, ORDO_STATUS_CANCELLED, ORDO_ECANCELED, c.cause);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Accepting tasks.                                                     */
+
+/* Accepts a well-sequenced id as failed with the given reason. */
+static void s_reject(ordo_server_t *self, s_session_t *sess, uint64_t id, int code,
+                     const char *reason)
+{
+    uint64_t now = ordo_now_ns();
+    int rc = ordo_graph_reject(self->graph, id);
+    if (rc == 0) {
+        sess->next_seq++;
+        s_queue_simple(self, sess, id, ORDO_STATUS_FAILED, code, now, "task 0x%llx: %s",
+                       (unsigned long long)id, reason);
+        s_drain_cancels(self);
+    } else {
+        s_queue_simple(self, sess, id, ORDO_STATUS_FAILED, rc, now,
+                       "task 0x%llx: %s (and could not be recorded: %s)",
+                       (unsigned long long)id, reason, ordo_strerror(rc));
+    }
+}
+
+/* Resolves a buffer id for sess: only buffers it holds. */
+static ordo_buffer_t *s_resolve_buffer(ordo_server_t *self, s_session_t *sess, uint64_t id,
+                                       uint32_t j, int *code, char *why, size_t whylen)
+{
+    ordo_buffer_t *b = ordo_map_get(sess->handles, id);
+    if (b)
+        return b;
+    ordo_buffer_t *other = ordo_buffers_get(self->buffers, id);
+    if (other && !other->name) {
+        *code = ORDO_EPERM;
+        s_errf(why, whylen, "arg %u: buffer %llu is private to another session", j,
+               (unsigned long long)id);
+    } else if (other) {
+        *code = ORDO_EPERM;
+        s_errf(why, whylen, "arg %u: buffer %llu ('%s') is not open in this session", j,
+               (unsigned long long)id, other->name);
+    } else {
+        *code = ORDO_ENOENT;
+        s_errf(why, whylen, "arg %u: no buffer %llu (unknown or released)", j,
+               (unsigned long long)id);
+    }
+    return NULL;
+}
+
+/* Elements of a checked view, or false when they exceed 2^48 (a broadcast
+ * view can name far more elements than bytes: bound the work). */
+static bool s_elements(const ordo_view_t *v, uint64_t *out)
+{
+    uint64_t n = 1;
+    for (int32_t k = 0; k < v->ndim; k++) {
+        uint64_t s = (uint64_t)v->shape[k];
+        if (s == 0) {
+            *out = 0;
+            return true;
+        }
+        if (n > ORDO_MAX_BUFFER_BYTES / s)
+            return false;
+        n *= s;
+    }
+    *out = n;
+    return n <= ORDO_MAX_BUFFER_BYTES;
+}
+
+/* Validates task i of m and fills t; returns 0 or a code with a reason. */
+static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg_t *m,
+                     size_t i, const ordo_wire_task_t *wt, ordo_task_t *t, char *why,
+                     size_t whylen)
+{
+    const ordo_kernel_t *k = ordo_kernels_find(self->kernels, wt->kernel);
+    if (!k) {
+        char name[ORDO_MAX_KERNEL_NAME + 2];
+        s_printable(name, sizeof name, wt->kernel);
+        s_errf(why, whylen, "unknown kernel '%s'", name);
+        return ORDO_ENOENT;
+    }
+    if (wt->nargs > ORDO_MAX_TASK_ARGS) {
+        s_errf(why, whylen, "%zu arguments (at most %d)", wt->nargs, ORDO_MAX_TASK_ARGS);
+        return ORDO_ELIMIT;
+    }
+    if (wt->ndeps > ORDO_MAX_TASK_DEPS) {
+        s_errf(why, whylen, "%zu dependencies (at most %d)", wt->ndeps, ORDO_MAX_TASK_DEPS);
+        return ORDO_ELIMIT;
+    }
+    if (wt->nparams > ORDO_MAX_PARAMS) {
+        s_errf(why, whylen, "%zu parameter bytes (at most %d)", wt->nparams, ORDO_MAX_PARAMS);
+        return ORDO_ELIMIT;
+    }
+    t->kernel = k;
+    t->nargs = (uint32_t)wt->nargs;
+    for (uint32_t j = 0; j < t->nargs; j++) {
+        uint64_t bid;
+        int mode, rc;
+        ordo_view_t v;
+        char what[ORDO_ERRLEN];
+        rc = ordo_wire_get_arg(m, i, j, &bid, &mode, &v, what, sizeof what);
+        if (rc) {
+            s_errf(why, whylen, "arg %u: %s", j, what);
+            return rc;
+        }
+        ordo_buffer_t *b = s_resolve_buffer(self, sess, bid, j, &rc, why, whylen);
+        if (!b)
+            return rc;
+        rc = ordo_view_check(&v, b->size, what, sizeof what);
+        if (rc) {
+            s_errf(why, whylen, "arg %u: buffer %llu (%llu bytes): %s", j,
+                   (unsigned long long)bid, (unsigned long long)b->size, what);
+            return rc;
+        }
+        uint64_t n;
+        if (!s_elements(&v, &n)) {
+            s_errf(why, whylen, "arg %u: more than 2^48 elements", j);
+            return ORDO_ERANGE;
+        }
+        ordo_karg_t *a = &t->args[j];
+        memset(a, 0, sizeof *a);
+        a->base = NULL;
+        a->buffer_bytes = b->size;
+        a->buffer_id = b->id;
+        a->dtype = v.dtype;
+        a->ndim = v.ndim;
+        a->offset = v.offset;
+        memcpy(a->shape, v.shape, sizeof a->shape);
+        memcpy(a->strides, v.strides, sizeof a->strides);
+        a->mode = mode;
+        t->bufs[j] = b;
+        self->gargs[j].index = &b->index;
+        self->gargs[j].view = v;
+        self->gargs[j].mode = mode;
+    }
+    if (k->check) {
+        char what[ORDO_ERRLEN] = "";
+        ordo_kernel_call_t call = {
+            .task = wt->id, .args = t->args, .nargs = t->nargs,
+            .params = wt->params, .nparams = wt->nparams,
+            .data = wt->data, .ndata = wt->ndata,
+            .err = what, .errlen = sizeof what,
+        };
+        int rc = k->check(&call);
+        if (rc) {
+            s_errf(why, whylen, "%s", what[0] ? what : ordo_strerror(rc));
+            return rc < 0 ? rc : ORDO_EINVAL;
+        }
+    }
+    if (k->flags & ORDO_KERNEL_HOST_OUT) {
+        if (t->nargs < 1) {
+            s_errf(why, whylen, "%s needs an argument to read", k->name);
+            return ORDO_EINVAL;
+        }
+        uint64_t n = ordo_karg_elements(&t->args[0]) * ordo_dtype_size(t->args[0].dtype);
+        if (n + 4096 > self->cfg->max_message) {
+            s_errf(why, whylen, "%s of %llu bytes exceeds the message limit (%llu bytes)",
+                   k->name, (unsigned long long)n,
+                   (unsigned long long)self->cfg->max_message - 4096);
+            return ORDO_ELIMIT;
+        }
+    }
+    for (uint32_t j = 0; j < t->nargs; j++)
+        t->args[j].base = t->bufs[j]->mem;
+    t->params = wt->params;
+    t->nparams = wt->nparams;
+    t->data = wt->data;
+    t->ndata = wt->ndata;
+    return 0;
+}
+
+/* Handles task i of the Submit m.  Returns 0 when the task is consumed
+ * (accepted, rejected or refused out of sequence), ORDO_EAGAIN when the
+ * window is full and the task must be retried later. */
+static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_wire_msg_t *m, size_t i)
+{
+    ordo_wire_task_t wt;
+    ordo_wire_get_task(m, i, &wt);
+    uint64_t expect = ORDO_TASK_ID(sess->id, sess->next_seq);
+    char why[ORDO_ERRLEN];
+    if (wt.id != expect) {
+        s_queue_simple(self, sess, wt.id, ORDO_STATUS_FAILED, ORDO_ESEQ, ordo_now_ns(),
+                       "task 0x%llx: out of sequence: expected 0x%llx (session %u, seq %llu)",
+                       (unsigned long long)wt.id, (unsigned long long)expect, sess->id,
+                       (unsigned long long)sess->next_seq);
+        return 0;
+    }
+    if (self->draining) {
+        s_reject(self, sess, wt.id, ORDO_ESHUTDOWN, "daemon is shutting down");
+        return 0;
+    }
+    if (sess->unfinished >= self->cfg->credits) {
+        s_errf(why, sizeof why, "over credit: the session holds %llu unfinished tasks "
+               "(credits %llu)", (unsigned long long)sess->unfinished,
+               (unsigned long long)self->cfg->credits);
+        s_reject(self, sess, wt.id, ORDO_ELIMIT, why);
+        return 0;
+    }
+    uint32_t nargs = wt.nargs > ORDO_MAX_TASK_ARGS ? 0 : (uint32_t)wt.nargs;
+    ordo_task_t *t = s_task_get(self, nargs);
+    if (!t) {
+        s_reject(self, sess, wt.id, ORDO_ENOMEM, "out of memory");
+        return 0;
+    }
+    t->id = wt.id;
+    t->session = sess->id;
+    int rc = s_prepare(self, sess, m, i, &wt, t, why, sizeof why);
+    if (rc) {
+        t->nargs = 0;
+        s_task_put(self, t);
+        s_reject(self, sess, wt.id, rc, why);
+        return 0;
+    }
+    ordo_task_desc_t desc = {
+        .id = wt.id, .args = self->gargs, .nargs = t->nargs,
+        .deps = wt.deps, .ndeps = (uint32_t)wt.ndeps, .user = t,
+    };
+    t->accepted_ns = ordo_now_ns();
+    rc = ordo_graph_submit(self->graph, &desc, why, sizeof why);
+    if (rc == ORDO_EAGAIN) {
+        t->nargs = 0;
+        s_task_put(self, t);
+        return ORDO_EAGAIN;
+    }
+    if (rc) {
+        t->nargs = 0;
+        s_task_put(self, t);
+        s_reject(self, sess, wt.id, rc, why);
+        return 0;
+    }
+    t->msg = ordo_wire_msg_ref(m);
+    for (uint32_t j = 0; j < t->nargs; j++)
+        t->bufs[j]->task_refs++;
+    sess->next_seq++;
+    sess->unfinished++;
+    self->tasks_open++;
+    s_drain_cancels(self);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests other than Submit.                                          */
+
+static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_wire_request_t *r)
+{
+    char why[ORDO_ERRLEN];
+    if (self->draining) {
+        s_send_reply(self, sess, r->req, ORDO_ESHUTDOWN, "daemon is shutting down", 0, 0);
+        return;
+    }
+    ordo_buffer_t *b;
+    int rc = ordo_buffers_create(self->buffers, r->size, r->name, sess->id, &b, why, sizeof why);
+    if (rc == 0 && ordo_map_put(sess->handles, b->id, b) != 0) {
+        ordo_buffers_drop(self->buffers, b);
+        rc = ORDO_ENOMEM;
+        snprintf(why, sizeof why, "out of memory");
+    }
+    if (rc) {
+        s_send_reply(self, sess, r->req, rc, why, 0, 0);
+        return;
+    }
+    ordo_log_debug("session %u: buffer %llu of %llu bytes%s%s", sess->id,
+                   (unsigned long long)b->id, (unsigned long long)b->size,
+                   b->name ? " named " : "", b->name ? b->name : "");
+    s_send_reply(self, sess, r->req, 0, "", b->id, b->size);
+}
+
+static void s_buffer_open(ordo_server_t *self, s_session_t *sess, const ordo_wire_request_t *r)
+{
+    char why[ORDO_ERRLEN];
+    if (!*r->name) {
+        s_send_reply(self, sess, r->req, ORDO_EINVAL, "BufferOpen needs a name", 0, 0);
+        return;
+    }
+    ordo_buffer_t *b = ordo_buffers_find(self->buffers, r->name);
+    if (!b) {
+        char name[ORDO_MAX_BUFFER_NAME + 1];
+        s_printable(name, sizeof name, r->name);
+        snprintf(why, sizeof why, "no buffer named '%.200s'", name);
+        s_send_reply(self, sess, r->req, ORDO_ENOENT, why, 0, 0);
+        return;
+    }
+    if (!ordo_map_get(sess->handles, b->id)) {
+        if (ordo_map_put(sess->handles, b->id, b) != 0) {
+            s_send_reply(self, sess, r->req, ORDO_ENOMEM, "out of memory", 0, 0);
+            return;
+        }
+        ordo_buffers_hold(self->buffers, b);
+    }
+    s_send_reply(self, sess, r->req, 0, "", b->id, b->size);
+}
+
+static void s_buffer_release(ordo_server_t *self, s_session_t *sess,
+                             const ordo_wire_request_t *r)
+{
+    ordo_buffer_t *b = ordo_map_remove(sess->handles, r->buffer);
+    if (!b) {
+        char why[ORDO_ERRLEN];
+        snprintf(why, sizeof why, "buffer %llu is not held by this session",
+                 (unsigned long long)r->buffer);
+        s_send_reply(self, sess, r->req, ORDO_ENOENT, why, 0, 0);
+        return;
+    }
+    uint64_t id = b->id, size = b->size;
+    ordo_buffers_drop(self->buffers, b);
+    s_send_reply(self, sess, r->req, 0, "", id, size);
+}
+
+static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg_t *m)
+{
+    size_t n;
+    const uint64_t *ids = ordo_wire_get_watch(m, &n);
+    uint64_t now = ordo_now_ns();
+    for (size_t i = 0; i < n; i++) {
+        uint64_t id = ids[i];
+        ordo_task_state_t st = ordo_graph_state(self->graph, id);
+        if (st == ORDO_TASK_UNKNOWN) {
+            s_queue_simple(self, sess, id, ORDO_STATUS_UNSPECIFIED, ORDO_ENOENT, now,
+                           "task 0x%llx was never accepted", (unsigned long long)id);
+            continue;
+        }
+        if (ORDO_TASK_SESSION(id) == sess->id)
+            continue;       /* its own completion is sent (or was) anyway */
+        if (st == ORDO_TASK_DONE || st == ORDO_TASK_FAILED || st == ORDO_TASK_CANCELLED) {
+            bool done = st == ORDO_TASK_DONE, failed = st == ORDO_TASK_FAILED;
+            ordo_wire_completion_t c = {
+                .id = id,
+                .status = done ? ORDO_STATUS_DONE : failed ? ORDO_STATUS_FAILED
+                                                           : ORDO_STATUS_CANCELLED,
+                .code = done ? 0 : failed ? ORDO_EFAILED : ORDO_ECANCELED,
+                .error = done ? "" : failed ? "task had failed" : "task had been cancelled",
+            };
+            s_queue(self, sess, &c, false, NULL, NULL);
+            continue;
+        }
+        s_watch_t *w = ordo_map_get(self->watches, id);
+        if (w) {
+            bool seen = false;
+            for (uint32_t k = 0; k < w->n && !seen; k++)
+                seen = w->sessions[k] == sess->id;
+            if (seen)
+                continue;
+        }
+        if (!w || w->n == w->cap) {
+            uint32_t cap = w ? w->cap * 2 : 2;
+            s_watch_t *nw = realloc(w, sizeof *nw + cap * sizeof nw->sessions[0]);
+            if (!nw) {
+                s_queue_simple(self, sess, id, ORDO_STATUS_UNSPECIFIED, ORDO_ENOMEM, now,
+                               "task 0x%llx: out of memory for the watch",
+                               (unsigned long long)id);
+                continue;
+            }
+            if (!w)
+                nw->n = 0;
+            nw->cap = cap;
+            if (ordo_map_put(self->watches, id, nw) != 0) {
+                if (!w)
+                    free(nw);
+                continue;
+            }
+            w = nw;
+        }
+        w->sessions[w->n++] = sess->id;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Sessions.                                                            */
+
+static void s_unlink(s_session_t **list, s_session_t *sess, size_t next_off)
+{
+    for (s_session_t **pp = list; *pp;
+         pp = (s_session_t **)((char *)*pp + next_off)) {
+        if (*pp == sess) {
+            *pp = *(s_session_t **)((char *)sess + next_off);
+            return;
+        }
+    }
+}
+
+static void s_drop_handle(uint64_t key, void *value, void *arg)
+{
+    ordo_buffers_drop(arg, value);
+}
+
+/* Ends a session: its accepted tasks still run (others may depend on
+ * them), its handles go (private buffers die when idle), queued messages
+ * and notifications are discarded. */
+static void s_session_end(ordo_server_t *self, s_session_t *sess)
+{
+    ordo_log_info("session %u ended (%llu tasks unfinished)", sess->id,
+                  (unsigned long long)sess->unfinished);
+    ordo_map_foreach(sess->handles, s_drop_handle, self->buffers);
+    ordo_map_destroy(&sess->handles);
+    while (sess->q_head) {
+        ordo_wire_msg_t *m = sess->q_head;
+        sess->q_head = *ordo_wire_msg_next(m);
+        ordo_wire_msg_unref(&m);
+    }
+    if (sess->dirty)
+        s_unlink(&self->dirty, sess, offsetof(s_session_t, dirty_next));
+    if (sess->blocked)
+        s_unlink(&self->blocked, sess, offsetof(s_session_t, blocked_next));
+    s_free_out(sess);
+    free(sess->outc);
+    free(sess->outown);
+    ordo_smap_remove(self->routes, sess->route, sess->route_len);
+    ordo_map_remove(self->sessions, sess->id);
+    free(sess);
+}
+
+static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
+                    const ordo_wire_msg_t *m)
+{
+    ordo_wire_hello_t h;
+    ordo_wire_get_hello(m, &h);
+    if (strcmp(h.protocol, ORDO_PROTOCOL_NAME) != 0) {
+        char p[32];
+        s_printable(p, sizeof p, h.protocol);
+        s_send_error(self, route, route_len, ORDO_EPROTO,
+                     "protocol '%s' is not '%s'", p, ORDO_PROTOCOL_NAME);
+        return;
+    }
+    if (h.major != ORDO_PROTOCOL_MAJOR) {
+        s_send_error(self, route, route_len, ORDO_EVERSION,
+                     "protocol version %u.%u is not supported: this daemon speaks ordo "
+                     "%d.%d (major %d only)", h.major, h.minor, ORDO_PROTOCOL_MAJOR,
+                     ORDO_PROTOCOL_MINOR, ORDO_PROTOCOL_MAJOR);
+        return;
+    }
+    s_session_t *cur = ordo_smap_get(self->routes, route, route_len);
+    if (cur) {
+        s_send_error(self, route, route_len, ORDO_EPROTO,
+                     "this connection already has session %u", cur->id);
+        return;
+    }
+    if (self->draining) {
+        s_send_error(self, route, route_len, ORDO_ESHUTDOWN, "daemon is shutting down");
+        return;
+    }
+    s_session_t *sess = NULL;
+    if (h.resume_session) {
+        sess = h.resume_session <= ORDO_MAX_SESSION
+                   ? ordo_map_get(self->sessions, h.resume_session) : NULL;
+        unsigned diff = sess ? 0 : 1;
+        if (sess && h.resume_token_len == ORDO_TOKEN_BYTES) {
+            for (size_t i = 0; i < ORDO_TOKEN_BYTES; i++)
+                diff |= sess->token[i] ^ h.resume_token[i];
+        } else {
+            diff = 1;
+        }
+        if (diff) {
+            s_send_error(self, route, route_len, ORDO_ESESSION,
+                         "cannot resume session %llu: unknown session or wrong token "
+                         "(daemon restarted or session expired)",
+                         (unsigned long long)h.resume_session);
+            return;
+        }
+        ordo_smap_remove(self->routes, sess->route, sess->route_len);
+        memcpy(sess->route, route, route_len);
+        sess->route_len = route_len;
+        if (ordo_smap_put(self->routes, route, route_len, sess) != 0) {
+            s_send_error(self, route, route_len, ORDO_ENOMEM, "out of memory");
+            return;
+        }
+        ordo_log_info("session %u resumed", sess->id);
+    } else {
+        if (self->next_session > ORDO_MAX_SESSION) {
+            s_send_error(self, route, route_len, ORDO_ELIMIT,
+                         "no session ids left (%u used): restart the daemon", ORDO_MAX_SESSION);
+            return;
+        }
+        sess = calloc(1, sizeof *sess);
+        if (!sess || !(sess->handles = ordo_map_new())) {
+            free(sess);
+            s_send_error(self, route, route_len, ORDO_ENOMEM, "out of memory");
+            return;
+        }
+        sess->id = self->next_session;
+        sess->next_seq = 1;
+        memcpy(sess->route, route, route_len);
+        sess->route_len = route_len;
+        s_printable(sess->client, sizeof sess->client, h.client);
+        if (getrandom(sess->token, sizeof sess->token, 0) != (ssize_t)sizeof sess->token) {
+            for (size_t i = 0; i < sizeof sess->token; i++)
+                sess->token[i] = (uint8_t)s_rand(&self->rng);
+        }
+        if (ordo_map_put(self->sessions, sess->id, sess) != 0 ||
+            ordo_smap_put(self->routes, route, route_len, sess) != 0) {
+            ordo_map_remove(self->sessions, sess->id);
+            ordo_map_destroy(&sess->handles);
+            free(sess);
+            s_send_error(self, route, route_len, ORDO_ENOMEM, "out of memory");
+            return;
+        }
+        self->next_session++;
+        self->sessions_total++;
+        ordo_log_info("session %u started by '%s' (protocol %u.%u)", sess->id, sess->client,
+                      h.major, h.minor);
+    }
+    ordo_wire_welcome_t w = {
+        .session = sess->id, .token = sess->token, .token_len = sizeof sess->token,
+        .credits = (uint32_t)self->cfg->credits, .next_seq = sess->next_seq,
+        .max_message = self->cfg->max_message, .daemon = "ordod " PACKAGE_VERSION,
+    };
+    if (ordo_wire_encode_welcome(&self->obuf, &w) == 0)
+        s_send(self, sess->route, sess->route_len, &self->obuf);
+}
+
+/* Handles the FIFO of sess in order until it is empty or the window is
+ * full.  Returns false when the session ended (Bye) and is gone. */
+static bool s_pump(ordo_server_t *self, s_session_t *sess)
+{
+    ordo_wire_msg_t *m;
+    while ((m = sess->q_head)) {
+        ordo_wire_kind_t kind = ordo_wire_kind(m);
+        ordo_wire_request_t r;
+        if (kind == ORDO_WIRE_SUBMIT) {
+            size_t n = ordo_wire_task_count(m);
+            while (sess->q_pos < n) {
+                if (s_accept(self, sess, m, sess->q_pos) == ORDO_EAGAIN) {
+                    if (!sess->blocked) {
+                        sess->blocked = true;
+                        sess->blocked_next = self->blocked;
+                        self->blocked = sess;
+                    }
+                    return true;
+                }
+                sess->q_pos++;
+            }
+        } else if (kind == ORDO_WIRE_BYE) {
+            s_session_end(self, sess);
+            return false;
+        } else if (kind == ORDO_WIRE_WATCH) {
+            s_watch(self, sess, m);
+        } else {
+            ordo_wire_get_request(m, &r);
+            switch (kind) {
+            case ORDO_WIRE_BUFFER_CREATE: s_buffer_create(self, sess, &r); break;
+            case ORDO_WIRE_BUFFER_OPEN: s_buffer_open(self, sess, &r); break;
+            case ORDO_WIRE_BUFFER_RELEASE: s_buffer_release(self, sess, &r); break;
+            case ORDO_WIRE_HEARTBEAT: s_send_reply(self, sess, r.req, 0, "", 0, 0); break;
+            default: break;
+            }
+        }
+        sess->q_head = *ordo_wire_msg_next(m);
+        if (!sess->q_head)
+            sess->q_tail = NULL;
+        sess->q_pos = 0;
+        ordo_wire_msg_unref(&m);
+    }
+    return true;
+}
+
+/* Pumps every blocked session once, oldest block first is not promised;
+ * sessions that block again go back on the list. */
+static void s_pump_blocked(ordo_server_t *self)
+{
+    s_session_t *list = self->blocked;
+    self->blocked = NULL;
+    while (list) {
+        s_session_t *sess = list;
+        list = sess->blocked_next;
+        sess->blocked = false;
+        sess->blocked_next = NULL;
+        s_pump(self, sess);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Socket events.                                                       */
+
+/* Reads one multipart message from the ROUTER.  Returns false when none is
+ * waiting. */
+static bool s_read_client(ordo_server_t *self)
+{
+    zmq_msg_t route, body;
+    zmq_msg_init(&route);
+    if (zmq_msg_recv(&route, self->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&route);
+        return false;
+    }
+    zmq_msg_init(&body);
+    int frames = 1;
+    if (zmq_msg_more(&route)) {
+        if (zmq_msg_recv(&body, self->router, 0) >= 0)
+            frames++;
+        /* Extra frames (a REQ envelope, say): count and discard them. */
+        for (bool more = zmq_msg_more(&body); more; frames++) {
+            zmq_msg_t extra;
+            zmq_msg_init(&extra);
+            if (zmq_msg_recv(&extra, self->router, 0) < 0) {
+                zmq_msg_close(&extra);
+                break;
+            }
+            more = zmq_msg_more(&extra);
+            zmq_msg_close(&extra);
+        }
+    }
+    const uint8_t *rt = zmq_msg_data(&route);
+    size_t rlen = zmq_msg_size(&route);
+    if (frames != 2) {
+        s_send_error(self, rt, rlen, ORDO_EPROTO,
+                     "expected one frame per message, got %d", frames - 1);
+        goto out;
+    }
+    char why[ORDO_ERRLEN];
+    ordo_wire_msg_t *m;
+    int rc = ordo_wire_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m, why, sizeof why);
+    if (rc) {
+        s_send_error(self, rt, rlen, rc, "%s", why);
+        goto out;
+    }
+    if (ordo_wire_kind(m) == ORDO_WIRE_HELLO) {
+        s_hello(self, rt, rlen, m);
+        ordo_wire_msg_unref(&m);
+        goto out;
+    }
+    s_session_t *sess = ordo_smap_get(self->routes, rt, rlen);
+    if (!sess) {
+        s_send_error(self, rt, rlen, ORDO_EPROTO, "send Hello first");
+        ordo_wire_msg_unref(&m);
+        goto out;
+    }
+    *ordo_wire_msg_next(m) = NULL;
+    if (sess->q_tail)
+        *ordo_wire_msg_next(sess->q_tail) = m;
+    else
+        sess->q_head = m;
+    sess->q_tail = m;
+    if (!sess->blocked)
+        s_pump(self, sess);
+out:
+    zmq_msg_close(&route);
+    zmq_msg_close(&body);
+    return true;
+}
+
+static void s_read_status(ordo_server_t *self)
+{
+    zmq_msg_t req;
+    zmq_msg_init(&req);
+    if (zmq_msg_recv(&req, self->status, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close(&req);
+        return;
+    }
+    /* REP strips the envelope; extra frames are a client error. */
+    while (zmq_msg_more(&req)) {
+        zmq_msg_t extra;
+        zmq_msg_init(&extra);
+        zmq_msg_recv(&extra, self->status, 0);
+        int more = zmq_msg_more(&extra);
+        zmq_msg_close(&extra);
+        if (!more)
+            break;
+    }
+    ordo_wire_status_req_t sr;
+    ordo_sbuf_t text = { 0 };
+    int code;
+    if (ordo_wire_decode_status(zmq_msg_data(&req), zmq_msg_size(&req), &sr) != 0) {
+        code = ORDO_EPROTO;
+        ordo_sbuf_printf(&text, "undecodable StatusRequest\n");
+    } else {
+        code = ordo_status_dispatch(self, &sr, &text);
+        ordo_wire_status_req_free(&sr);
+    }
+    if (ordo_sbuf_failed(&text)) {
+        code = ORDO_ENOMEM;
+        ordo_sbuf_reset(&text);
+    }
+    if (ordo_wire_encode_status_reply(&self->obuf, code, ordo_sbuf_str(&text)) == 0)
+        zmq_send(self->status, self->obuf.data, self->obuf.len, 0);
+    else
+        zmq_send(self->status, "", 0, 0);
+    ordo_sbuf_free(&text);
+    zmq_msg_close(&req);
+}
+
+/* Takes the tasks the workers finished and lets the graph release their
+ * successors. */
+static void s_collect_done(ordo_server_t *self)
+{
+    ordo_task_t *list = ordo_executor_take(self->exec);
+    while (list) {
+        ordo_task_t *t = list;
+        list = t->next;
+        self->inflight--;
+        if (t->code == 0) {
+            ordo_graph_complete(self->graph, t->id);
+            s_finish(self, t, ORDO_STATUS_DONE, 0, 0);
+        } else {
+            ordo_log_debug("task 0x%llx failed: %s", (unsigned long long)t->id,
+                           t->error ? t->error : "");
+            /* Kernels write bare reasons; completions name the task. */
+            char text[ORDO_ERRLEN];
+            snprintf(text, sizeof text, "task 0x%llx: %s: %s", (unsigned long long)t->id,
+                     t->kernel->name, t->error ? t->error : ordo_strerror(t->code));
+            free(t->error);
+            t->error = strdup(text);
+            ordo_graph_fail(self->graph, t->id);
+            s_finish(self, t, ORDO_STATUS_FAILED, t->code, 0);
+        }
+        s_drain_cancels(self);
+    }
+}
+
+/* Hands ready tasks to the workers, at most inflight_max at a time so that
+ * the ready queue (and chaos's choice in it) stays in the scheduler. */
+static void s_dispatch(ordo_server_t *self)
+{
+    while (self->inflight < self->inflight_max) {
+        uint32_t n = ordo_graph_ready_count(self->graph);
+        if (n == 0)
+            break;
+        uint32_t at = self->cfg->chaos ? (uint32_t)(s_rand(&self->rng) % n) : 0;
+        uint64_t id;
+        void *user;
+        if (ordo_graph_pop_ready_at(self->graph, at, &id, &user) != 0)
+            break;
+        self->inflight++;
+        ordo_executor_push(self->exec, user);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* Shutdown.                                                            */
+
+typedef struct {
+    ordo_server_t *self;
+    uint64_t now;
+} s_abandon_ctx_t;
+
+static void s_abandon_task(void *arg, uint64_t id, ordo_task_state_t state, void *user)
+{
+    s_abandon_ctx_t *ctx = arg;
+    if (state == ORDO_TASK_CANCELLED)
+        return;     /* already reported; stays only as a barrier */
+    s_session_t *sess = ordo_map_get(ctx->self->sessions, ORDO_TASK_SESSION(id));
+    if (sess)
+        s_queue_simple(ctx->self, sess, id, ORDO_STATUS_FAILED, ORDO_ESHUTDOWN, ctx->now,
+                       "task 0x%llx: daemon stopped (drain timeout) %s",
+                       (unsigned long long)id,
+                       state == ORDO_TASK_RUNNING ? "while the task ran"
+                                                  : "before the task ran");
+}
+
+/* The drain timed out: every unfinished task gets a failed completion now,
+ * and the workers are left to the process exit. */
+static void s_abandon(ordo_server_t *self)
+{
+    s_abandon_ctx_t ctx = { self, ordo_now_ns() };
+    ordo_graph_visitor_t v = { s_abandon_task, NULL };
+    ordo_graph_walk(self->graph, &v, &ctx);
+    ordo_log_warn("drain timeout: %llu tasks unfinished, %u running",
+                  (unsigned long long)self->tasks_open, self->inflight);
+    self->abandoned = true;
+}
+
+static void s_begin_drain(ordo_server_t *self)
+{
+    self->draining = true;
+    self->drain_deadline_ns = ordo_now_ns() + self->cfg->drain_timeout * UINT64_C(1000000000);
+    ordo_log_info("stopping: draining %llu unfinished tasks (timeout %llus)",
+                  (unsigned long long)self->tasks_open,
+                  (unsigned long long)self->cfg->drain_timeout);
+    /* Backlogged submits are refused now; none waits for the window. */
+    s_pump_blocked(self);
+}
+
+/* ------------------------------------------------------------------ */
+
+int ordo_server_run(ordo_server_t *self)
+{
+    for (;;) {
+        zmq_pollitem_t items[4] = {
+            { self->router, 0, ZMQ_POLLIN, 0 },
+            { self->status, 0, ZMQ_POLLIN, 0 },
+            { NULL, ordo_executor_fd(self->exec), ZMQ_POLLIN, 0 },
+            { NULL, self->sigfd, ZMQ_POLLIN, 0 },
+        };
+        long timeout = -1;
+        if (self->draining) {
+            uint64_t now = ordo_now_ns();
+            timeout = now >= self->drain_deadline_ns
+                          ? 0 : (long)((self->drain_deadline_ns - now) / 1000000) + 1;
+        }
+        int n = zmq_poll(items, 4, timeout);
+        if (n < 0 && zmq_errno() != EINTR) {
+            ordo_log_error("zmq_poll: %s", zmq_strerror(zmq_errno()));
+            return ORDO_EIO;
+        }
+        if (n > 0 && (items[3].revents & ZMQ_POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(self->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (!self->draining) {
+                    ordo_log_info("signal %u received", si.ssi_signo);
+                    s_begin_drain(self);
+                } else {
+                    ordo_log_info("second signal: ending the drain now");
+                    self->drain_deadline_ns = 0;
+                }
+            }
+        }
+        if (n > 0 && (items[2].revents & ZMQ_POLLIN))
+            s_collect_done(self);
+        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
+            for (int i = 0; i < S_READ_BATCH && s_read_client(self); i++)
+                ;
+        }
+        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+            s_read_status(self);
+        if (self->blocked) {
+            ordo_graph_stats_t st;
+            ordo_graph_stats(self->graph, &st);
+            if (st.live < st.window || self->draining)
+                s_pump_blocked(self);
+        }
+        s_dispatch(self);
+        ordo_buffers_collect(self->buffers);
+        if (self->draining && self->tasks_open == 0 && self->inflight == 0 && !self->blocked) {
+            s_flush(self);
+            ordo_log_info("drained; exiting");
+            return 0;
+        }
+        if (self->draining && ordo_now_ns() >= self->drain_deadline_ns) {
+            s_abandon(self);
+            s_flush(self);
+            return 0;
+        }
+        s_flush(self);
+    }
+}
+
+/* ------------------------------------------------------------------ */
+
+static int s_bind(void *sock, const char *endpoint, char *err, size_t errlen)
+{
+    if (zmq_bind(sock, endpoint) != 0) {
+        s_errf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
+        return ORDO_EIO;
+    }
+    return 0;
+}
+
+ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels,
+                               char *err, size_t errlen)
+{
+    ordo_server_t *self = calloc(1, sizeof *self);
+    if (!self) {
+        s_errf(err, errlen, "out of memory");
+        return NULL;
+    }
+    self->cfg = cfg;
+    self->kernels = kernels;
+    self->sigfd = -1;
+    self->next_session = 1;
+    self->start_ns = ordo_now_ns();
+    self->rng = cfg->chaos ? cfg->chaos : self->start_ns;
+    self->inflight_max = (uint32_t)(cfg->chaos ? cfg->workers : 2 * cfg->workers);
+
+    ordo_graph_config_t gc = { .window = (uint32_t)cfg->window };
+    self->graph = ordo_graph_new(&gc);
+    self->buffers = ordo_buffers_new();
+    self->sessions = ordo_map_new();
+    self->routes = ordo_smap_new();
+    self->watches = ordo_map_new();
+    if (!self->graph || !self->buffers || !self->sessions || !self->routes || !self->watches) {
+        s_errf(err, errlen, "out of memory (window %llu)", (unsigned long long)cfg->window);
+        goto fail;
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    self->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (self->sigfd < 0) {
+        s_errf(err, errlen, "signalfd: %s", strerror(errno));
+        goto fail;
+    }
+
+    self->zctx = zmq_ctx_new();
+    if (!self->zctx) {
+        s_errf(err, errlen, "zmq_ctx_new: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    self->router = zmq_socket(self->zctx, ZMQ_ROUTER);
+    self->status = zmq_socket(self->zctx, ZMQ_REP);
+    if (!self->router || !self->status) {
+        s_errf(err, errlen, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    int one = 1, zero = 0, linger = 2000, status_linger = 0;
+    int64_t maxmsg = (int64_t)cfg->max_message, status_max = 65536;
+    zmq_setsockopt(self->router, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
+    zmq_setsockopt(self->router, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
+    zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(self->status, ZMQ_MAXMSGSIZE, &status_max, sizeof status_max);
+    zmq_setsockopt(self->status, ZMQ_LINGER, &status_linger, sizeof status_linger);
+    if (s_bind(self->router, cfg->endpoint, err, errlen) != 0 ||
+        s_bind(self->status, cfg->status_endpoint, err, errlen) != 0)
+        goto fail;
+
+    self->exec = ordo_executor_new((uint32_t)cfg->workers, cfg->chaos);
+    if (!self->exec) {
+        s_errf(err, errlen, "cannot start %llu workers: %s",
+               (unsigned long long)cfg->workers, strerror(errno));
+        goto fail;
+    }
+    return self;
+fail:
+    ordo_server_destroy(&self);
+    return NULL;
+}
+
+static void s_end_session_cb(uint64_t key, void *value, void *arg)
+{
+    s_session_t **list = arg;
+    s_session_t *sess = value;
+    sess->blocked_next = *list;     /* reuse the link: the loop is over */
+    *list = sess;
+}
+
+static void s_free_watch(uint64_t key, void *value, void *arg)
+{
+    free(value);
+}
+
+void ordo_server_destroy(ordo_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ordo_server_t *self = *self_p;
+    *self_p = NULL;
+    if (self->abandoned) {
+        /* Workers may still run kernels on our buffers: flush the sockets
+         * (linger) and leave the rest to the process exit. */
+        zmq_close(self->router);
+        zmq_close(self->status);
+        zmq_ctx_term(self->zctx);
+        return;
+    }
+    ordo_executor_destroy(&self->exec);
+    if (self->sessions) {
+        s_session_t *list = NULL;
+        ordo_map_foreach(self->sessions, s_end_session_cb, &list);
+        self->blocked = NULL;
+        while (list) {
+            s_session_t *sess = list;
+            list = sess->blocked_next;
+            sess->blocked = false;
+            s_session_end(self, sess);
+        }
+    }
+    if (self->watches)
+        ordo_map_foreach(self->watches, s_free_watch, NULL);
+    ordo_map_destroy(&self->watches);
+    ordo_map_destroy(&self->sessions);
+    ordo_smap_destroy(&self->routes);
+    ordo_graph_destroy(&self->graph);
+    ordo_buffers_destroy(&self->buffers);
+    while (self->free_tasks) {
+        ordo_task_t *t = self->free_tasks;
+        self->free_tasks = t->next;
+        free(t->args);
+        free(t->bufs);
+        free(t);
+    }
+    ordo_wire_buf_free(&self->obuf);
+    if (self->router)
+        zmq_close(self->router);
+    if (self->status)
+        zmq_close(self->status);
+    if (self->zctx)
+        zmq_ctx_term(self->zctx);
+    if (self->sigfd >= 0)
+        close(self->sigfd);
+    free(self);
+}
+
+bool ordo_server_abandoned(const ordo_server_t *self)
+{
+    return self->abandoned;
+}
+
+void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->version = PACKAGE_VERSION;
+    out->pid = (uint64_t)getpid();
+    out->uptime_s = (ordo_now_ns() - self->start_ns) / UINT64_C(1000000000);
+    out->workers = self->cfg->workers;
+    out->window = self->cfg->window;
+    out->credits = self->cfg->credits;
+    out->chaos_seed = self->cfg->chaos;
+    out->sessions_active = ordo_map_size(self->sessions);
+    out->sessions_total = self->sessions_total;
+    out->buffers = ordo_buffers_count(self->buffers);
+    out->buffer_bytes = ordo_buffers_bytes(self->buffers);
+    ordo_graph_stats(self->graph, &out->graph);
+}

@@ -1,0 +1,43 @@
+/*
+ * task.h - the daemon's record of one accepted task, shared by the
+ * scheduler (server.c) and the workers (executor.c).
+ *
+ * Ownership passes with the record: the scheduler fills it and owns it until
+ * it hands it to the executor; a worker owns it while it runs and fills in
+ * started_ns, finished_ns, code, error and out; the completion queue hands it
+ * back.  Records are pooled by the scheduler and their argument arrays kept,
+ * so the steady state does not allocate.
+ */
+#ifndef ORDO_TASK_H_INCLUDED
+#define ORDO_TASK_H_INCLUDED
+
+#include <stdint.h>
+
+#include "buffer.h"
+#include "kernels.h"
+#include "wire.h"
+
+typedef struct ordo_task {
+    uint64_t id;
+    uint32_t session;
+    const ordo_kernel_t *kernel;
+    ordo_wire_msg_t *msg;       /* keeps params and data alive */
+    const void *params;
+    size_t nparams;
+    const void *data;
+    size_t ndata;
+    ordo_karg_t *args;
+    ordo_buffer_t **bufs;       /* buffer of each argument */
+    uint32_t nargs, cap;
+    uint64_t accepted_ns, started_ns, finished_ns;
+    int code;                   /* 0 or the kernel's ORDO_E* */
+    char *error;                /* malloc'd failure text, or NULL */
+    void *out;                  /* host output (malloc'd by the worker) */
+    size_t nout;
+    struct ordo_task *next;     /* queue link */
+} ordo_task_t;
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t ordo_now_ns(void);
+
+#endif /* ORDO_TASK_H_INCLUDED */

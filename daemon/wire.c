@@ -1,0 +1,361 @@
+/*
+ * wire.c - protobuf-c behind plain C (see wire.h).
+ *
+ * The only file of ordod that includes ordo.pb-c.h.  Decoding keeps the
+ * unpacked protobuf message and hands out pointers into it; encoding builds
+ * the protobuf structures on the stack (or in one array per Completions
+ * message) and packs them into the caller's reusable buffer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ordo.pb-c.h"
+#include "wire.h"
+
+struct ordo_wire_msg {
+    Ordo__V1__ClientMsg *pb;
+    uint32_t refs;
+    ordo_wire_kind_t kind;
+    ordo_wire_msg_t *next;
+};
+
+static int s_err(char *err, size_t errlen, int code, const char *text)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", text);
+    return code;
+}
+
+int ordo_wire_decode(const void *data, size_t size, ordo_wire_msg_t **out,
+                     char *err, size_t errlen)
+{
+    *out = NULL;
+    Ordo__V1__ClientMsg *pb = ordo__v1__client_msg__unpack(NULL, size, data);
+    if (!pb)
+        return s_err(err, errlen, ORDO_EPROTO,
+                     "undecodable message (not an ordo.v1.ClientMsg, or truncated)");
+    ordo_wire_kind_t kind;
+    switch (pb->msg_case) {
+    case ORDO__V1__CLIENT_MSG__MSG_HELLO: kind = ORDO_WIRE_HELLO; break;
+    case ORDO__V1__CLIENT_MSG__MSG_SUBMIT: kind = ORDO_WIRE_SUBMIT; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_CREATE: kind = ORDO_WIRE_BUFFER_CREATE; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_OPEN: kind = ORDO_WIRE_BUFFER_OPEN; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_RELEASE: kind = ORDO_WIRE_BUFFER_RELEASE; break;
+    case ORDO__V1__CLIENT_MSG__MSG_WATCH: kind = ORDO_WIRE_WATCH; break;
+    case ORDO__V1__CLIENT_MSG__MSG_HEARTBEAT: kind = ORDO_WIRE_HEARTBEAT; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BYE: kind = ORDO_WIRE_BYE; break;
+    default:
+        ordo__v1__client_msg__free_unpacked(pb, NULL);
+        return s_err(err, errlen, ORDO_EPROTO, "ClientMsg without a known message");
+    }
+    /* Submit: a task slot may be absent only in a hostile message; refuse
+     * the message whole rather than test for NULL everywhere. */
+    if (kind == ORDO_WIRE_SUBMIT) {
+        for (size_t i = 0; i < pb->submit->n_tasks; i++) {
+            if (!pb->submit->tasks[i]) {
+                ordo__v1__client_msg__free_unpacked(pb, NULL);
+                return s_err(err, errlen, ORDO_EPROTO, "Submit with an empty task");
+            }
+        }
+    }
+    ordo_wire_msg_t *m = calloc(1, sizeof *m);
+    if (!m) {
+        ordo__v1__client_msg__free_unpacked(pb, NULL);
+        return s_err(err, errlen, ORDO_ENOMEM, "out of memory");
+    }
+    m->pb = pb;
+    m->refs = 1;
+    m->kind = kind;
+    *out = m;
+    return 0;
+}
+
+ordo_wire_msg_t *ordo_wire_msg_ref(ordo_wire_msg_t *self)
+{
+    self->refs++;
+    return self;
+}
+
+void ordo_wire_msg_unref(ordo_wire_msg_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ordo_wire_msg_t *self = *self_p;
+    *self_p = NULL;
+    if (--self->refs > 0)
+        return;
+    ordo__v1__client_msg__free_unpacked(self->pb, NULL);
+    free(self);
+}
+
+ordo_wire_kind_t ordo_wire_kind(const ordo_wire_msg_t *self)
+{
+    return self->kind;
+}
+
+ordo_wire_msg_t **ordo_wire_msg_next(ordo_wire_msg_t *self)
+{
+    return &self->next;
+}
+
+void ordo_wire_get_hello(const ordo_wire_msg_t *self, ordo_wire_hello_t *out)
+{
+    const Ordo__V1__Hello *h = self->pb->hello;
+    out->protocol = h->protocol ? h->protocol : "";
+    out->major = h->major;
+    out->minor = h->minor;
+    out->client = h->client ? h->client : "";
+    out->resume_session = h->resume_session;
+    out->resume_token = h->resume_token.data;
+    out->resume_token_len = h->resume_token.len;
+}
+
+void ordo_wire_get_request(const ordo_wire_msg_t *self, ordo_wire_request_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->name = "";
+    const Ordo__V1__ClientMsg *pb = self->pb;
+    switch (self->kind) {
+    case ORDO_WIRE_BUFFER_CREATE:
+        out->req = pb->buffer_create->req;
+        out->size = pb->buffer_create->size;
+        out->name = pb->buffer_create->name ? pb->buffer_create->name : "";
+        break;
+    case ORDO_WIRE_BUFFER_OPEN:
+        out->req = pb->buffer_open->req;
+        out->name = pb->buffer_open->name ? pb->buffer_open->name : "";
+        break;
+    case ORDO_WIRE_BUFFER_RELEASE:
+        out->req = pb->buffer_release->req;
+        out->buffer = pb->buffer_release->buffer;
+        break;
+    case ORDO_WIRE_HEARTBEAT:
+        out->req = pb->heartbeat->req;
+        break;
+    default:
+        break;
+    }
+}
+
+size_t ordo_wire_task_count(const ordo_wire_msg_t *self)
+{
+    return self->kind == ORDO_WIRE_SUBMIT ? self->pb->submit->n_tasks : 0;
+}
+
+void ordo_wire_get_task(const ordo_wire_msg_t *self, size_t i, ordo_wire_task_t *out)
+{
+    const Ordo__V1__Task *t = self->pb->submit->tasks[i];
+    out->id = t->id;
+    out->kernel = t->kernel ? t->kernel : "";
+    out->nargs = t->n_args;
+    out->deps = t->deps;
+    out->ndeps = t->n_deps;
+    out->params = t->params.data;
+    out->nparams = t->params.len;
+    out->data = t->data.data;
+    out->ndata = t->data.len;
+}
+
+int ordo_wire_get_arg(const ordo_wire_msg_t *self, size_t i, size_t j, uint64_t *buffer,
+                      int *mode, ordo_view_t *view, char *err, size_t errlen)
+{
+    const Ordo__V1__Arg *a = self->pb->submit->tasks[i]->args[j];
+    if (!a || !a->view)
+        return s_err(err, errlen, ORDO_EINVAL, "no view");
+    const Ordo__V1__View *v = a->view;
+    if (a->mode < ORDO__V1__MODE__MODE_IN || a->mode > ORDO__V1__MODE__MODE_INOUT) {
+        if (err && errlen)
+            snprintf(err, errlen, "mode %d is not in (1), out (2) or inout (3)", (int)a->mode);
+        return ORDO_EINVAL;
+    }
+    if (v->n_shape != v->n_strides) {
+        if (err && errlen)
+            snprintf(err, errlen, "%zu shape entries but %zu strides", v->n_shape,
+                     v->n_strides);
+        return ORDO_EINVAL;
+    }
+    if (v->n_shape > ORDO_MAX_NDIM) {
+        if (err && errlen)
+            snprintf(err, errlen, "ndim %zu > %d", v->n_shape, ORDO_MAX_NDIM);
+        return ORDO_EINVAL;
+    }
+    if (v->dtype > INT32_MAX || ordo_dtype_size((int)v->dtype) == 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "unknown dtype %u", v->dtype);
+        return ORDO_EINVAL;
+    }
+    memset(view, 0, sizeof *view);
+    view->dtype = (int32_t)v->dtype;
+    view->ndim = (int32_t)v->n_shape;
+    view->offset = v->offset;
+    for (size_t k = 0; k < v->n_shape; k++) {
+        view->shape[k] = v->shape[k];
+        view->strides[k] = v->strides[k];
+    }
+    *buffer = v->buffer;
+    *mode = (int)a->mode;
+    return 0;
+}
+
+const uint64_t *ordo_wire_get_watch(const ordo_wire_msg_t *self, size_t *n)
+{
+    *n = self->pb->watch->n_ids;
+    return self->pb->watch->ids;
+}
+
+/* ------------------------------------------------------------------ */
+
+void ordo_wire_buf_free(ordo_wire_buf_t *b)
+{
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+static int s_reserve(ordo_wire_buf_t *b, size_t n)
+{
+    if (n <= b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < n)
+        cap *= 2;
+    uint8_t *p = realloc(b->data, cap);
+    if (!p)
+        return ORDO_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int s_pack_server(ordo_wire_buf_t *b, const Ordo__V1__ServerMsg *msg)
+{
+    size_t n = ordo__v1__server_msg__get_packed_size(msg);
+    if (s_reserve(b, n ? n : 1) != 0)
+        return ORDO_ENOMEM;
+    b->len = ordo__v1__server_msg__pack(msg, b->data);
+    return 0;
+}
+
+int ordo_wire_encode_welcome(ordo_wire_buf_t *b, const ordo_wire_welcome_t *w)
+{
+    Ordo__V1__Welcome welcome = ORDO__V1__WELCOME__INIT;
+    welcome.major = 1;
+    welcome.minor = 0;
+    welcome.session = w->session;
+    welcome.token.data = (uint8_t *)w->token;
+    welcome.token.len = w->token_len;
+    welcome.credits = w->credits;
+    welcome.next_seq = w->next_seq;
+    welcome.max_message = w->max_message;
+    welcome.daemon = (char *)(w->daemon ? w->daemon : "");
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_WELCOME;
+    msg.welcome = &welcome;
+    return s_pack_server(b, &msg);
+}
+
+int ordo_wire_encode_reply(ordo_wire_buf_t *b, uint64_t req, int code, const char *error,
+                           uint64_t buffer, uint64_t size)
+{
+    Ordo__V1__Reply reply = ORDO__V1__REPLY__INIT;
+    reply.req = req;
+    reply.code = code;
+    reply.error = (char *)(error ? error : "");
+    reply.buffer = buffer;
+    reply.size = size;
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_REPLY;
+    msg.reply = &reply;
+    return s_pack_server(b, &msg);
+}
+
+int ordo_wire_encode_error(ordo_wire_buf_t *b, int code, const char *message)
+{
+    Ordo__V1__Error error = ORDO__V1__ERROR__INIT;
+    error.code = code;
+    error.message = (char *)(message ? message : "");
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_ERROR;
+    msg.error = &error;
+    return s_pack_server(b, &msg);
+}
+
+int ordo_wire_encode_completions(ordo_wire_buf_t *b, const ordo_wire_completion_t *items,
+                                 size_t n)
+{
+    Ordo__V1__Completion *cs = calloc(n ? n : 1, sizeof *cs);
+    Ordo__V1__Completion **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    if (!cs || !ptrs) {
+        free(cs);
+        free(ptrs);
+        return ORDO_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        Ordo__V1__Completion c = ORDO__V1__COMPLETION__INIT;
+        c.id = items[i].id;
+        c.status = (Ordo__V1__TaskStatus)items[i].status;
+        c.code = items[i].code;
+        c.error = (char *)(items[i].error ? items[i].error : "");
+        c.cause = items[i].cause;
+        c.accepted_ns = items[i].accepted_ns;
+        c.started_ns = items[i].started_ns;
+        c.finished_ns = items[i].finished_ns;
+        c.data.data = (uint8_t *)items[i].data;
+        c.data.len = items[i].data ? items[i].ndata : 0;
+        cs[i] = c;
+        ptrs[i] = &cs[i];
+    }
+    Ordo__V1__Completions comps = ORDO__V1__COMPLETIONS__INIT;
+    comps.n_items = n;
+    comps.items = ptrs;
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_COMPLETIONS;
+    msg.completions = &comps;
+    int rc = s_pack_server(b, &msg);
+    free(cs);
+    free(ptrs);
+    return rc;
+}
+
+size_t ordo_wire_completion_bound(const ordo_wire_completion_t *c)
+{
+    /* 9 varints of <= 11 bytes with tags, two length-delimited fields,
+     * and the item's own tag and length. */
+    return 128 + (c->error ? strlen(c->error) : 0) + (c->data ? c->ndata : 0);
+}
+
+/* ------------------------------------------------------------------ */
+
+int ordo_wire_decode_status(const void *data, size_t size, ordo_wire_status_req_t *out)
+{
+    memset(out, 0, sizeof *out);
+    Ordo__V1__StatusRequest *pb = ordo__v1__status_request__unpack(NULL, size, data);
+    if (!pb)
+        return ORDO_EPROTO;
+    out->command = pb->command ? pb->command : "";
+    out->json = pb->json;
+    out->nargs = pb->n_args;
+    out->args = (const char *const *)pb->args;
+    out->impl = pb;
+    return 0;
+}
+
+void ordo_wire_status_req_free(ordo_wire_status_req_t *req)
+{
+    if (req->impl)
+        ordo__v1__status_request__free_unpacked(req->impl, NULL);
+    memset(req, 0, sizeof *req);
+}
+
+int ordo_wire_encode_status_reply(ordo_wire_buf_t *b, int code, const char *text)
+{
+    Ordo__V1__StatusReply reply = ORDO__V1__STATUS_REPLY__INIT;
+    reply.code = code;
+    reply.text = (char *)(text ? text : "");
+    size_t n = ordo__v1__status_reply__get_packed_size(&reply);
+    if (s_reserve(b, n ? n : 1) != 0)
+        return ORDO_ENOMEM;
+    b->len = ordo__v1__status_reply__pack(&reply, b->data);
+    return 0;
+}

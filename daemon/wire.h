@@ -1,0 +1,158 @@
+/*
+ * wire.h - the daemon's side of the wire protocol (proto/ordo.proto).
+ *
+ * This module is the only code of ordod that sees protobuf: it decodes
+ * client and status messages into plain C views of their fields and encodes
+ * the daemon's answers.  Decoded messages are reference counted, so that a
+ * task can keep pointing at its parameters and data (no copy) until it
+ * finishes; only the scheduler thread touches the count.
+ *
+ * Decoding checks the structure (a known message, an arg that has a view,
+ * shape and strides of equal length within ORDO_MAX_NDIM, a known mode);
+ * the meaning (buffers, bounds, kernels) is checked by the server.
+ */
+#ifndef ORDO_WIRE_H_INCLUDED
+#define ORDO_WIRE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "view.h"
+
+typedef enum {
+    ORDO_WIRE_HELLO = 1,
+    ORDO_WIRE_SUBMIT,
+    ORDO_WIRE_BUFFER_CREATE,
+    ORDO_WIRE_BUFFER_OPEN,
+    ORDO_WIRE_BUFFER_RELEASE,
+    ORDO_WIRE_WATCH,
+    ORDO_WIRE_HEARTBEAT,
+    ORDO_WIRE_BYE
+} ordo_wire_kind_t;
+
+/* Completion.status values (the TaskStatus enum of the protocol). */
+typedef enum {
+    ORDO_STATUS_UNSPECIFIED = 0,
+    ORDO_STATUS_DONE = 1,
+    ORDO_STATUS_FAILED = 2,
+    ORDO_STATUS_CANCELLED = 3
+} ordo_wire_status_t;
+
+typedef struct ordo_wire_msg ordo_wire_msg_t;
+
+/* Decodes one ClientMsg.  Returns 0, or ORDO_EPROTO (undecodable, empty
+ * envelope) or ORDO_ENOMEM with a reason in err. */
+int ordo_wire_decode(const void *data, size_t size, ordo_wire_msg_t **out,
+                     char *err, size_t errlen);
+ordo_wire_msg_t *ordo_wire_msg_ref(ordo_wire_msg_t *self);
+void ordo_wire_msg_unref(ordo_wire_msg_t **self_p);
+ordo_wire_kind_t ordo_wire_kind(const ordo_wire_msg_t *self);
+
+/* The intrusive link of the per-session message queue (server.c). */
+ordo_wire_msg_t **ordo_wire_msg_next(ordo_wire_msg_t *self);
+
+typedef struct {
+    const char *protocol;
+    uint32_t major, minor;
+    const char *client;
+    uint64_t resume_session;
+    const uint8_t *resume_token;
+    size_t resume_token_len;
+} ordo_wire_hello_t;
+
+void ordo_wire_get_hello(const ordo_wire_msg_t *self, ordo_wire_hello_t *out);
+
+/* Fields of BufferCreate, BufferOpen, BufferRelease and Heartbeat (the ones
+ * a message lacks are zero or ""). */
+typedef struct {
+    uint64_t req;
+    uint64_t size;
+    const char *name;
+    uint64_t buffer;
+} ordo_wire_request_t;
+
+void ordo_wire_get_request(const ordo_wire_msg_t *self, ordo_wire_request_t *out);
+
+typedef struct {
+    uint64_t id;
+    const char *kernel;
+    size_t nargs;
+    const uint64_t *deps;
+    size_t ndeps;
+    const void *params;
+    size_t nparams;
+    const void *data;
+    size_t ndata;
+} ordo_wire_task_t;
+
+size_t ordo_wire_task_count(const ordo_wire_msg_t *self);
+void ordo_wire_get_task(const ordo_wire_msg_t *self, size_t i, ordo_wire_task_t *out);
+
+/* Argument j of task i.  Returns 0, or ORDO_EINVAL with a reason (no view,
+ * shape and strides of different lengths, ndim > ORDO_MAX_NDIM, unknown
+ * mode, dtype out of range). */
+int ordo_wire_get_arg(const ordo_wire_msg_t *self, size_t i, size_t j, uint64_t *buffer,
+                      int *mode, ordo_view_t *view, char *err, size_t errlen);
+
+const uint64_t *ordo_wire_get_watch(const ordo_wire_msg_t *self, size_t *n);
+
+/* ------------------------------------------------------------------ */
+/* Encoding: into a growable byte buffer that the caller reuses.       */
+
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} ordo_wire_buf_t;
+
+void ordo_wire_buf_free(ordo_wire_buf_t *b);
+
+typedef struct {
+    uint64_t session;
+    const uint8_t *token;
+    size_t token_len;
+    uint32_t credits;
+    uint64_t next_seq;
+    uint64_t max_message;
+    const char *daemon;
+} ordo_wire_welcome_t;
+
+typedef struct {
+    uint64_t id;
+    int status;                 /* ordo_wire_status_t */
+    int code;
+    const char *error;          /* NULL or "" for none */
+    uint64_t cause;
+    uint64_t accepted_ns, started_ns, finished_ns;
+    const void *data;
+    size_t ndata;
+} ordo_wire_completion_t;
+
+/* Each returns 0 or ORDO_ENOMEM; b->len is the encoded size. */
+int ordo_wire_encode_welcome(ordo_wire_buf_t *b, const ordo_wire_welcome_t *w);
+int ordo_wire_encode_reply(ordo_wire_buf_t *b, uint64_t req, int code, const char *error,
+                           uint64_t buffer, uint64_t size);
+int ordo_wire_encode_error(ordo_wire_buf_t *b, int code, const char *message);
+int ordo_wire_encode_completions(ordo_wire_buf_t *b, const ordo_wire_completion_t *items,
+                                 size_t n);
+
+/* An upper bound of the encoded size of one completion, for batching. */
+size_t ordo_wire_completion_bound(const ordo_wire_completion_t *c);
+
+/* ------------------------------------------------------------------ */
+/* Status socket.                                                       */
+
+typedef struct {
+    const char *command;
+    bool json;
+    size_t nargs;
+    const char *const *args;
+    void *impl;
+} ordo_wire_status_req_t;
+
+/* Returns 0 or ORDO_EPROTO; free with ordo_wire_status_req_free. */
+int ordo_wire_decode_status(const void *data, size_t size, ordo_wire_status_req_t *out);
+void ordo_wire_status_req_free(ordo_wire_status_req_t *req);
+int ordo_wire_encode_status_reply(ordo_wire_buf_t *b, int code, const char *text);
+
+#endif /* ORDO_WIRE_H_INCLUDED */
