@@ -1,0 +1,1803 @@
+/*
+ * client.c - the libordo client: session, batching, credits, events.
+ *
+ * One ordo_client_t is one session with ordod over a ZeroMQ DEALER socket.
+ *
+ * Threads.  A background I/O thread owns the socket (ZeroMQ sockets are
+ * not thread-safe).  Application threads never touch it: under the client
+ * mutex they append tasks to the batch and encoded messages to the out
+ * queue, and wake the I/O thread through a pipe.  The I/O thread sends the
+ * out queue in order, flushes a batch that has waited batch_delay_us (so a
+ * task is sent promptly even when the application goes idle), receives
+ * replies and completions, applies them under the mutex and signals the
+ * condition variable that waiting callers sleep on.
+ *
+ * Ordering.  Every message reaches the out queue under the mutex, and a
+ * non-Submit message first flushes the batch, so the daemon sees the
+ * application's calls in program order: a buffer released right after a
+ * submit is released after the task was accepted.
+ *
+ * Ids and events.  Task ids are ORDO_TASK_ID(session, seq) with seq
+ * counted here from Welcome.next_seq, so ordo_submit returns at once.
+ * Each own id, and each foreign id the application waits on or watches,
+ * has a record until its one event is delivered, by ordo_wait (that id)
+ * or by ordo_poll (in arrival order); the records of terminal ids form a
+ * FIFO, and the notification pipe is readable exactly while it is
+ * non-empty.  Records come from a pool and the id map is open addressing,
+ * so the steady state allocates nothing per task.
+ *
+ * Credits.  Own tasks submitted and not yet completed are "unfinished";
+ * Welcome.credits bounds them.  Past it ordo_submit flushes and sleeps
+ * until completions arrive (or returns ORDO_EAGAIN when asked).
+ *
+ * Failure.  A session error from the daemon (ServerMsg.error) or the loss
+ * of the connection (a ZeroMQ monitor event) makes the client "broken":
+ * events already received are still delivered, every other call returns
+ * the error (ORDO_ESESSION when the daemon went away), never a silent
+ * hang or a wrong result.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "client.h"
+#include "ordo.h"
+#include "wire.h"
+
+#define S_CONNECT_TIMEOUT_MS 5000
+#define S_REQUEST_TIMEOUT_MS 10000
+#define S_BATCH_TASKS 256
+#define S_BATCH_DELAY_US 500
+#define S_BATCH_BYTES (1u << 20)        /* flush a batch at about 1 MiB */
+#define S_DEFAULT_MAX_MESSAGE (16u << 20)
+#define S_CLOSE_LINGER_MS 2000          /* to deliver the last tasks and Bye */
+#define S_ENDPOINT_MAX 1024
+
+/* ---------------------------------------------------------------------- */
+/* Last error of the calling thread (the errno idiom: per thread, so that
+ * threads sharing a client never read each other's reasons). */
+
+static _Thread_local char s_last_error[512];
+
+int ordo_cl_fail(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s_last_error, sizeof s_last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+const char *ordo_last_error(void)
+{
+    return s_last_error[0] ? s_last_error : "success";
+}
+
+void ordo_free(void *p)
+{
+    free(p);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Records and the id map. */
+
+enum {
+    S_OWN = 1,          /* submitted by this session */
+    S_WATCH = 2,        /* another session's id that we watch */
+    S_TERMINAL = 4,     /* its completion arrived */
+    S_QUEUED = 8        /* in the event FIFO */
+};
+
+typedef struct s_rec {
+    uint64_t id;
+    struct s_rec *prev, *next;      /* event FIFO, or the free list */
+    unsigned flags;
+    int32_t state, code;
+    uint64_t cause, accepted_ns, started_ns, finished_ns, data_len;
+    char *error;                    /* malloc'd daemon text, or NULL */
+    void *read_dst;                 /* host_read destination */
+    size_t read_len;
+} s_rec_t;
+
+/* A chunk of the record pool (never freed before the client). */
+typedef struct s_chunk {
+    struct s_chunk *next;
+    s_rec_t recs[256];
+} s_chunk_t;
+
+/* id -> record, linear probing with backward-shift deletion; key 0 is
+ * empty (no task id is 0: sequences start at 1). */
+typedef struct {
+    uint64_t *keys;
+    s_rec_t **vals;
+    size_t cap, n;                  /* cap: power of two */
+} s_map_t;
+
+static size_t s_hash(uint64_t id, size_t cap)
+{
+    return (size_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 17) & (cap - 1);
+}
+
+static s_rec_t *s_map_get(const s_map_t *m, uint64_t id)
+{
+    if (m->cap == 0)
+        return NULL;
+    for (size_t i = s_hash(id, m->cap);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == id)
+            return m->vals[i];
+        if (m->keys[i] == 0)
+            return NULL;
+    }
+}
+
+static int s_map_put(s_map_t *m, uint64_t id, s_rec_t *rec);
+
+static int s_map_grow(s_map_t *m)
+{
+    s_map_t g = {0};
+    g.cap = m->cap ? m->cap * 2 : 1024;
+    g.keys = calloc(g.cap, sizeof *g.keys);
+    g.vals = calloc(g.cap, sizeof *g.vals);
+    if (!g.keys || !g.vals) {
+        free(g.keys);
+        free(g.vals);
+        return ORDO_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->keys[i])
+            s_map_put(&g, m->keys[i], m->vals[i]);
+    free(m->keys);
+    free(m->vals);
+    *m = g;
+    return 0;
+}
+
+static int s_map_put(s_map_t *m, uint64_t id, s_rec_t *rec)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        int rc = s_map_grow(m);
+        if (rc < 0)
+            return rc;
+    }
+    size_t i = s_hash(id, m->cap);
+    while (m->keys[i] != 0 && m->keys[i] != id)
+        i = (i + 1) & (m->cap - 1);
+    if (m->keys[i] == 0)
+        m->n++;
+    m->keys[i] = id;
+    m->vals[i] = rec;
+    return 0;
+}
+
+static void s_map_del(s_map_t *m, uint64_t id)
+{
+    if (m->cap == 0)
+        return;
+    size_t mask = m->cap - 1, i = s_hash(id, m->cap);
+    while (m->keys[i] != id) {
+        if (m->keys[i] == 0)
+            return;
+        i = (i + 1) & mask;
+    }
+    /* Backward shift: move later entries of the cluster into the hole when
+     * their home slot does not lie cyclically in (hole, j]. */
+    size_t j = i;
+    for (;;) {
+        j = (j + 1) & mask;
+        if (m->keys[j] == 0)
+            break;
+        size_t home = s_hash(m->keys[j], m->cap);
+        bool stays = (i <= j) ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays)
+            continue;
+        m->keys[i] = m->keys[j];
+        m->vals[i] = m->vals[j];
+        i = j;
+    }
+    m->keys[i] = 0;
+    m->vals[i] = NULL;
+    m->n--;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The batch: tasks submitted and not yet encoded.  Variable parts live in
+ * growable arrays addressed by index, so growing never invalidates them;
+ * pointers are made only when the batch is encoded. */
+
+typedef struct {
+    uint64_t id;
+    size_t kernel, params, data;    /* offsets into bytes */
+    size_t params_len, data_len;
+    size_t args, deps;              /* first index into views/modes, deps */
+    uint32_t nargs, ndeps;
+} s_btask_t;
+
+typedef struct {
+    s_btask_t *tasks;
+    size_t n, cap;
+    ordo_tensor_t *views;
+    int32_t *modes;
+    size_t nargs, views_cap, modes_cap;
+    uint64_t *deps;
+    size_t ndeps, deps_cap;
+    uint8_t *bytes;
+    size_t nbytes, bytes_cap;
+    size_t bound;                   /* encoded size bound of the tasks */
+    uint64_t since_ns;              /* when the first task came in */
+    ordo_wtask_t *wtasks;           /* encoding scratch */
+    size_t wcap;
+} s_batch_t;
+
+static int s_reserve(void **arr, size_t *cap, size_t want, size_t esize)
+{
+    if (want <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < want)
+        n *= 2;
+    void *p = realloc(*arr, n * esize);
+    if (!p)
+        return ORDO_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return 0;
+}
+
+static void s_batch_free(s_batch_t *b)
+{
+    free(b->tasks);
+    free(b->views);
+    free(b->modes);
+    free(b->deps);
+    free(b->bytes);
+    free(b->wtasks);
+    memset(b, 0, sizeof *b);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The client. */
+
+/* A synchronous request waiting for its Reply (lives on the caller's stack). */
+typedef struct s_req {
+    uint64_t req;
+    bool done;
+    int32_t code;
+    uint64_t buffer, size;
+    char error[ORDO_ERROR_MAX];
+    struct s_req *next;
+} s_req_t;
+
+/* An encoded message waiting for the I/O thread. */
+typedef struct {
+    ordo_wbuf_t *items;
+    size_t n, cap;
+} s_outq_t;
+
+struct ordo_client {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;              /* completions, replies, credits, broken */
+    pthread_t io;
+    bool io_started;
+
+    /* ZeroMQ: owned by the I/O thread once it runs. */
+    void *ctx, *sock, *mon;
+    char endpoint[S_ENDPOINT_MAX];
+
+    /* Options. */
+    int request_timeout_ms, batch_max_tasks;
+    uint64_t batch_delay_ns;
+
+    /* Session (fixed after the Welcome). */
+    uint32_t session, credits;
+    uint64_t first_seq, max_message;
+
+    /* Everything below is guarded by mu. */
+    uint64_t next_seq, unfinished, next_req;
+    s_batch_t batch;
+    s_outq_t outq;
+    ordo_wscratch_t *scratch;
+    s_map_t map;
+    s_chunk_t *chunks;
+    s_rec_t *free_recs;
+    s_rec_t *ev_head, *ev_tail;
+    s_req_t *reqs;
+    int broken;                     /* 0, or the session's error */
+    char broken_text[ORDO_ERROR_MAX];
+    bool stop;
+
+    /* Pipes: wake the I/O thread; tell the application about events. */
+    int wake_rd, wake_wr;
+    bool wake_pending;
+    int note_rd, note_wr;
+    bool note_set;
+};
+
+static uint64_t s_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Absolute CLOCK_MONOTONIC deadline timeout_ms from now (for the cv). */
+static struct timespec s_deadline(int timeout_ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Sleeps on the cv until signalled or the deadline (NULL: forever).
+ * Returns false when the deadline has passed. */
+static bool s_sleep(ordo_client_t *self, const struct timespec *deadline)
+{
+    if (!deadline) {
+        pthread_cond_wait(&self->cv, &self->mu);
+        return true;
+    }
+    return pthread_cond_timedwait(&self->cv, &self->mu, deadline) != ETIMEDOUT;
+}
+
+static int s_pipe(int fds[2])
+{
+    if (pipe(fds) < 0)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+}
+
+static void s_drain_fd(int fd)
+{
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+}
+
+/* Wakes the I/O thread (one byte, only when none is pending). */
+static void s_wake_locked(ordo_client_t *self)
+{
+    if (self->wake_pending)
+        return;
+    ssize_t w = write(self->wake_wr, "w", 1);
+    (void)w;                        /* full pipe: a wakeup is pending anyway */
+    self->wake_pending = true;
+}
+
+/* Makes the notification pipe readable exactly while events are queued. */
+static void s_note_update_locked(ordo_client_t *self)
+{
+    bool want = self->ev_head != NULL;
+    if (want == self->note_set)
+        return;
+    if (want) {
+        ssize_t w = write(self->note_wr, "n", 1);
+        (void)w;
+    } else {
+        s_drain_fd(self->note_rd);
+    }
+    self->note_set = want;
+}
+
+/* Returns the session error (with its text as last error), or 0. */
+static int s_broken_locked(ordo_client_t *self)
+{
+    if (!self->broken)
+        return 0;
+    return ordo_cl_fail(self->broken, "%s", self->broken_text);
+}
+
+static void s_break_locked(ordo_client_t *self, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Marks the session unusable and wakes every waiter.  The first reason wins. */
+static void s_break_locked(ordo_client_t *self, int code, const char *fmt, ...)
+{
+    if (self->broken)
+        return;
+    self->broken = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(self->broken_text, sizeof self->broken_text, fmt, ap);
+    va_end(ap);
+    pthread_cond_broadcast(&self->cv);
+}
+
+/* ---- records ---------------------------------------------------------- */
+
+static s_rec_t *s_rec_new_locked(ordo_client_t *self, uint64_t id, unsigned flags)
+{
+    if (!self->free_recs) {
+        s_chunk_t *c = calloc(1, sizeof *c);
+        if (!c)
+            return NULL;
+        c->next = self->chunks;
+        self->chunks = c;
+        for (size_t i = 0; i < sizeof c->recs / sizeof c->recs[0]; i++) {
+            c->recs[i].next = self->free_recs;
+            self->free_recs = &c->recs[i];
+        }
+    }
+    s_rec_t *r = self->free_recs;
+    if (s_map_put(&self->map, id, r) < 0)
+        return NULL;
+    self->free_recs = r->next;
+    memset(r, 0, sizeof *r);
+    r->id = id;
+    r->flags = flags;
+    return r;
+}
+
+static void s_rec_free_locked(ordo_client_t *self, s_rec_t *r)
+{
+    s_map_del(&self->map, r->id);
+    free(r->error);
+    r->error = NULL;
+    r->next = self->free_recs;
+    self->free_recs = r;
+}
+
+static void s_queue_push_locked(ordo_client_t *self, s_rec_t *r)
+{
+    r->next = NULL;
+    r->prev = self->ev_tail;
+    if (self->ev_tail)
+        self->ev_tail->next = r;
+    else
+        self->ev_head = r;
+    self->ev_tail = r;
+    r->flags |= S_QUEUED;
+    s_note_update_locked(self);
+}
+
+static void s_queue_remove_locked(ordo_client_t *self, s_rec_t *r)
+{
+    if (!(r->flags & S_QUEUED))
+        return;
+    if (r->prev)
+        r->prev->next = r->next;
+    else
+        self->ev_head = r->next;
+    if (r->next)
+        r->next->prev = r->prev;
+    else
+        self->ev_tail = r->prev;
+    r->prev = r->next = NULL;
+    r->flags &= ~(unsigned)S_QUEUED;
+    s_note_update_locked(self);
+}
+
+/* Delivers a terminal record: fills ev, sets the last error, frees the
+ * record.  Returns what ordo_wait returns for it. */
+static int s_consume_locked(ordo_client_t *self, s_rec_t *r, ordo_event_t *ev)
+{
+    int rc;
+    const char *text = r->error ? r->error : "";
+    switch (r->state) {
+    case ORDO_TASK_DONE:
+        rc = r->code < 0 ? r->code : 0;
+        break;
+    case ORDO_TASK_FAILED:
+        rc = ORDO_EFAILED;
+        break;
+    case ORDO_TASK_CANCELLED:
+        rc = ORDO_ECANCELED;
+        break;
+    default:
+        rc = r->code < 0 ? r->code : ORDO_ENOENT;
+        break;
+    }
+    if (rc < 0)
+        ordo_cl_fail(rc, "task %#llx: %s", (unsigned long long)r->id,
+                     text[0] ? text : ordo_strerror(r->code ? r->code : rc));
+    if (ev) {
+        memset(ev, 0, sizeof *ev);
+        ev->id = r->id;
+        ev->state = r->state;
+        ev->code = r->code;
+        ev->cause = r->cause;
+        ev->accepted_ns = r->accepted_ns;
+        ev->started_ns = r->started_ns;
+        ev->finished_ns = r->finished_ns;
+        ev->data_len = r->data_len;
+        snprintf(ev->error, sizeof ev->error, "%s", text);
+    }
+    s_queue_remove_locked(self, r);
+    s_rec_free_locked(self, r);
+    return rc;
+}
+
+/* ---- sending ---------------------------------------------------------- */
+
+static int s_outq_push_locked(ordo_client_t *self, ordo_wbuf_t *msg)
+{
+    s_outq_t *q = &self->outq;
+    if (s_reserve((void **)&q->items, &q->cap, q->n + 1, sizeof *q->items) < 0) {
+        free(msg->data);
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory queueing a message");
+    }
+    q->items[q->n++] = *msg;
+    msg->data = NULL;
+    s_wake_locked(self);
+    return 0;
+}
+
+/* Encodes the batch into one Submit on the out queue. */
+static int s_flush_locked(ordo_client_t *self)
+{
+    s_batch_t *b = &self->batch;
+    if (b->n == 0)
+        return 0;
+    if (s_reserve((void **)&b->wtasks, &b->wcap, b->n, sizeof *b->wtasks) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory encoding tasks");
+    for (size_t i = 0; i < b->n; i++) {
+        const s_btask_t *t = &b->tasks[i];
+        ordo_wtask_t *w = &b->wtasks[i];
+        w->id = t->id;
+        w->kernel = (const char *)b->bytes + t->kernel;
+        w->views = b->views + t->args;
+        w->modes = b->modes + t->args;
+        w->nargs = t->nargs;
+        w->params = b->bytes + t->params;
+        w->params_len = t->params_len;
+        w->deps = b->deps + t->deps;
+        w->ndeps = t->ndeps;
+        w->data = b->bytes + t->data;
+        w->data_len = t->data_len;
+    }
+    ordo_wbuf_t msg;
+    if (ordo_wire_submit(&msg, self->scratch, b->wtasks, b->n) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory encoding tasks");
+    int rc = s_outq_push_locked(self, &msg);
+    if (rc < 0)
+        return rc;
+    b->n = b->nargs = b->ndeps = b->nbytes = b->bound = 0;
+    return 0;
+}
+
+/* Flushes the batch, then queues msg: the daemon sees calls in order. */
+static int s_send_locked(ordo_client_t *self, ordo_wbuf_t *msg)
+{
+    int rc = s_flush_locked(self);
+    if (rc < 0) {
+        free(msg->data);
+        return rc;
+    }
+    return s_outq_push_locked(self, msg);
+}
+
+/* ---- receiving (I/O thread) ------------------------------------------- */
+
+static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
+{
+    for (size_t i = 0; i < m->ncompletions; i++) {
+        ordo_wcompletion_t c;
+        ordo_wire_completion(m, i, &c);
+        s_rec_t *r = s_map_get(&self->map, c.id);
+        /* Unknown ids (a watch whose waiter gave up and was freed never
+         * happens: records live until delivered) and repeats are ignored:
+         * each id is delivered once. */
+        if (!r || (r->flags & S_TERMINAL))
+            continue;
+        r->state = c.state;
+        r->code = c.code;
+        r->cause = c.cause;
+        r->accepted_ns = c.accepted_ns;
+        r->started_ns = c.started_ns;
+        r->finished_ns = c.finished_ns;
+        if (c.error && c.error[0])
+            r->error = strdup(c.error);
+        if (r->read_dst && c.state == ORDO_TASK_DONE) {
+            if (c.data_len == r->read_len) {
+                memcpy(r->read_dst, c.data, c.data_len);
+                r->data_len = c.data_len;
+            } else {
+                char text[160];
+                snprintf(text, sizeof text,
+                         "host_read returned %zu bytes where %zu were expected",
+                         c.data_len, r->read_len);
+                free(r->error);
+                r->error = strdup(text);
+                r->code = ORDO_EPROTO;
+            }
+        }
+        r->flags |= S_TERMINAL;
+        if (r->flags & S_OWN)
+            self->unfinished--;
+        s_queue_push_locked(self, r);
+    }
+    pthread_cond_broadcast(&self->cv);
+}
+
+static void s_on_reply_locked(ordo_client_t *self, const ordo_wmsg_t *m)
+{
+    for (s_req_t *q = self->reqs; q; q = q->next) {
+        if (q->req != m->req)
+            continue;
+        q->done = true;
+        q->code = m->code;
+        q->buffer = m->buffer;
+        q->size = m->size;
+        snprintf(q->error, sizeof q->error, "%s", m->error ? m->error : "");
+        pthread_cond_broadcast(&self->cv);
+        return;
+    }
+    /* A reply for a request that timed out: nobody waits any more. */
+}
+
+/* Applies one message from the daemon. */
+static void s_on_message(ordo_client_t *self, const void *data, size_t len)
+{
+    ordo_wmsg_t m;
+    int rc = ordo_wire_decode(&m, data, len);
+    pthread_mutex_lock(&self->mu);
+    if (rc < 0) {
+        /* Not even an envelope: the peer is not (this) ordod. */
+        s_break_locked(self, ORDO_EPROTO,
+                       "ordod at %s sent %zu bytes that are not a ServerMsg "
+                       "(protocol mismatch?)", self->endpoint, len);
+    } else if (m.kind == ORDO_WMSG_COMPLETIONS) {
+        s_on_completions_locked(self, &m);
+    } else if (m.kind == ORDO_WMSG_REPLY) {
+        s_on_reply_locked(self, &m);
+    } else if (m.kind == ORDO_WMSG_ERROR) {
+        s_break_locked(self, m.code < 0 ? m.code : ORDO_ESESSION,
+                       "ordod ended the session: %s (%s)",
+                       m.error && m.error[0] ? m.error : "no reason given",
+                       ordo_strerror(m.code));
+    }
+    /* A second Welcome and envelopes of a newer minor are ignored. */
+    pthread_mutex_unlock(&self->mu);
+    if (rc == 0)
+        ordo_wire_msg_free(&m);
+}
+
+/* Receives every message waiting on the socket (ZMQ_FD is edge-triggered:
+ * always drain to EAGAIN before sleeping on it). */
+static void s_drain_socket(ordo_client_t *self)
+{
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        s_on_message(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+    }
+}
+
+/* Reads monitor events; returns true when the connection was lost. */
+static bool s_drain_monitor(ordo_client_t *self)
+{
+    bool lost = false;
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return lost;
+        }
+        /* First frame: uint16 event, uint32 value; second: the address. */
+        if (zmq_msg_size(&msg) >= 2) {
+            uint16_t ev;
+            memcpy(&ev, zmq_msg_data(&msg), sizeof ev);
+            if (ev == ZMQ_EVENT_DISCONNECTED)
+                lost = true;
+        }
+        while (zmq_msg_more(&msg)) {
+            zmq_msg_close(&msg);
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, self->mon, ZMQ_DONTWAIT) < 0)
+                break;
+        }
+        zmq_msg_close(&msg);
+    }
+}
+
+static void s_free_data(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+/* Sends the messages in q from *sent on; stops at the first that would
+ * block (the caller retries later).  Returns -1 on a hard error. */
+static int s_send_all(ordo_client_t *self, s_outq_t *q, size_t *sent)
+{
+    while (*sent < q->n) {
+        ordo_wbuf_t *w = &q->items[*sent];
+        zmq_msg_t msg;
+        if (zmq_msg_init_data(&msg, w->data, w->len, s_free_data, NULL) < 0)
+            return -1;
+        if (zmq_msg_send(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            int e = zmq_errno();
+            /* Not sent: the data still belongs to us (free fn not called). */
+            zmq_msg_close(&msg);
+            if (e == EAGAIN)
+                return 0;
+            return -1;
+        }
+        w->data = NULL;             /* ZeroMQ frees it */
+        (*sent)++;
+    }
+    return 0;
+}
+
+static int s_fd_of(void *sock)
+{
+    int fd = -1;
+    size_t len = sizeof fd;
+    zmq_getsockopt(sock, ZMQ_FD, &fd, &len);
+    return fd;
+}
+
+/*
+ * The I/O thread.  Holds the mutex except while it sends or sleeps; sleeps
+ * in ppoll on the socket's ZMQ_FD, the monitor's and the wake pipe, with a
+ * timeout that is the batch's flush deadline (microsecond precision, which
+ * zmq_poll's milliseconds would not give).
+ */
+static void *s_io_main(void *arg)
+{
+    ordo_client_t *self = arg;
+    s_outq_t local = {0};
+    size_t sent = 0;
+    struct pollfd fds[3] = {
+        {.fd = s_fd_of(self->sock), .events = POLLIN},
+        {.fd = s_fd_of(self->mon), .events = POLLIN},
+        {.fd = self->wake_rd, .events = POLLIN},
+    };
+    pthread_mutex_lock(&self->mu);
+    for (;;) {
+        /* 1. Flush a batch that has waited long enough. */
+        uint64_t now = s_now_ns();
+        int64_t wait_ns = -1;
+        if (self->batch.n > 0) {
+            uint64_t due = self->batch.since_ns + self->batch_delay_ns;
+            if (now >= due)
+                s_flush_locked(self);
+            else
+                wait_ns = (int64_t)(due - now);
+        }
+        /* 2. Take the out queue (in order, after what is left to send). */
+        if (self->outq.n > 0) {
+            if (sent == local.n) {
+                s_outq_t t = local;
+                local = self->outq;
+                self->outq = t;
+                self->outq.n = 0;
+                sent = 0;
+            } else {
+                /* Still sending the previous lot: append behind it. */
+                if (s_reserve((void **)&local.items, &local.cap,
+                              local.n + self->outq.n, sizeof *local.items) == 0) {
+                    memcpy(local.items + local.n, self->outq.items,
+                           self->outq.n * sizeof *local.items);
+                    local.n += self->outq.n;
+                    self->outq.n = 0;
+                }
+            }
+        }
+        bool stop = self->stop;
+        pthread_mutex_unlock(&self->mu);
+
+        /* 3. Send, receive, watch the connection. */
+        if (s_send_all(self, &local, &sent) < 0) {
+            pthread_mutex_lock(&self->mu);
+            s_break_locked(self, ORDO_EIO, "cannot send to ordod at %s: %s",
+                           self->endpoint, zmq_strerror(zmq_errno()));
+            pthread_mutex_unlock(&self->mu);
+            sent = local.n;         /* dropped below */
+        }
+        if (sent == local.n) {
+            for (size_t i = 0; i < local.n; i++)
+                free(local.items[i].data);
+            local.n = sent = 0;
+        } else if (wait_ns < 0 || wait_ns > 1000000) {
+            wait_ns = 1000000;      /* would block: retry in 1 ms */
+        }
+        s_drain_socket(self);
+        if (s_drain_monitor(self)) {
+            s_drain_socket(self);   /* completions sent before the close */
+            pthread_mutex_lock(&self->mu);
+            s_break_locked(self, ORDO_ESESSION,
+                           "lost the connection to ordod at %s (daemon stopped or "
+                           "restarted); %llu unfinished tasks have an unknown state",
+                           self->endpoint, (unsigned long long)self->unfinished);
+            pthread_mutex_unlock(&self->mu);
+        }
+        if (stop && local.n == 0)
+            break;
+
+        /* 4. Sleep until something happens or the batch is due. */
+        struct timespec ts, *tsp = NULL;
+        if (wait_ns >= 0) {
+            ts.tv_sec = wait_ns / 1000000000;
+            ts.tv_nsec = wait_ns % 1000000000;
+            tsp = &ts;
+        }
+        ppoll(fds, 3, tsp, NULL);
+
+        pthread_mutex_lock(&self->mu);
+        if (fds[2].revents & POLLIN) {
+            s_drain_fd(self->wake_rd);
+            self->wake_pending = false;
+        }
+    }
+    free(local.items);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Endpoints. */
+
+/* The default runtime directory (see ordo_default_endpoint); *from_env is
+ * set when it came from RUNTIME_DIRECTORY (a service: no fallback). */
+static int s_runtime_dir(char *buf, size_t len, bool *service)
+{
+    const char *rd = getenv("RUNTIME_DIRECTORY");
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    int n;
+    *service = false;
+    if (rd && rd[0]) {
+        /* systemd may list several directories, separated by ':'. */
+        size_t first = strcspn(rd, ":");
+        n = snprintf(buf, len, "%.*s", (int)first, rd);
+        *service = true;
+    } else if (xdg && xdg[0]) {
+        n = snprintf(buf, len, "%s/ordo", xdg);
+    } else {
+        n = snprintf(buf, len, "/tmp/ordo-%lu", (unsigned long)getuid());
+    }
+    return n < 0 || (size_t)n >= len ? ORDO_ELIMIT : 0;
+}
+
+static int s_default(char *buf, size_t len, const char *env, const char *file)
+{
+    const char *e = getenv(env);
+    if (e && e[0]) {
+        if (strlen(e) >= len)
+            return ordo_cl_fail(ORDO_ELIMIT, "$%s is too long", env);
+        strcpy(buf, e);
+        return 0;
+    }
+    char dir[S_ENDPOINT_MAX];
+    bool service;
+    if (s_runtime_dir(dir, sizeof dir, &service) < 0)
+        return ordo_cl_fail(ORDO_ELIMIT, "runtime directory path too long");
+    char path[S_ENDPOINT_MAX + 32];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    struct stat st;
+    char sys[64];
+    snprintf(sys, sizeof sys, "/run/ordo/%s", file);
+    /* A user without a daemon of its own talks to the system one. */
+    if (!service && stat(path, &st) < 0 && stat(sys, &st) == 0)
+        snprintf(path, sizeof path, "%s", sys);
+    int n = snprintf(buf, len, "ipc://%s", path);
+    if (n < 0 || (size_t)n >= len)
+        return ordo_cl_fail(ORDO_ELIMIT, "endpoint buffer too small");
+    return 0;
+}
+
+int ordo_default_endpoint(char *buf, size_t len)
+{
+    return s_default(buf, len, "ORDO_ENDPOINT", "ordod.sock");
+}
+
+int ordo_default_status_endpoint(char *buf, size_t len)
+{
+    return s_default(buf, len, "ORDO_STATUS_ENDPOINT", "status.sock");
+}
+
+/* A hint for a connect that timed out on an ipc endpoint without socket. */
+static const char *s_ipc_hint(const char *endpoint)
+{
+    struct stat st;
+    if (strncmp(endpoint, "ipc://", 6) == 0 && stat(endpoint + 6, &st) < 0)
+        return " (the socket file does not exist: is ordod running, with the same "
+               "XDG_RUNTIME_DIR? ORDO_ENDPOINT overrides the default)";
+    return " (is ordod running and serving this endpoint?)";
+}
+
+/* ---------------------------------------------------------------------- */
+/* Connect and disconnect. */
+
+static int s_env_int(const char *name, int dflt)
+{
+    const char *e = getenv(name);
+    if (!e || !e[0])
+        return dflt;
+    char *end;
+    long v = strtol(e, &end, 10);
+    return (*end || v <= 0 || v > 86400000) ? dflt : (int)v;
+}
+
+/* Sends Hello and waits for Welcome on the not yet shared socket. */
+static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms)
+{
+    char text[256];
+    if (!name) {
+#ifdef __GLIBC__
+        snprintf(text, sizeof text, "%s[%ld]", program_invocation_short_name, (long)getpid());
+#else
+        snprintf(text, sizeof text, "libordo[%ld]", (long)getpid());
+#endif
+        name = text;
+    }
+    ordo_wbuf_t hello;
+    if (ordo_wire_hello(&hello, name) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+    int rc = zmq_send(self->sock, hello.data, hello.len, ZMQ_DONTWAIT);
+    free(hello.data);
+    if (rc < 0)
+        return ordo_cl_fail(ORDO_EIO, "cannot send Hello to %s: %s", self->endpoint,
+                            zmq_strerror(zmq_errno()));
+
+    uint64_t deadline = s_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    for (;;) {
+        uint64_t now = s_now_ns();
+        if (now >= deadline)
+            return ordo_cl_fail(ORDO_ETIMEDOUT, "no answer from ordod at %s within %d ms%s",
+                                self->endpoint, timeout_ms, s_ipc_hint(self->endpoint));
+        zmq_pollitem_t it = {self->sock, 0, ZMQ_POLLIN, 0};
+        long ms = (long)((deadline - now + 999999) / 1000000);
+        if (zmq_poll(&it, 1, ms) < 0 && zmq_errno() != EINTR)
+            return ordo_cl_fail(ORDO_EIO, "poll: %s", zmq_strerror(zmq_errno()));
+        if (!(it.revents & ZMQ_POLLIN))
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            continue;
+        }
+        ordo_wmsg_t m;
+        rc = ordo_wire_decode(&m, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        zmq_msg_close(&msg);
+        if (rc < 0)
+            return ordo_cl_fail(ORDO_EPROTO, "%s answered Hello with something that is "
+                                "not an ordo ServerMsg: is it ordod?", self->endpoint);
+        if (m.kind == ORDO_WMSG_ERROR) {
+            rc = ordo_cl_fail(m.code < 0 ? m.code : ORDO_EPROTO,
+                              "ordod at %s refused the session: %s", self->endpoint,
+                              m.error && m.error[0] ? m.error : ordo_strerror(m.code));
+        } else if (m.kind != ORDO_WMSG_WELCOME) {
+            rc = ordo_cl_fail(ORDO_EPROTO, "ordod at %s answered Hello without Welcome",
+                              self->endpoint);
+        } else if (m.major != ORDO_WIRE_MAJOR) {
+            rc = ordo_cl_fail(ORDO_EVERSION,
+                              "ordod at %s speaks protocol %u.%u, this libordo %d.%d",
+                              self->endpoint, m.major, m.minor, ORDO_WIRE_MAJOR,
+                              ORDO_WIRE_MINOR);
+        } else if (m.session == 0 || m.session > ORDO_MAX_SESSION) {
+            rc = ordo_cl_fail(ORDO_EPROTO, "ordod at %s gave session id %llu, out of range",
+                              self->endpoint, (unsigned long long)m.session);
+        } else {
+            self->session = (uint32_t)m.session;
+            self->credits = m.credits ? m.credits : UINT32_MAX;
+            self->first_seq = self->next_seq = m.next_seq ? m.next_seq : 1;
+            self->max_message = m.max_message ? m.max_message : S_DEFAULT_MAX_MESSAGE;
+            rc = 0;
+        }
+        ordo_wire_msg_free(&m);
+        return rc;
+    }
+}
+
+static void s_client_free(ordo_client_t *self)
+{
+    if (self->mon)
+        zmq_close(self->mon);
+    if (self->sock)
+        zmq_close(self->sock);
+    if (self->ctx)
+        zmq_ctx_term(self->ctx);
+    for (size_t i = 0; i < self->outq.n; i++)
+        free(self->outq.items[i].data);
+    free(self->outq.items);
+    s_batch_free(&self->batch);
+    ordo_wscratch_destroy(&self->scratch);
+    for (size_t i = 0; i < self->map.cap; i++)
+        if (self->map.keys[i])
+            free(self->map.vals[i]->error);
+    free(self->map.keys);
+    free(self->map.vals);
+    while (self->chunks) {
+        s_chunk_t *c = self->chunks;
+        self->chunks = c->next;
+        free(c);
+    }
+    int fds[4] = {self->wake_rd, self->wake_wr, self->note_rd, self->note_wr};
+    for (int i = 0; i < 4; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    pthread_cond_destroy(&self->cv);
+    pthread_mutex_destroy(&self->mu);
+    free(self);
+}
+
+int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
+                    const ordo_client_opts_t *opts)
+{
+    if (!self_p)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_client_new: self_p is NULL");
+    *self_p = NULL;
+    ordo_client_opts_t o = {0};
+    if (opts)
+        o = *opts;
+    int connect_ms = o.connect_timeout_ms > 0
+                         ? o.connect_timeout_ms
+                         : s_env_int("ORDO_CONNECT_TIMEOUT_MS", S_CONNECT_TIMEOUT_MS);
+
+    ordo_client_t *self = calloc(1, sizeof *self);
+    if (!self)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+    self->wake_rd = self->wake_wr = self->note_rd = self->note_wr = -1;
+    pthread_mutex_init(&self->mu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&self->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    self->request_timeout_ms = o.request_timeout_ms > 0 ? o.request_timeout_ms
+                                                        : S_REQUEST_TIMEOUT_MS;
+    self->batch_max_tasks = o.batch_max_tasks > 0 ? o.batch_max_tasks : S_BATCH_TASKS;
+    self->batch_delay_ns = (uint64_t)(o.batch_delay_us > 0 ? o.batch_delay_us
+                                                           : S_BATCH_DELAY_US) * 1000u;
+    self->next_req = 1;
+
+    int rc;
+    if (endpoint) {
+        if (strlen(endpoint) >= sizeof self->endpoint) {
+            rc = ordo_cl_fail(ORDO_EINVAL, "endpoint longer than %d bytes", S_ENDPOINT_MAX);
+            goto fail;
+        }
+        strcpy(self->endpoint, endpoint);
+    } else if ((rc = ordo_default_endpoint(self->endpoint, sizeof self->endpoint)) < 0) {
+        goto fail;
+    }
+    int p1[2], p2[2];
+    if (s_pipe(p1) < 0) {
+        rc = ordo_cl_fail(ORDO_EIO, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    self->wake_rd = p1[0];
+    self->wake_wr = p1[1];
+    if (s_pipe(p2) < 0) {
+        rc = ordo_cl_fail(ORDO_EIO, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    self->note_rd = p2[0];
+    self->note_wr = p2[1];
+    self->scratch = ordo_wscratch_new();
+    self->ctx = zmq_ctx_new();
+    if (!self->scratch || !self->ctx) {
+        rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        goto fail;
+    }
+    zmq_ctx_set(self->ctx, ZMQ_IO_THREADS, 1);
+    self->sock = zmq_socket(self->ctx, ZMQ_DEALER);
+    self->mon = zmq_socket(self->ctx, ZMQ_PAIR);
+    if (!self->sock || !self->mon) {
+        rc = ordo_cl_fail(ORDO_EIO, "zmq_socket: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    /* Nothing is ever dropped at a high-water mark: back-pressure is the
+     * credits' job.  Linger 0 until the session exists. */
+    int zero = 0;
+    zmq_setsockopt(self->sock, ZMQ_SNDHWM, &zero, sizeof zero);
+    zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero);
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(self->mon, ZMQ_LINGER, &zero, sizeof zero);
+    char monaddr[64];
+    snprintf(monaddr, sizeof monaddr, "inproc://ordo-monitor-%p", (void *)self);
+    if (zmq_socket_monitor(self->sock, monaddr, ZMQ_EVENT_DISCONNECTED) < 0 ||
+        zmq_connect(self->mon, monaddr) < 0) {
+        rc = ordo_cl_fail(ORDO_EIO, "zmq monitor: %s", zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    if (zmq_connect(self->sock, self->endpoint) < 0) {
+        rc = ordo_cl_fail(ORDO_EINVAL, "cannot connect to '%s': %s (endpoints look like "
+                          "ipc:///path or tcp://host:port)",
+                          self->endpoint, zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    if ((rc = s_handshake(self, o.name, connect_ms)) < 0)
+        goto fail;
+    s_drain_monitor(self);          /* events of the handshake are history */
+    if (pthread_create(&self->io, NULL, s_io_main, self) != 0) {
+        rc = ordo_cl_fail(ORDO_ENOMEM, "cannot start the I/O thread");
+        goto fail;
+    }
+    self->io_started = true;
+    *self_p = self;
+    return 0;
+fail:
+    s_client_free(self);
+    return rc;
+}
+
+void ordo_client_destroy(ordo_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ordo_client_t *self = *self_p;
+    *self_p = NULL;
+    pthread_mutex_lock(&self->mu);
+    bool alive = !self->broken;
+    if (alive) {
+        ordo_wbuf_t bye;
+        if (ordo_wire_bye(&bye) == 0)
+            s_send_locked(self, &bye);
+    }
+    self->stop = true;
+    s_wake_locked(self);
+    pthread_mutex_unlock(&self->mu);
+    if (self->io_started)
+        pthread_join(self->io, NULL);
+    /* The last tasks and the Bye may still sit in ZeroMQ's queue: give
+     * them a moment to leave, unless nobody listens any more. */
+    int linger = alive ? S_CLOSE_LINGER_MS : 0;
+    zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_socket_monitor(self->sock, NULL, 0);
+    s_client_free(self);
+}
+
+uint32_t ordo_client_session(ordo_client_t *self)
+{
+    return self->session;
+}
+
+uint32_t ordo_client_credits(ordo_client_t *self)
+{
+    return self->credits;
+}
+
+uint64_t ordo_client_unfinished(ordo_client_t *self)
+{
+    pthread_mutex_lock(&self->mu);
+    uint64_t n = self->unfinished;
+    pthread_mutex_unlock(&self->mu);
+    return n;
+}
+
+const char *ordo_client_endpoint(ordo_client_t *self)
+{
+    return self->endpoint;
+}
+
+int ordo_client_fd(ordo_client_t *self)
+{
+    return self->note_rd;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Synchronous requests. */
+
+/* Queues msg (a request carrying req) and waits for its Reply.  Returns
+ * the daemon's code (its text as last error) or a local error. */
+static int s_request_locked(ordo_client_t *self, ordo_wbuf_t *msg, s_req_t *rq,
+                            const char *what)
+{
+    int rc = s_send_locked(self, msg);
+    if (rc < 0)
+        return rc;
+    rq->next = self->reqs;
+    self->reqs = rq;
+    struct timespec dl = s_deadline(self->request_timeout_ms);
+    bool timed_out = false;
+    while (!rq->done && !self->broken && !timed_out)
+        timed_out = !s_sleep(self, &dl);
+    for (s_req_t **pp = &self->reqs; *pp; pp = &(*pp)->next) {
+        if (*pp == rq) {
+            *pp = rq->next;
+            break;
+        }
+    }
+    if (rq->done) {
+        if (rq->code < 0)
+            return ordo_cl_fail(rq->code, "%s: %s", what,
+                                rq->error[0] ? rq->error : ordo_strerror(rq->code));
+        return 0;
+    }
+    if (self->broken)
+        return s_broken_locked(self);
+    return ordo_cl_fail(ORDO_ETIMEDOUT, "%s: no reply from ordod at %s within %d ms", what,
+                        self->endpoint, self->request_timeout_ms);
+}
+
+int ordo_buffer_create(ordo_client_t *self, uint64_t size, const char *name,
+                       uint64_t *buffer)
+{
+    if (!self || !buffer)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_buffer_create: NULL argument");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_broken_locked(self);
+    if (rc == 0) {
+        s_req_t rq = {.req = self->next_req++};
+        ordo_wbuf_t msg;
+        char what[160];
+        snprintf(what, sizeof what, "creating buffer '%s' of %llu bytes",
+                 name ? name : "", (unsigned long long)size);
+        if (ordo_wire_buffer_create(&msg, rq.req, size, name) < 0)
+            rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        else
+            rc = s_request_locked(self, &msg, &rq, what);
+        if (rc == 0)
+            *buffer = rq.buffer;
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_buffer_open(ordo_client_t *self, const char *name, uint64_t *buffer,
+                     uint64_t *size)
+{
+    if (!self || !name || !name[0] || !buffer)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_buffer_open: needs a name and a result");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_broken_locked(self);
+    if (rc == 0) {
+        s_req_t rq = {.req = self->next_req++};
+        ordo_wbuf_t msg;
+        char what[160];
+        snprintf(what, sizeof what, "opening buffer '%s'", name);
+        if (ordo_wire_buffer_open(&msg, rq.req, name) < 0)
+            rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        else
+            rc = s_request_locked(self, &msg, &rq, what);
+        if (rc == 0) {
+            *buffer = rq.buffer;
+            if (size)
+                *size = rq.size;
+        }
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_buffer_release(ordo_client_t *self, uint64_t buffer)
+{
+    if (!self)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_buffer_release: NULL client");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_broken_locked(self);
+    if (rc == 0) {
+        s_req_t rq = {.req = self->next_req++};
+        ordo_wbuf_t msg;
+        char what[80];
+        snprintf(what, sizeof what, "releasing buffer %llu", (unsigned long long)buffer);
+        if (ordo_wire_buffer_release(&msg, rq.req, buffer) < 0)
+            rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        else
+            rc = s_request_locked(self, &msg, &rq, what);
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_sync(ordo_client_t *self, int timeout_ms)
+{
+    if (!self)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_sync: NULL client");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_broken_locked(self);
+    if (rc == 0) {
+        s_req_t rq = {.req = self->next_req++};
+        ordo_wbuf_t msg;
+        int saved = self->request_timeout_ms;
+        if (timeout_ms >= 0)
+            self->request_timeout_ms = timeout_ms;
+        else
+            self->request_timeout_ms = 24 * 3600 * 1000;
+        if (ordo_wire_heartbeat(&msg, rq.req) < 0)
+            rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        else
+            rc = s_request_locked(self, &msg, &rq, "sync");
+        self->request_timeout_ms = saved;
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Submit. */
+
+static int s_check_task(const ordo_submit_t *t)
+{
+    if (!t->kernel || !t->kernel[0])
+        return ordo_cl_fail(ORDO_EINVAL, "task without a kernel name");
+    if (t->nargs < 0 || (t->nargs > 0 && !t->args) || t->ndeps < 0 ||
+        (t->ndeps > 0 && !t->deps) || (t->params_len && !t->params) ||
+        (t->data_len && !t->data) || (t->read_len && !t->read_dst))
+        return ordo_cl_fail(ORDO_EINVAL, "task '%s': inconsistent counts and pointers",
+                            t->kernel);
+    for (int k = 0; k < t->nargs; k++) {
+        const ordo_tensor_t *v = t->args[k].view;
+        int m = t->args[k].mode;
+        if (!v)
+            return ordo_cl_fail(ORDO_EINVAL, "task '%s': argument %d has no view",
+                                t->kernel, k);
+        if (m != ORDO_IN && m != ORDO_OUT && m != ORDO_INOUT)
+            return ordo_cl_fail(ORDO_EINVAL, "task '%s': argument %d has mode %d "
+                                "(use ORDO_IN, ORDO_OUT or ORDO_INOUT)", t->kernel, k, m);
+        if (v->ndim < 0 || v->ndim > ORDO_MAX_NDIM)
+            return ordo_cl_fail(ORDO_EINVAL, "task '%s': argument %d has %d dimensions "
+                                "(at most %d)", t->kernel, k, (int)v->ndim, ORDO_MAX_NDIM);
+    }
+    for (int k = 0; k < t->ndeps; k++)
+        if (t->deps[k] == 0)
+            return ordo_cl_fail(ORDO_EINVAL, "task '%s': dependency %d is id 0",
+                                t->kernel, k);
+    return 0;
+}
+
+/* Appends the task to the batch; on failure the batch is unchanged. */
+static int s_batch_add_locked(ordo_client_t *self, const ordo_submit_t *t, uint64_t id,
+                              size_t bound)
+{
+    s_batch_t *b = &self->batch;
+    size_t klen = strlen(t->kernel) + 1;
+    if (s_reserve((void **)&b->tasks, &b->cap, b->n + 1, sizeof *b->tasks) < 0 ||
+        s_reserve((void **)&b->views, &b->views_cap, b->nargs + (size_t)t->nargs,
+                  sizeof *b->views) < 0 ||
+        s_reserve((void **)&b->modes, &b->modes_cap, b->nargs + (size_t)t->nargs,
+                  sizeof *b->modes) < 0 ||
+        s_reserve((void **)&b->deps, &b->deps_cap, b->ndeps + (size_t)t->ndeps,
+                  sizeof *b->deps) < 0 ||
+        s_reserve((void **)&b->bytes, &b->bytes_cap,
+                  b->nbytes + klen + t->params_len + t->data_len, 1) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory batching a task");
+    s_btask_t *bt = &b->tasks[b->n];
+    bt->id = id;
+    bt->kernel = b->nbytes;
+    memcpy(b->bytes + b->nbytes, t->kernel, klen);
+    b->nbytes += klen;
+    bt->params = b->nbytes;
+    bt->params_len = t->params_len;
+    if (t->params_len)
+        memcpy(b->bytes + b->nbytes, t->params, t->params_len);
+    b->nbytes += t->params_len;
+    bt->data = b->nbytes;
+    bt->data_len = t->data_len;
+    if (t->data_len)
+        memcpy(b->bytes + b->nbytes, t->data, t->data_len);
+    b->nbytes += t->data_len;
+    bt->args = b->nargs;
+    bt->nargs = (uint32_t)t->nargs;
+    for (int k = 0; k < t->nargs; k++) {
+        b->views[b->nargs] = *t->args[k].view;
+        b->modes[b->nargs] = t->args[k].mode;
+        b->nargs++;
+    }
+    bt->deps = b->ndeps;
+    bt->ndeps = (uint32_t)t->ndeps;
+    if (t->ndeps)
+        memcpy(b->deps + b->ndeps, t->deps, (size_t)t->ndeps * sizeof *b->deps);
+    b->ndeps += (size_t)t->ndeps;
+    if (b->n == 0)
+        b->since_ns = s_now_ns();
+    b->n++;
+    b->bound += bound;
+    return 0;
+}
+
+int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
+{
+    if (!self || !task || !id)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_submit: NULL argument");
+    int rc = s_check_task(task);
+    if (rc < 0)
+        return rc;
+    /* The encoded size, to keep every message under the daemon's limit. */
+    ordo_wtask_t w = {.kernel = task->kernel, .params_len = task->params_len,
+                      .ndeps = (uint32_t)task->ndeps, .data_len = task->data_len};
+    size_t bound = ordo_wire_task_bound(&w);
+    for (int k = 0; k < task->nargs; k++)
+        bound += ordo_wire_arg_bound(task->args[k].view);
+
+    pthread_mutex_lock(&self->mu);
+    if ((rc = s_broken_locked(self)) < 0)
+        goto out;
+    if (bound > self->max_message) {
+        rc = ordo_cl_fail(ORDO_ELIMIT, "task '%s' needs about %zu bytes on the wire, more "
+                          "than ordod's limit of %llu: split its data", task->kernel, bound,
+                          (unsigned long long)self->max_message);
+        goto out;
+    }
+    /* Credits: wait for completions, sending what we hold meanwhile. */
+    while (self->unfinished >= self->credits) {
+        if (task->flags & ORDO_SUBMIT_NONBLOCK) {
+            rc = ordo_cl_fail(ORDO_EAGAIN, "the session holds its %u credits "
+                              "(unfinished tasks): wait for some to complete",
+                              self->credits);
+            goto out;
+        }
+        if ((rc = s_flush_locked(self)) < 0)
+            goto out;
+        s_sleep(self, NULL);
+        if ((rc = s_broken_locked(self)) < 0)
+            goto out;
+    }
+    size_t limit = self->max_message < S_BATCH_BYTES ? self->max_message : S_BATCH_BYTES;
+    if (self->batch.n > 0 && self->batch.bound + bound > limit &&
+        (rc = s_flush_locked(self)) < 0)
+        goto out;
+    uint64_t tid = ORDO_TASK_ID(self->session, self->next_seq);
+    s_rec_t *r = s_rec_new_locked(self, tid, S_OWN);
+    if (!r) {
+        rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        goto out;
+    }
+    r->read_dst = task->read_dst;
+    r->read_len = task->read_len;
+    if ((rc = s_batch_add_locked(self, task, tid, bound)) < 0) {
+        s_rec_free_locked(self, r);
+        goto out;
+    }
+    self->next_seq++;
+    self->unfinished++;
+    *id = tid;
+    if (self->batch.n == 1)
+        s_wake_locked(self);        /* start the flush timer */
+    if (self->batch.n >= (size_t)self->batch_max_tasks || self->batch.bound >= limit ||
+        (task->flags & ORDO_SUBMIT_FLUSH))
+        s_flush_locked(self);       /* on failure the timer retries */
+out:
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_flush(ordo_client_t *self)
+{
+    if (!self)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_flush: NULL client");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_broken_locked(self);
+    if (rc == 0)
+        rc = s_flush_locked(self);
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Events. */
+
+/* Watches a foreign id (a record, and Watch on the out queue).  Returns
+ * the record, NULL on error (last error set). */
+static s_rec_t *s_watch_locked(ordo_client_t *self, uint64_t id)
+{
+    s_rec_t *r = s_map_get(&self->map, id);
+    if (r)
+        return r;
+    r = s_rec_new_locked(self, id, S_WATCH);
+    if (!r) {
+        ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    ordo_wbuf_t msg;
+    if (ordo_wire_watch(&msg, &id, 1) < 0 || s_send_locked(self, &msg) < 0) {
+        s_rec_free_locked(self, r);
+        ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return r;
+}
+
+/* Checks an id the application asks about; 0 when it is known here or
+ * is another session's. */
+static int s_check_id_locked(ordo_client_t *self, uint64_t id)
+{
+    if (id == 0)
+        return ordo_cl_fail(ORDO_EINVAL, "task id 0 does not exist");
+    if (ORDO_TASK_SESSION(id) != self->session || s_map_get(&self->map, id))
+        return 0;
+    uint64_t seq = ORDO_TASK_SEQ(id);
+    if (seq >= self->first_seq && seq < self->next_seq)
+        return ordo_cl_fail(ORDO_ENOENT, "the event of task %#llx was already delivered "
+                            "(by ordo_poll or an earlier ordo_wait)",
+                            (unsigned long long)id);
+    return ordo_cl_fail(ORDO_EINVAL, "task %#llx was never submitted by this session",
+                        (unsigned long long)id);
+}
+
+int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev)
+{
+    if (!self)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_wait: NULL client");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_check_id_locked(self, id);
+    if (rc < 0)
+        goto out;
+    s_rec_t *r = s_map_get(&self->map, id);
+    if (!r || !(r->flags & S_TERMINAL)) {
+        if ((rc = s_broken_locked(self)) < 0)
+            goto out;
+        if (!r && !(r = s_watch_locked(self, id))) {
+            rc = ORDO_ENOMEM;
+            goto out;
+        }
+        if ((rc = s_flush_locked(self)) < 0)
+            goto out;
+    }
+    struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    for (;;) {
+        /* Look up again after every sleep: another thread may have taken
+         * the event with ordo_poll. */
+        r = s_map_get(&self->map, id);
+        if (!r) {
+            rc = ordo_cl_fail(ORDO_ENOENT, "the event of task %#llx was delivered to "
+                              "another caller", (unsigned long long)id);
+            goto out;
+        }
+        if (r->flags & S_TERMINAL) {
+            rc = s_consume_locked(self, r, ev);
+            goto out;
+        }
+        if ((rc = s_broken_locked(self)) < 0)
+            goto out;
+        if (timeout_ms == 0 || !s_sleep(self, timeout_ms < 0 ? NULL : &dl)) {
+            r = s_map_get(&self->map, id);
+            if (r && (r->flags & S_TERMINAL)) {
+                rc = s_consume_locked(self, r, ev);
+                goto out;
+            }
+            rc = ordo_cl_fail(ORDO_ETIMEDOUT, "task %#llx has not finished after %d ms",
+                              (unsigned long long)id, timeout_ms);
+            goto out;
+        }
+    }
+out:
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_wait_idle(ordo_client_t *self, int timeout_ms)
+{
+    if (!self)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_wait_idle: NULL client");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_flush_locked(self);
+    struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    while (rc == 0 && self->unfinished > 0) {
+        if ((rc = s_broken_locked(self)) < 0)
+            break;
+        if (timeout_ms == 0 || !s_sleep(self, timeout_ms < 0 ? NULL : &dl)) {
+            if (self->unfinished > 0)
+                rc = ordo_cl_fail(ORDO_ETIMEDOUT, "%llu tasks still unfinished after %d ms",
+                                  (unsigned long long)self->unfinished, timeout_ms);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_watch(ordo_client_t *self, const uint64_t *ids, int n)
+{
+    if (!self || n < 0 || (n > 0 && !ids))
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_watch: bad arguments");
+    pthread_mutex_lock(&self->mu);
+    int rc = s_broken_locked(self);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        if (ORDO_TASK_SESSION(ids[i]) == self->session)
+            continue;               /* own ids are reported anyway */
+        if ((rc = s_check_id_locked(self, ids[i])) == 0 && !s_watch_locked(self, ids[i]))
+            rc = ORDO_ENOMEM;
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+int ordo_poll(ordo_client_t *self, ordo_event_t *events, int max, int timeout_ms)
+{
+    if (!self || max < 0 || (max > 0 && !events))
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_poll: bad arguments");
+    pthread_mutex_lock(&self->mu);
+    int rc = self->broken ? 0 : s_flush_locked(self);
+    struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    while (rc == 0 && !self->ev_head) {
+        if ((rc = s_broken_locked(self)) < 0)
+            break;
+        if (timeout_ms == 0 || !s_sleep(self, timeout_ms < 0 ? NULL : &dl))
+            break;
+    }
+    if (rc == 0) {
+        int n = 0;
+        while (n < max && self->ev_head) {
+            /* The return value is the task's outcome, carried in the event. */
+            s_consume_locked(self, self->ev_head, &events[n]);
+            n++;
+        }
+        rc = n;
+    }
+    pthread_mutex_unlock(&self->mu);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Built-in kernels. */
+
+static void s_put_le64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void s_put_f64(uint8_t out[8], double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof v);
+    s_put_le64(out, v);
+}
+
+/* Bytes of a view packed row-major, or 0 (with the last error) when the
+ * view is malformed or len does not match. */
+static int s_check_len(const ordo_tensor_t *t, size_t len, const char *what)
+{
+    if (!t || t->ndim < 0 || t->ndim > ORDO_MAX_NDIM || !ordo_dtype_size(t->dtype))
+        return ordo_cl_fail(ORDO_EINVAL, "%s: malformed view", what);
+    uint64_t n = ordo_tensor_elements(t), es = ordo_dtype_size(t->dtype);
+    if (n > UINT64_MAX / es || n * es != len)
+        return ordo_cl_fail(ORDO_EINVAL, "%s: the view holds %llu elements of %llu bytes, "
+                            "the host memory has %zu bytes", what, (unsigned long long)n,
+                            (unsigned long long)es, len);
+    return 0;
+}
+
+int ordo_write(ordo_client_t *self, const ordo_tensor_t *dst, const void *src,
+               size_t len, uint64_t *id)
+{
+    int rc = s_check_len(dst, len, "ordo_write");
+    if (rc < 0)
+        return rc;
+    ordo_access_t a[1] = {{dst, ORDO_OUT}};
+    ordo_submit_t t = {.kernel = "host_write", .args = a, .nargs = 1,
+                       .data = src, .data_len = len};
+    return ordo_submit(self, &t, id);
+}
+
+int ordo_read(ordo_client_t *self, const ordo_tensor_t *src, void *dst, size_t len,
+              uint64_t *id)
+{
+    int rc = s_check_len(src, len, "ordo_read");
+    if (rc < 0)
+        return rc;
+    ordo_access_t a[1] = {{src, ORDO_IN}};
+    ordo_submit_t t = {.kernel = "host_read", .args = a, .nargs = 1,
+                       .read_dst = dst, .read_len = len};
+    return ordo_submit(self, &t, id);
+}
+
+int ordo_fill(ordo_client_t *self, const ordo_tensor_t *dst, double value, uint64_t *id)
+{
+    uint8_t p[8];
+    s_put_f64(p, value);
+    ordo_access_t a[1] = {{dst, ORDO_OUT}};
+    ordo_submit_t t = {.kernel = "fill", .args = a, .nargs = 1, .params = p,
+                       .params_len = sizeof p};
+    return ordo_submit(self, &t, id);
+}
+
+int ordo_copy(ordo_client_t *self, const ordo_tensor_t *dst, const ordo_tensor_t *src,
+              uint64_t *id)
+{
+    ordo_access_t a[2] = {{dst, ORDO_OUT}, {src, ORDO_IN}};
+    ordo_submit_t t = {.kernel = "copy", .args = a, .nargs = 2};
+    return ordo_submit(self, &t, id);
+}
+
+int ordo_axpy(ordo_client_t *self, const ordo_tensor_t *y, double alpha,
+              const ordo_tensor_t *x, uint64_t *id)
+{
+    uint8_t p[8];
+    s_put_f64(p, alpha);
+    ordo_access_t a[2] = {{y, ORDO_INOUT}, {x, ORDO_IN}};
+    ordo_submit_t t = {.kernel = "axpy", .args = a, .nargs = 2, .params = p,
+                       .params_len = sizeof p};
+    return ordo_submit(self, &t, id);
+}
+
+int ordo_scale(ordo_client_t *self, const ordo_tensor_t *x, double alpha, uint64_t *id)
+{
+    uint8_t p[8];
+    s_put_f64(p, alpha);
+    ordo_access_t a[1] = {{x, ORDO_INOUT}};
+    ordo_submit_t t = {.kernel = "scale", .args = a, .nargs = 1, .params = p,
+                       .params_len = sizeof p};
+    return ordo_submit(self, &t, id);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Status socket. */
+
+int ordo_status_query(const char *endpoint, const char *command,
+                      const char *const *args, int nargs, int json, int timeout_ms,
+                      char **text)
+{
+    if (!command || !text)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_status_query: needs a command and a result");
+    *text = NULL;
+    char ep[S_ENDPOINT_MAX];
+    int rc;
+    if (endpoint) {
+        snprintf(ep, sizeof ep, "%s", endpoint);
+    } else if ((rc = ordo_default_status_endpoint(ep, sizeof ep)) < 0) {
+        return rc;
+    }
+    if (timeout_ms <= 0)
+        timeout_ms = S_CONNECT_TIMEOUT_MS;
+    ordo_wbuf_t rq;
+    if (ordo_wire_status_request(&rq, command, args, nargs, json) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+    void *ctx = zmq_ctx_new();
+    void *sock = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
+    if (!sock) {
+        rc = ordo_cl_fail(ORDO_EIO, "zmq: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    int zero = 0;
+    zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    if (zmq_connect(sock, ep) < 0) {
+        rc = ordo_cl_fail(ORDO_EINVAL, "cannot connect to '%s': %s", ep,
+                          zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if (zmq_send(sock, rq.data, rq.len, ZMQ_DONTWAIT) < 0) {
+        rc = ordo_cl_fail(ORDO_EIO, "cannot send to '%s': %s", ep, zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    uint64_t deadline = s_now_ns() + (uint64_t)timeout_ms * 1000000u;
+    rc = ordo_cl_fail(ORDO_ETIMEDOUT, "no answer from ordod's status socket %s within %d ms%s",
+                      ep, timeout_ms, s_ipc_hint(ep));
+    for (uint64_t now = s_now_ns(); now < deadline; now = s_now_ns()) {
+        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&it, 1, (long)((deadline - now + 999999) / 1000000)) <= 0)
+            continue;
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, sock, 0) < 0) {
+            zmq_msg_close(&msg);
+            rc = ordo_cl_fail(ORDO_EIO, "receive: %s", zmq_strerror(zmq_errno()));
+            break;
+        }
+        int code = 0;
+        rc = ordo_wire_status_reply(zmq_msg_data(&msg), zmq_msg_size(&msg), &code, text);
+        zmq_msg_close(&msg);
+        if (rc < 0) {
+            rc = ordo_cl_fail(rc, "%s answered with something that is not a StatusReply", ep);
+        } else if (code < 0) {
+            rc = ordo_cl_fail(code, "%s", (*text)[0] ? *text : ordo_strerror(code));
+        }
+        break;
+    }
+out:
+    free(rq.data);
+    if (sock)
+        zmq_close(sock);
+    if (ctx)
+        zmq_ctx_term(ctx);
+    return rc;
+}

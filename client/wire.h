@@ -1,0 +1,121 @@
+/*
+ * wire.h - the client's side of the wire protocol (proto/ordo.proto).
+ *
+ * wire.c is the only file of libordo that includes the generated
+ * ordo.pb-c.h: everything else speaks the plain C structures below, so a
+ * change of the .proto file never reaches the rest of the library or its
+ * public ABI.  Encoders return a malloc'd message in an ordo_wbuf_t that the
+ * caller sends (zero-copy) and frees; the decoder keeps the unpacked
+ * message alive in an ordo_wmsg_t until ordo_wire_msg_free(), and the
+ * strings and bytes it exposes point into it.
+ *
+ * Internal to libordo: these symbols are hidden from the shared library.
+ */
+#ifndef ORDO_CLIENT_WIRE_H_INCLUDED
+#define ORDO_CLIENT_WIRE_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ordo.h"
+
+#define ORDO_WIRE_PROTOCOL "ordo"
+#define ORDO_WIRE_MAJOR 1
+#define ORDO_WIRE_MINOR 0
+
+/* An encoded message: len bytes at data (malloc'd, owned by the holder). */
+typedef struct {
+    uint8_t *data;
+    size_t len;
+} ordo_wbuf_t;
+
+/* One task of a Submit, as the batch holds it. */
+typedef struct {
+    uint64_t id;
+    const char *kernel;
+    const ordo_tensor_t *views;     /* nargs views ... */
+    const int32_t *modes;           /* ... and their modes */
+    uint32_t nargs;
+    const void *params;
+    size_t params_len;
+    const uint64_t *deps;
+    uint32_t ndeps;
+    const void *data;
+    size_t data_len;
+} ordo_wtask_t;
+
+/* Reusable scratch space for ordo_wire_submit (the generated structures),
+ * so that steady-state encoding allocates nothing but the message. */
+typedef struct ordo_wscratch ordo_wscratch_t;
+
+ordo_wscratch_t *ordo_wscratch_new(void);
+void ordo_wscratch_destroy(ordo_wscratch_t **self_p);
+
+/* Encoders: 0 or ORDO_ENOMEM. */
+int ordo_wire_hello(ordo_wbuf_t *out, const char *client);
+int ordo_wire_submit(ordo_wbuf_t *out, ordo_wscratch_t *scratch,
+                     const ordo_wtask_t *tasks, size_t ntasks);
+int ordo_wire_buffer_create(ordo_wbuf_t *out, uint64_t req, uint64_t size,
+                            const char *name);
+int ordo_wire_buffer_open(ordo_wbuf_t *out, uint64_t req, const char *name);
+int ordo_wire_buffer_release(ordo_wbuf_t *out, uint64_t req, uint64_t buffer);
+int ordo_wire_watch(ordo_wbuf_t *out, const uint64_t *ids, size_t n);
+int ordo_wire_heartbeat(ordo_wbuf_t *out, uint64_t req);
+int ordo_wire_bye(ordo_wbuf_t *out);
+int ordo_wire_status_request(ordo_wbuf_t *out, const char *command,
+                             const char *const *args, int nargs, int json);
+
+/* Upper bounds of the encoded size of one task and of one of its
+ * arguments (for the batch limits). */
+size_t ordo_wire_task_bound(const ordo_wtask_t *t);
+size_t ordo_wire_arg_bound(const ordo_tensor_t *view);
+
+/* A decoded ServerMsg. */
+typedef enum {
+    ORDO_WMSG_UNKNOWN = 0,          /* an envelope of a newer minor: skip it */
+    ORDO_WMSG_WELCOME = 1,
+    ORDO_WMSG_REPLY,
+    ORDO_WMSG_COMPLETIONS,
+    ORDO_WMSG_ERROR
+} ordo_wmsg_kind_t;
+
+typedef struct {
+    ordo_wmsg_kind_t kind;
+    /* welcome */
+    uint32_t major, minor, credits;
+    uint64_t session, next_seq, max_message;
+    const char *daemon;
+    const uint8_t *token;
+    size_t token_len;
+    /* reply */
+    uint64_t req, buffer, size;
+    /* reply and error */
+    int32_t code;
+    const char *error;
+    /* completions */
+    size_t ncompletions;
+    void *priv;                     /* the unpacked message */
+} ordo_wmsg_t;
+
+/* One completion of an ORDO_WMSG_COMPLETIONS message. */
+typedef struct {
+    uint64_t id;
+    int32_t state;                  /* ordo_task_state_t (UNKNOWN: unspecified) */
+    int32_t code;
+    const char *error;
+    uint64_t cause, accepted_ns, started_ns, finished_ns;
+    const void *data;
+    size_t data_len;
+} ordo_wcompletion_t;
+
+/* Decodes a ServerMsg.  Returns 0, or ORDO_EPROTO for bytes that are not
+ * one (nothing to free then). */
+int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len);
+void ordo_wire_completion(const ordo_wmsg_t *m, size_t i, ordo_wcompletion_t *c);
+void ordo_wire_msg_free(ordo_wmsg_t *m);
+
+/* Decodes a StatusReply: *code and a malloc'd copy of its text.
+ * Returns 0, ORDO_EPROTO or ORDO_ENOMEM. */
+int ordo_wire_status_reply(const void *data, size_t len, int *code, char **text);
+
+#endif /* ORDO_CLIENT_WIRE_H_INCLUDED */
