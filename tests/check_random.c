@@ -63,6 +63,7 @@
 #define S_MAX_ARGS 4
 #define S_MAX_DEPS 5
 #define S_HOW 200           /* how a view was made, for reproducers */
+#define S_POOL 16           /* views kept for reuse by later tasks */
 #define S_MSG 6144
 
 #define s_min(a, b) ((a) < (b) ? (a) : (b))
@@ -715,6 +716,8 @@ typedef struct {
     uint32_t edges_this_submit_calls;
 
     bool verbose;               /* ORDO_RANDOM_VERBOSE: trace every step */
+    s_arg_t pool[S_POOL];       /* views the program keeps using */
+    uint32_t npool;
 
     /* counts (this graph / whole run) */
     uint64_t g_accepted, g_done;
@@ -972,6 +975,7 @@ static void s_graph_new(s_ctx_t *c, uint32_t window)
         fprintf(stderr, "random[%s] new graph, window %u\n", c->cfg.name, window);
     c->window = window;
     c->graphs++;
+    c->npool = 0; /* the buffers change size */
     c->g_accepted = c->g_done = 0;
     c->g_graph0 = c->g_next;
     for (int s = 1; s <= S_NSESS; s++) {
@@ -1209,12 +1213,31 @@ static void s_task_random(s_ctx_t *c, s_task_t *t)
     int favourite = (int)s_below(r, (uint64_t)c->cfg.nbuf);
     for (uint32_t i = 0; i < t->nargs; i++) {
         s_arg_t *a = &t->args[i];
-        a->buf = s_permille(r, 500) ? favourite : (int)s_below(r, (uint64_t)c->cfg.nbuf);
-        s_buf_t *bf = &c->buf[a->buf];
-        if (s_permille(r, 30)) /* the user moves on to another tensor */
-            s_new_base(r, &c->lim[a->buf], &bf->base);
-        a->view = s_random_view(r, &bf->base, &c->lim[a->buf], a->how);
         a->mode = s_random_mode(r);
+        if (i > 0 && s_permille(r, 60)) {
+            /* the same view twice in one task (a self-copy, in + out) */
+            const s_arg_t *o = &t->args[s_below(r, i)];
+            a->buf = o->buf;
+            a->view = o->view;
+            memcpy(a->how, o->how, S_HOW);
+        } else if (c->npool && s_permille(r, 200)) {
+            /* a view object the program keeps using (in-place chains) */
+            const s_arg_t *o = &c->pool[s_below(r, c->npool)];
+            a->buf = o->buf;
+            a->view = o->view;
+            memcpy(a->how, o->how, S_HOW);
+        } else {
+            a->buf = s_permille(r, 500) ? favourite : (int)s_below(r, (uint64_t)c->cfg.nbuf);
+            s_buf_t *bf = &c->buf[a->buf];
+            if (s_permille(r, 30)) /* the user moves on to another tensor */
+                s_new_base(r, &c->lim[a->buf], &bf->base);
+            a->view = s_random_view(r, &bf->base, &c->lim[a->buf], a->how);
+            if (c->npool < S_POOL)
+                c->pool[c->npool++] = *a;
+            else if (s_permille(r, 100))
+                c->pool[s_below(r, S_POOL)] = *a;
+        }
+        s_buf_t *bf = &c->buf[a->buf];
         char err[160];
         int rc = ordo_view_check(&a->view, bf->bytes, err, sizeof err);
         if (rc) {
