@@ -177,9 +177,14 @@ int main(int argc, char **argv)
         }
     }
     int same = 0;
+    float lo = outx[0], hi = outx[0];
     for (int i = 0; i < N; i++) {
         same += memcmp(&rx[i], &outx[i], sizeof(float)) == 0;
         same += memcmp(&ry[i], &outy[i], sizeof(float)) == 0;
+        lo = outx[i] < lo ? outx[i] : lo;
+        lo = outy[i] < lo ? outy[i] : lo;
+        hi = outx[i] > hi ? outx[i] : hi;
+        hi = outy[i] > hi ? outy[i] : hi;
     }
     printf("ordo demo: session %u, 2 buffers of %dx%d f32, %d rounds of axpy (through a "
            "transpose), scale (through a reshape), copy (strided, flat)\n",
@@ -188,8 +193,9 @@ int main(int argc, char **argv)
            "(%.0f tasks/s), %llu failed\n",
            (unsigned long long)tasks, (t1 - t0) * 1e3, (t2 - t0) * 1e3,
            (double)tasks / (t2 - t0), (unsigned long long)failed);
-    printf("  check against the same program run sequentially here: %d of %d values "
-           "bit-identical: %s\n", same, 2 * N, same == 2 * N && !failed ? "OK" : "MISMATCH");
+    printf("  values now in [%g, %g]; check against the same program run sequentially "
+           "here: %d of %d values bit-identical: %s\n", (double)lo, (double)hi, same, 2 * N,
+           same == 2 * N && !failed ? "OK" : "MISMATCH");
 
     ordo_buffer_release(c, bx);
     ordo_buffer_release(c, by);

@@ -102,10 +102,10 @@ static inline void href_fill(float *dbuf, const ordo_tensor_t *dst, double value
 }
 
 /* copy: dst = src, element k of one to element k of the other (row-major
- * order of each view's own shape; the shapes are equal).  A task whose
- * output overlaps its own input has no defined result, in ordod as here:
- * programs checked against this reference never submit one.  scratch
- * holds ordo_tensor_elements(src) offsets. */
+ * order of each view's own shape; the shapes are equal).  Like ordod's
+ * kernels (daemon/KERNELS.md), each position reads its inputs and then
+ * writes its output, so a task whose own arguments overlap gives the same
+ * bytes here as there.  scratch holds ordo_tensor_elements(src) offsets. */
 static inline void href_copy(float *dbuf, const ordo_tensor_t *dst, const float *sbuf,
                              const ordo_tensor_t *src, int64_t *scratch)
 {

@@ -1,0 +1,471 @@
+/*
+ * check_e2e_random.c - random programs against a chaotic daemon.
+ *
+ * Each program is a few f32 buffers with random initial contents and a few
+ * dozen copy, axpy, scale and fill tasks on random strided views of them:
+ * transposed, stepped, reversed (negative strides), broadcast inputs
+ * (zero strides), all overlapping each other in every way.  No task has
+ * an explicit dependency: every ordering must come from the bytes.  The
+ * daemon runs them under --chaos (shuffled ready queue, random delays)
+ * with three workers; the test runs the same program sequentially on the
+ * host (contrib/examples/hostref.h, the same float expressions) and the
+ * buffers read back must be bit-identical.  A missing edge shows up as a
+ * mismatch, reported with the program's seed so that it can be replayed.
+ *
+ * A task's own arguments may overlap too: daemon/KERNELS.md defines such a
+ * task as the sequential loop over its positions, which hostref.h runs.
+ *
+ * The last test shows that the check can fail: the same programs with one
+ * pair of conflicting tasks submitted in swapped order (exactly what one
+ * missing edge does to a run) are caught as mismatches.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "e2e.h"
+#include "hostref.h"
+#include "ordo.h"
+
+#define NBUF 3
+#define MAXOPS 48
+#define INFLIGHT 8              /* programs submitted before waiting */
+#define PROGRAMS_PER_TEST 50    /* 4 tests: 200 programs per make check */
+
+static e2e_daemon_t D;
+
+static void s_teardown(void)
+{
+    e2e_stop(&D);
+}
+
+/* xorshift64*: small, fast, and the same everywhere. */
+static uint64_t s_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * UINT64_C(2685821657736338717);
+}
+
+static int s_below(uint64_t *s, int n)
+{
+    return (int)(s_rand(s) % (uint64_t)n);
+}
+
+typedef struct {
+    char kind;                  /* f(ill) c(opy) a(xpy) s(cale) */
+    int dbuf, sbuf;             /* buffer indexes */
+    ordo_tensor_t dst, src;     /* .buffer is the index until submitted */
+    double v;
+} s_op_t;
+
+typedef struct {
+    uint64_t seed;
+    int64_t size[NBUF];         /* elements */
+    float *init[NBUF];
+    int nops;
+    s_op_t ops[MAXOPS];
+    /* Filled when run. */
+    uint64_t buf[NBUF];
+    float *out[NBUF];
+    uint64_t ids[NBUF * 2 + MAXOPS];
+    int nids;
+} s_prog_t;
+
+/*
+ * A random view of shape[ndim] inside a buffer of nelem elements.  The
+ * dimensions are laid out in a random order with gaps (steps) and random
+ * signs, each dimension's stride at least the span of the ones inside it,
+ * so a view never overlaps itself; an input may also broadcast a
+ * dimension (stride 0).  False when it does not fit.
+ */
+static bool s_view(uint64_t *rng, int64_t nelem, int ndim, const int64_t *shape,
+                   bool input, ordo_tensor_t *t)
+{
+    int order[ORDO_MAX_NDIM];
+    for (int k = 0; k < ndim; k++)
+        order[k] = k;
+    for (int k = ndim - 1; k > 0; k--) {
+        int j = s_below(rng, k + 1), x = order[k];
+        order[k] = order[j];
+        order[j] = x;
+    }
+    int64_t strides[ORDO_MAX_NDIM], span = 1, lo = 0;
+    for (int i = 0; i < ndim; i++) {
+        int d = order[i];
+        if (input && s_below(rng, 6) == 0) {
+            strides[d] = 0;
+            continue;
+        }
+        int64_t st = (1 + (s_below(rng, 3) == 0)) * span;
+        strides[d] = s_below(rng, 4) == 0 ? -st : st;
+        span += (shape[d] - 1) * st;
+        if (strides[d] < 0)
+            lo += (shape[d] - 1) * strides[d];
+    }
+    if (span > nelem)
+        return false;
+    int64_t offset = -lo + s_below(rng, (int)(nelem - span + 1));
+    return ordo_tensor_init(t, 0, ORDO_F32, offset, ndim, shape, strides) == 0;
+}
+
+static void s_mark(const ordo_tensor_t *t, uint8_t *map, int64_t *scratch)
+{
+    href_offsets(t, scratch);
+    for (uint64_t k = 0; k < ordo_tensor_elements(t); k++)
+        map[scratch[k]] = 1;
+}
+
+static bool s_overlap(const ordo_tensor_t *a, const ordo_tensor_t *b, int64_t nelem,
+                      int64_t *scratch)
+{
+    uint8_t *ma = calloc((size_t)nelem, 1), *mb = calloc((size_t)nelem, 1);
+    s_mark(a, ma, scratch);
+    s_mark(b, mb, scratch);
+    bool any = false;
+    for (int64_t i = 0; i < nelem && !any; i++)
+        any = ma[i] && mb[i];
+    free(ma);
+    free(mb);
+    return any;
+}
+
+static void s_generate(s_prog_t *p, uint64_t seed)
+{
+    memset(p, 0, sizeof *p);
+    p->seed = seed;
+    uint64_t rng = seed * UINT64_C(0x9E3779B97F4A7C15) + 1;
+    int64_t scratch[256];
+    for (int b = 0; b < NBUF; b++) {
+        p->size[b] = 48 + s_below(&rng, 160);
+        p->init[b] = malloc((size_t)p->size[b] * sizeof(float));
+        for (int64_t i = 0; i < p->size[b]; i++)
+            p->init[b][i] = (float)(s_below(&rng, 64) - 32) * 0.125f;
+    }
+    static const double alphas[] = {0.5, -0.75, 1.5, -1.0, 0.25, 2.0, 0.1};
+    int want = 16 + s_below(&rng, MAXOPS - 16);
+    for (int tries = 0; p->nops < want && tries < 20 * MAXOPS; tries++) {
+        s_op_t *op = &p->ops[p->nops];
+        int r = s_below(&rng, 20);
+        op->kind = r < 3 ? 'f' : r < 9 ? 'c' : r < 16 ? 'a' : 's';
+        int ndim = 1 + s_below(&rng, 3);
+        int64_t shape[3];
+        for (int k = 0; k < ndim; k++)
+            shape[k] = 1 + s_below(&rng, ndim == 1 ? 40 : ndim == 2 ? 8 : 5);
+        op->dbuf = s_below(&rng, NBUF);
+        if (!s_view(&rng, p->size[op->dbuf], ndim, shape, false, &op->dst))
+            continue;
+        if (op->kind == 'f' || op->kind == 's') {
+            op->v = op->kind == 'f' ? (double)(s_below(&rng, 33) - 16) * 0.25
+                                    : alphas[s_below(&rng, 7)];
+            p->nops++;
+            continue;
+        }
+        op->sbuf = s_below(&rng, NBUF);
+        if (!s_view(&rng, p->size[op->sbuf], ndim, shape, true, &op->src))
+            continue;
+        /* Most tasks keep their source apart from their destination; a
+         * few overlap them on purpose (defined by the element order). */
+        if (op->sbuf == op->dbuf && s_below(&rng, 8) != 0 &&
+            s_overlap(&op->dst, &op->src, p->size[op->dbuf], scratch))
+            continue;
+        op->v = alphas[s_below(&rng, 7)];
+        p->nops++;
+    }
+}
+
+/* The program on the host, in order: the reference. */
+static void s_reference(const s_prog_t *p, float *ref[NBUF])
+{
+    int64_t scratch[256];
+    for (int b = 0; b < NBUF; b++)
+        memcpy(ref[b], p->init[b], (size_t)p->size[b] * sizeof(float));
+    for (int i = 0; i < p->nops; i++) {
+        const s_op_t *op = &p->ops[i];
+        float *d = ref[op->dbuf], *s = ref[op->sbuf];
+        switch (op->kind) {
+        case 'f':
+            href_fill(d, &op->dst, op->v);
+            break;
+        case 's':
+            href_scale(d, &op->dst, op->v);
+            break;
+        case 'c':
+            href_copy(d, &op->dst, s, &op->src, scratch);
+            break;
+        default:
+            href_axpy(d, &op->dst, op->v, s, &op->src, scratch);
+            break;
+        }
+    }
+}
+
+/* Submits the program, its tasks in the order order[] (NULL: in order). */
+static void s_submit(ordo_client_t *c, s_prog_t *p, const int *order)
+{
+    for (int b = 0; b < NBUF; b++) {
+        ck_assert_msg(ordo_buffer_create(c, (uint64_t)p->size[b] * sizeof(float), NULL,
+                                         &p->buf[b]) == 0, "%s", ordo_last_error());
+        ordo_tensor_t all;
+        ordo_tensor_init(&all, p->buf[b], ORDO_F32, 0, 1, &p->size[b], NULL);
+        ck_assert_int_eq(ordo_write(c, &all, p->init[b], (size_t)p->size[b] * sizeof(float),
+                                    &p->ids[p->nids++]), 0);
+    }
+    for (int i = 0; i < p->nops; i++) {
+        s_op_t op = p->ops[order ? order[i] : i];
+        op.dst.buffer = p->buf[op.dbuf];
+        op.src.buffer = p->buf[op.sbuf];
+        uint64_t *id = &p->ids[p->nids++];
+        int rc;
+        switch (op.kind) {
+        case 'f':
+            rc = ordo_fill(c, &op.dst, op.v, id);
+            break;
+        case 's':
+            rc = ordo_scale(c, &op.dst, op.v, id);
+            break;
+        case 'c':
+            rc = ordo_copy(c, &op.dst, &op.src, id);
+            break;
+        default:
+            rc = ordo_axpy(c, &op.dst, op.v, &op.src, id);
+            break;
+        }
+        ck_assert_msg(rc == 0, "submit: %s", ordo_last_error());
+    }
+    for (int b = 0; b < NBUF; b++) {
+        p->out[b] = malloc((size_t)p->size[b] * sizeof(float));
+        ordo_tensor_t all;
+        ordo_tensor_init(&all, p->buf[b], ORDO_F32, 0, 1, &p->size[b], NULL);
+        ck_assert_int_eq(ordo_read(c, &all, p->out[b], (size_t)p->size[b] * sizeof(float),
+                                   &p->ids[p->nids++]), 0);
+    }
+}
+
+static void s_describe(const s_prog_t *p)
+{
+    fprintf(stderr, "program seed %llu: buffers", (unsigned long long)p->seed);
+    for (int b = 0; b < NBUF; b++)
+        fprintf(stderr, " %lld", (long long)p->size[b]);
+    fprintf(stderr, " elements\n");
+    for (int i = 0; i < p->nops; i++) {
+        const s_op_t *op = &p->ops[i];
+        const ordo_tensor_t *vs[2] = {&op->dst, &op->src};
+        fprintf(stderr, "  %2d %c v=%g", i, op->kind, op->v);
+        for (int j = 0; j < (op->kind == 'c' || op->kind == 'a' ? 2 : 1); j++) {
+            const ordo_tensor_t *t = vs[j];
+            fprintf(stderr, "  b%d off %lld shape", j ? op->sbuf : op->dbuf,
+                    (long long)t->offset);
+            for (int k = 0; k < t->ndim; k++)
+                fprintf(stderr, "%s%lld", k ? "x" : " ", (long long)t->shape[k]);
+            fprintf(stderr, " strides");
+            for (int k = 0; k < t->ndim; k++)
+                fprintf(stderr, " %lld", (long long)t->strides[k]);
+        }
+        fprintf(stderr, "\n");
+    }
+}
+
+/* Checks one finished program; frees it.  Returns the mismatching values
+ * (described on stderr unless quiet). */
+static int s_check(ordo_client_t *c, s_prog_t *p, bool quiet)
+{
+    float *ref[NBUF];
+    for (int b = 0; b < NBUF; b++)
+        ref[b] = malloc((size_t)p->size[b] * sizeof(float));
+    s_reference(p, ref);
+    int bad = 0;
+    for (int b = 0; b < NBUF; b++) {
+        for (int64_t i = 0; i < p->size[b]; i++) {
+            if (memcmp(&ref[b][i], &p->out[b][i], sizeof(float)) != 0) {
+                if (bad < 5 && !quiet)
+                    fprintf(stderr, "mismatch: program %llu buffer %d element %lld: "
+                            "ordod %a, sequential %a\n", (unsigned long long)p->seed, b,
+                            (long long)i, (double)p->out[b][i], (double)ref[b][i]);
+                bad++;
+            }
+        }
+        free(ref[b]);
+        ck_assert_int_eq(ordo_buffer_release(c, p->buf[b]), 0);
+        free(p->out[b]);
+        free(p->init[b]);
+    }
+    if (bad && !quiet)
+        s_describe(p);
+    return bad;
+}
+
+/* Two tasks of a program conflict when they touch a common element and
+ * at least one writes it (each kind writes its destination). */
+static bool s_conflict(const s_prog_t *p, const s_op_t *a, const s_op_t *b)
+{
+    int64_t scratch[256];
+    bool a_reads = a->kind == 'c' || a->kind == 'a', b_reads = b->kind == 'c' || b->kind == 'a';
+    /* Two in-place updates (axpy, scale) of the same bytes commute on the
+     * test's values, which are small dyadic fractions computed exactly: a
+     * swap of such a pair changes no bit, so it is not a useful probe. */
+    bool updates = (a->kind == 'a' || a->kind == 's') && (b->kind == 'a' || b->kind == 's');
+    if (!updates && a->dbuf == b->dbuf &&
+        s_overlap(&a->dst, &b->dst, p->size[a->dbuf], scratch))
+        return true;
+    if (b_reads && b->sbuf == a->dbuf && s_overlap(&a->dst, &b->src, p->size[a->dbuf], scratch))
+        return true;
+    return a_reads && a->sbuf == b->dbuf &&
+           s_overlap(&a->src, &b->dst, p->size[b->dbuf], scratch);
+}
+
+/* Runs n programs from seed base, INFLIGHT at a time; with swap, each
+ * program's first adjacent conflicting pair of tasks is submitted in
+ * swapped order.  Returns the number of programs whose buffers differ
+ * from the sequential reference; *tasks counts the tasks submitted. */
+static int s_run_programs(const e2e_daemon_t *d, uint64_t base, int n, bool swap,
+                          uint64_t *tasks)
+{
+    ordo_client_t *c = e2e_connect(d);
+    static s_prog_t progs[INFLIGHT];
+    int bad_programs = 0;
+    for (int first = 0; first < n; first += INFLIGHT) {
+        int k = n - first < INFLIGHT ? n - first : INFLIGHT;
+        int inflight = 0;
+        for (int i = 0; i < k; i++) {
+            s_prog_t *p = &progs[i];
+            s_generate(p, base + (uint64_t)first + (uint64_t)i);
+            int order[MAXOPS];
+            for (int j = 0; j < p->nops; j++)
+                order[j] = j;
+            /* The last conflicting pair: an earlier one is more often
+             * overwritten by later tasks, which hides the swap. */
+            for (int j = p->nops - 2; swap && j >= 0; j--) {
+                if (s_conflict(p, &p->ops[j], &p->ops[j + 1])) {
+                    order[j] = j + 1;
+                    order[j + 1] = j;
+                    break;
+                }
+            }
+            s_submit(c, p, order);
+            inflight += p->nids;
+        }
+        ck_assert_msg(ordo_wait_idle(c, 60000) == 0, "%s", ordo_last_error());
+        /* Exactly one event per task, all done. */
+        int events = 0;
+        ordo_event_t ev[64];
+        int m;
+        while ((m = ordo_poll(c, ev, 64, 0)) > 0) {
+            for (int j = 0; j < m; j++)
+                ck_assert_msg(ev[j].state == ORDO_TASK_DONE, "task %#llx: state %d: %s",
+                              (unsigned long long)ev[j].id, ev[j].state, ev[j].error);
+            events += m;
+        }
+        ck_assert_int_eq(m, 0);
+        ck_assert_int_eq(events, inflight);
+        *tasks += (uint64_t)inflight;
+        for (int i = 0; i < k; i++)
+            bad_programs += s_check(c, &progs[i], swap) != 0;
+    }
+    ordo_client_destroy(&c);
+    return bad_programs;
+}
+
+/* The daemon's counters agree with what the test did. */
+static void s_check_counters(const e2e_daemon_t *d, uint64_t tasks)
+{
+    char *json = e2e_status(d, true);
+    double accepted = -1, done = -1, conservative = -1;
+    ck_assert(e2e_json_number(json, "tasks.tasks_accepted", &accepted));
+    ck_assert(e2e_json_number(json, "tasks.tasks_done", &done));
+    ck_assert(e2e_json_number(json, "analysis.conservative_answers", &conservative));
+    ck_assert_msg(accepted == (double)tasks && done == (double)tasks,
+                  "daemon counted %g accepted, %g done; the test submitted %llu", accepted,
+                  done, (unsigned long long)tasks);
+    free(json);
+}
+
+START_TEST(test_random_programs_under_chaos)
+{
+    char chaos[32];
+    snprintf(chaos, sizeof chaos, "--chaos=%d", 1000 + _i);
+    const char *args[] = {"--workers=3", chaos, "--log-level=warn", NULL};
+    e2e_start(&D, args);
+    uint64_t base = 1 + (uint64_t)_i * PROGRAMS_PER_TEST, tasks = 0;
+    int bad = s_run_programs(&D, base, PROGRAMS_PER_TEST, false, &tasks);
+    ck_assert_msg(bad == 0, "%d of %d programs (seeds %llu..) differ from the sequential run",
+                  bad, PROGRAMS_PER_TEST, (unsigned long long)base);
+    s_check_counters(&D, tasks);
+}
+END_TEST
+
+/* The check can fail: one swapped pair of conflicting tasks, the effect
+ * of one missing edge, is caught in (almost) every program.  A swap can
+ * be invisible when the two tasks commute on the values at hand (say two
+ * fills of the same value), hence the margin. */
+START_TEST(test_check_catches_one_misordered_pair)
+{
+    const char *args[] = {"--workers=3", "--chaos=7", "--log-level=warn", NULL};
+    e2e_start(&D, args);
+    uint64_t tasks = 0;
+    int caught = s_run_programs(&D, 5001, 40, true, &tasks);
+    fprintf(stderr, "check_e2e_random: %d of 40 programs with one swapped pair caught\n", caught);
+    ck_assert_msg(caught >= 36, "only %d of 40 programs with a swapped pair were caught",
+                  caught);
+}
+END_TEST
+
+/* The reference and the generator agree with themselves: a program run
+ * twice on the host gives the same bits (no uninitialised or racy input),
+ * and the generated views stay inside their buffers. */
+START_TEST(test_generator_sane)
+{
+    for (uint64_t seed = 1; seed <= 200; seed++) {
+        s_prog_t p;
+        s_generate(&p, seed);
+        ck_assert_int_ge(p.nops, 16);
+        for (int i = 0; i < p.nops; i++) {
+            const s_op_t *op = &p.ops[i];
+            int64_t scratch[256];
+            href_offsets(&op->dst, scratch);
+            for (uint64_t k = 0; k < ordo_tensor_elements(&op->dst); k++)
+                ck_assert(scratch[k] >= 0 && scratch[k] < p.size[op->dbuf]);
+        }
+        float *a[NBUF], *b[NBUF];
+        for (int j = 0; j < NBUF; j++) {
+            a[j] = malloc((size_t)p.size[j] * sizeof(float));
+            b[j] = malloc((size_t)p.size[j] * sizeof(float));
+        }
+        s_reference(&p, a);
+        s_reference(&p, b);
+        for (int j = 0; j < NBUF; j++) {
+            ck_assert(memcmp(a[j], b[j], (size_t)p.size[j] * sizeof(float)) == 0);
+            free(a[j]);
+            free(b[j]);
+            free(p.init[j]);
+        }
+    }
+}
+END_TEST
+
+static Suite *s_suite(void)
+{
+    Suite *s = suite_create("e2e_random");
+    TCase *gen = tcase_create("generator");
+    tcase_add_test(gen, test_generator_sane);
+    suite_add_tcase(s, gen);
+    TCase *tc = tcase_create("chaos");
+    tcase_add_checked_fixture(tc, NULL, s_teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_random_programs_under_chaos, 0, 4);
+    tcase_add_test(tc, test_check_catches_one_misordered_pair);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(s_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

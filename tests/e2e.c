@@ -1,0 +1,368 @@
+/*
+ * e2e.c - the end-to-end harness (see e2e.h): start and stop a real ordod
+ * on a private temporary directory, connect to it, read its status, and a
+ * minimal JSON reader to check `ordoctl status --json`.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "e2e.h"
+
+#ifndef ORDO_E2E_ORDOD
+#define ORDO_E2E_ORDOD "daemon/ordod"
+#endif
+
+const char *e2e_program(const char *name_env, const char *fallback)
+{
+    const char *p = getenv(name_env);
+    return p && p[0] ? p : fallback;
+}
+
+static void s_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+void e2e_dump_log(const e2e_daemon_t *d)
+{
+    FILE *f = fopen(d->log, "r");
+    if (!f)
+        return;
+    fprintf(stderr, "---- ordod log (%s) ----\n", d->log);
+    char line[1024];
+    while (fgets(line, sizeof line, f))
+        fputs(line, stderr);
+    fprintf(stderr, "---- end of ordod log ----\n");
+    fclose(f);
+}
+
+void e2e_start(e2e_daemon_t *d, const char *const *extra)
+{
+    memset(d, 0, sizeof *d);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(d->dir, sizeof d->dir, "%s/ordo-e2e-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    ck_assert_msg(mkdtemp(d->dir) != NULL, "mkdtemp %s: %s", d->dir, strerror(errno));
+    snprintf(d->endpoint, sizeof d->endpoint, "ipc://%s/ordod.sock", d->dir);
+    snprintf(d->status, sizeof d->status, "ipc://%s/status.sock", d->dir);
+    snprintf(d->log, sizeof d->log, "%s/ordod.log", d->dir);
+
+    const char *ordod = e2e_program("ORDOD", ORDO_E2E_ORDOD);
+    const char *argv[64];
+    int n = 0;
+    char ep[340], st[340];
+    snprintf(ep, sizeof ep, "--endpoint=%s", d->endpoint);
+    snprintf(st, sizeof st, "--status-endpoint=%s", d->status);
+    argv[n++] = ordod;
+    argv[n++] = ep;
+    argv[n++] = st;
+    for (int i = 0; extra && extra[i] && n < 62; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    ck_assert_msg(pid >= 0, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        /* The daemon dies with the test process, whatever ends it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        int fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0 && !getenv("ORDO_E2E_VERBOSE")) {
+            dup2(fd, 2);
+            dup2(fd, 1);
+        }
+        /* The daemon must not pick up the caller's environment defaults. */
+        unsetenv("RUNTIME_DIRECTORY");
+        setenv("XDG_RUNTIME_DIR", d->dir, 1);
+        execv(ordod, (char *const *)argv);
+        fprintf(stderr, "cannot execute %s: %s\n", ordod, strerror(errno));
+        _exit(127);
+    }
+    d->pid = pid;
+
+    /* Up when its status socket answers (at most 20 s on a loaded machine). */
+    for (int i = 0; i < 200; i++) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            d->pid = 0;
+            e2e_dump_log(d);
+            ck_abort_msg("ordod (%s) exited at start with status %d: see its log above",
+                         ordod, WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+        }
+        char *text = NULL;
+        int rc = ordo_status_query(d->status, "status", NULL, 0, 0, 100, &text);
+        ordo_free(text);
+        struct stat sb;
+        if (rc == 0 && stat(d->endpoint + 6, &sb) == 0)
+            return;
+        s_sleep_ms(i < 10 ? 10 : 100);
+    }
+    e2e_dump_log(d);
+    e2e_kill(d);
+    ck_abort_msg("ordod did not answer on %s within 20 s", d->status);
+}
+
+void e2e_kill(e2e_daemon_t *d)
+{
+    if (d->pid > 0) {
+        kill(d->pid, SIGKILL);
+        waitpid(d->pid, NULL, 0);
+        d->pid = 0;
+    }
+}
+
+static void s_rmdir(const char *dir)
+{
+    const char *names[] = {"ordod.sock", "status.sock", "ordod.log", NULL};
+    char path[400];
+    for (int i = 0; names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+int e2e_stop(e2e_daemon_t *d)
+{
+    int status = -1;
+    if (d->pid > 0) {
+        kill(d->pid, SIGTERM);
+        int i;
+        for (i = 0; i < 2000; i++) {
+            if (waitpid(d->pid, &status, WNOHANG) == d->pid)
+                break;
+            s_sleep_ms(10);
+        }
+        if (i == 2000) {
+            fprintf(stderr, "e2e: ordod did not stop within 20 s of SIGTERM: killed\n");
+            kill(d->pid, SIGKILL);
+            waitpid(d->pid, &status, 0);
+        }
+        d->pid = 0;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            e2e_dump_log(d);
+    }
+    if (d->dir[0]) {
+        if (getenv("ORDO_E2E_KEEP"))
+            fprintf(stderr, "e2e: keeping %s\n", d->dir);
+        else
+            s_rmdir(d->dir);
+        d->dir[0] = 0;
+    }
+    return status;
+}
+
+ordo_client_t *e2e_connect(const e2e_daemon_t *d)
+{
+    ordo_client_t *c = NULL;
+    ordo_client_opts_t o = {.connect_timeout_ms = 10000};
+    int rc = ordo_client_new(&c, d->endpoint, &o);
+    if (rc < 0)
+        e2e_dump_log(d);
+    ck_assert_msg(rc == 0, "connect to %s: %s", d->endpoint, ordo_last_error());
+    return c;
+}
+
+char *e2e_status(const e2e_daemon_t *d, bool json)
+{
+    char *text = NULL;
+    int rc = ordo_status_query(d->status, "status", NULL, 0, json, 10000, &text);
+    ck_assert_msg(rc == 0, "status query: %s", ordo_last_error());
+    ck_assert_ptr_nonnull(text);
+    return text;
+}
+
+void e2e_f64(uint8_t out[8], double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, sizeof u);
+    for (int i = 0; i < 8; i++)
+        out[i] = (uint8_t)(u >> (8 * i));
+}
+
+bool e2e_daemon_serves(const e2e_daemon_t *d)
+{
+    ordo_client_t *c = NULL;
+    ordo_client_opts_t o = {.connect_timeout_ms = 10000};
+    if (ordo_client_new(&c, d->endpoint, &o) < 0) {
+        fprintf(stderr, "e2e: daemon does not serve: %s\n", ordo_last_error());
+        return false;
+    }
+    bool ok = false;
+    uint64_t b, id;
+    float out[16];
+    ordo_tensor_t v;
+    int64_t shape[1] = {16};
+    if (ordo_buffer_create(c, sizeof out, NULL, &b) == 0 &&
+        ordo_tensor_init(&v, b, ORDO_F32, 0, 1, shape, NULL) == 0 &&
+        ordo_fill(c, &v, 2.5, &id) == 0 && ordo_read(c, &v, out, sizeof out, &id) == 0 &&
+        ordo_wait(c, id, 10000, NULL) == 0) {
+        ok = true;
+        for (int i = 0; i < 16; i++)
+            ok = ok && out[i] == 2.5f;
+    }
+    if (!ok)
+        fprintf(stderr, "e2e: daemon does not serve: %s\n", ordo_last_error());
+    ordo_client_destroy(&c);
+    return ok;
+}
+
+/* ---------------------------------------------------------------------- */
+/* JSON: a recursive-descent recogniser over the RFC 8259 grammar. */
+
+static const char *s_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *s_value(const char *p, int depth);
+
+static const char *s_string(const char *p)
+{
+    if (*p != '"')
+        return NULL;
+    for (p++; *p != '"'; p++) {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i]))
+                        return NULL;
+                p += 4;
+            } else if (!strchr("\"\\/bfnrt", *p) || !*p) {
+                return NULL;
+            }
+        }
+    }
+    return p + 1;
+}
+
+static const char *s_number(const char *p)
+{
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (isdigit((unsigned char)*p))
+        while (isdigit((unsigned char)*p))
+            p++;
+    else
+        return NULL;
+    if (*p == '.') {
+        p++;
+        if (!isdigit((unsigned char)*p))
+            return NULL;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return NULL;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return p;
+}
+
+static const char *s_value(const char *p, int depth)
+{
+    if (depth > 64)
+        return NULL;
+    p = s_ws(p);
+    if (*p == '{' || *p == '[') {
+        char close = *p == '{' ? '}' : ']';
+        bool object = *p == '{';
+        p = s_ws(p + 1);
+        if (*p == close)
+            return p + 1;
+        for (;;) {
+            if (object) {
+                if (!(p = s_string(s_ws(p))))
+                    return NULL;
+                p = s_ws(p);
+                if (*p++ != ':')
+                    return NULL;
+            }
+            if (!(p = s_value(p, depth + 1)))
+                return NULL;
+            p = s_ws(p);
+            if (*p == close)
+                return p + 1;
+            if (*p++ != ',')
+                return NULL;
+        }
+    }
+    if (*p == '"')
+        return s_string(p);
+    if (strncmp(p, "true", 4) == 0)
+        return p + 4;
+    if (strncmp(p, "false", 5) == 0)
+        return p + 5;
+    if (strncmp(p, "null", 4) == 0)
+        return p + 4;
+    return s_number(p);
+}
+
+bool e2e_json_valid(const char *text)
+{
+    const char *p = s_value(text, 0);
+    return p && *s_ws(p) == 0;
+}
+
+bool e2e_json_number(const char *text, const char *path, double *out)
+{
+    if (!e2e_json_valid(text))
+        return false;
+    const char *p = s_ws(text);
+    while (*path) {
+        size_t klen = strcspn(path, ".");
+        if (*p != '{')
+            return false;
+        p = s_ws(p + 1);
+        bool found = false;
+        while (*p == '"') {
+            const char *kend = s_string(p);
+            bool match = (size_t)(kend - p - 2) == klen && strncmp(p + 1, path, klen) == 0;
+            p = s_ws(s_ws(kend) + 1);   /* past ':' */
+            if (match) {
+                found = true;
+                break;
+            }
+            p = s_ws(s_value(p, 0));
+            if (*p == ',')
+                p = s_ws(p + 1);
+        }
+        if (!found)
+            return false;
+        path += klen;
+        if (*path == '.')
+            path++;
+    }
+    const char *end = s_number(p);
+    if (!end)
+        return false;
+    *out = strtod(p, NULL);
+    return true;
+}
