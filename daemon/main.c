@@ -8,9 +8,10 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "ordo_config.h"
 #include "kernels.h"
 #include "log.h"
 #include "server.h"
@@ -80,10 +81,15 @@ int main(int argc, char **argv)
                   (unsigned long long)cfg->window, (unsigned long long)cfg->credits,
                   cfg->chaos ? " chaos=on" : "");
     rc = ordo_server_run(server);
-    bool abandoned = ordo_server_abandoned(server);
+    if (ordo_server_abandoned(server)) {
+        /* Kernels may still run on worker threads: keep the server and the
+         * plugins loaded, and end the process here. */
+        ordo_server_destroy(&server);
+        ordo_log_info("stopped (drain timeout)");
+        exit(0);
+    }
     ordo_server_destroy(&server);
-    if (!abandoned)
-        ordo_kernels_destroy(&kernels);
+    ordo_kernels_destroy(&kernels);
     ordo_log_info("stopped");
     ordo_config_destroy(&cfg);
     return rc == 0 ? 0 : 1;

@@ -29,7 +29,9 @@
  * cannot replace a built-in kernel or another plugin's.  The registry is only
  * valid during ordo_plugin_init; def->name is copied.
  *
- * This header depends on ordo.h only, so a plugin needs nothing else.
+ * This header depends on ordo.h only, and its helpers are inline: ordod
+ * exports no symbol, so a plugin must not call libordo or daemon functions
+ * (ordo_dtype_size, ordo_strerror...); use ordo_kernel_esize() instead.
  */
 #ifndef ORDO_KERNEL_H_INCLUDED
 #define ORDO_KERNEL_H_INCLUDED
@@ -142,6 +144,21 @@ static inline int ordo_kernel_fail(const ordo_kernel_call_t *call, int code,
     return code;
 }
 
+/* Size in bytes of an element of dtype, 0 for an unknown one.  (Inline:
+ * ordod exports no symbol to plugins, so helpers here are self-contained.) */
+static inline size_t ordo_kernel_esize(int32_t dtype)
+{
+    switch (dtype) {
+#define ORDO_X_KSIZE(name, value, size, text) \
+    case (value):                             \
+        return (size);
+        ORDO_DTYPE_MAP(ORDO_X_KSIZE)
+#undef ORDO_X_KSIZE
+    default:
+        return 0;
+    }
+}
+
 /* Number of elements of an argument (product of its shape). */
 static inline uint64_t ordo_karg_elements(const ordo_karg_t *a)
 {
@@ -172,7 +189,7 @@ typedef struct {
 
 static inline void ordo_kiter_init(ordo_kiter_t *it, const ordo_karg_t *a)
 {
-    int64_t esize = (int64_t)ordo_dtype_size(a->dtype);
+    int64_t esize = (int64_t)ordo_kernel_esize(a->dtype);
     it->ndim = a->ndim;
     it->remaining = ordo_karg_elements(a);
     it->p = a->base ? a->base + a->offset * esize : NULL;

@@ -1298,15 +1298,19 @@ void ordo_server_destroy(ordo_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     ordo_server_t *self = *self_p;
-    *self_p = NULL;
     if (self->abandoned) {
         /* Workers may still run kernels on our buffers: flush the sockets
-         * (linger) and leave the rest to the process exit. */
-        zmq_close(self->router);
-        zmq_close(self->status);
-        zmq_ctx_term(self->zctx);
+         * (linger) and leave the rest, still referenced by the caller, to
+         * the process exit. */
+        if (self->router) {
+            zmq_close(self->router);
+            zmq_close(self->status);
+            zmq_ctx_term(self->zctx);
+            self->router = self->status = self->zctx = NULL;
+        }
         return;
     }
+    *self_p = NULL;
     ordo_executor_destroy(&self->exec);
     if (self->sessions) {
         s_session_t *list = NULL;

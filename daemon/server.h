@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config.h"
+#include "ordo_config.h"
 #include "graph.h"
 #include "kernels.h"
 
@@ -26,6 +26,9 @@ typedef struct ordo_server ordo_server_t;
  * Returns NULL with a reason in err. */
 ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels,
                                char *err, size_t errlen);
+/* Frees the server.  After a drain timeout (ordo_server_abandoned) it only
+ * flushes and closes the sockets and leaves *self_p set: workers may still
+ * be running kernels, so the caller must exit the process instead. */
 void ordo_server_destroy(ordo_server_t **self_p);
 
 /* Serves until SIGINT or SIGTERM, then stops intake, drains accepted tasks

@@ -1,5 +1,5 @@
 /*
- * config.h - ordod's configuration: one typed table of options serves the
+ * ordo_config.h - ordod's configuration: one typed table of options serves the
  * command line (--name value, --name=value), the configuration file
  * (--config FILE: "name = value" lines) and --help.
  *

@@ -1,5 +1,5 @@
 /*
- * config.c - the option table and its three readers (command line, file,
+ * ordo_config.c - the option table and its three readers (command line, file,
  * --help).  Every option is described once, here; nothing else in ordod
  * knows an option's name, default or bounds.
  */
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "ordo_config.h"
 #include "log.h"
 #include "ordo.h"
 

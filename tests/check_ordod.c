@@ -1,0 +1,843 @@
+/*
+ * check_ordod.c - the daemon over its real sockets: a real ordod on a
+ * temporary ipc endpoint, spoken to with raw ZeroMQ + protobuf-c
+ * (rawclient.h), so the daemon is tested without libordo and bad input can
+ * be sent on purpose.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rawclient.h"
+
+/* ------------------------------------------------------------------ */
+/* Session                                                             */
+
+START_TEST(test_hello_welcome)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "2", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_send_hello(a, 1, 0, NULL, 0);
+    Ordo__V1__ServerMsg *m = rc_recv(a);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    ck_assert_uint_eq(m->welcome->session, 1);
+    ck_assert_uint_eq(m->welcome->next_seq, 1);
+    ck_assert_uint_eq(m->welcome->credits, 65536);
+    ck_assert_uint_eq(m->welcome->major, 1);
+    ck_assert_uint_eq(m->welcome->token.len, 16);
+    ck_assert_uint_eq(m->welcome->max_message, 64u << 20);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    rc_conn_t *b = rc_connect(&d);
+    rc_hello(b);
+    ck_assert_uint_eq(b->session, 2);
+    /* A second Hello on a connection with a session is refused. */
+    rc_send_hello(b, 1, 0, NULL, 0);
+    m = rc_recv(b);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_ERROR);
+    ck_assert_int_eq(m->error->code, ORDO_EPROTO);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_version_refused)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_send_hello(a, 2, 0, NULL, 0);
+    Ordo__V1__ServerMsg *m = rc_recv(a);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_ERROR);
+    ck_assert_int_eq(m->error->code, ORDO_EVERSION);
+    ck_assert_ptr_nonnull(strstr(m->error->message, "2.0 is not supported"));
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    /* No session was made: the same connection may still say Hello. */
+    rc_hello(a);
+    ck_assert_uint_eq(a->session, 1);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+static void s_expect_error(rc_conn_t *c, int code, const char *text)
+{
+    Ordo__V1__ServerMsg *m = rc_recv(c);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_ERROR);
+    ck_assert_int_eq(m->error->code, code);
+    if (text)
+        ck_assert_msg(strstr(m->error->message, text), "'%s' lacks '%s'", m->error->message,
+                      text);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+}
+
+static void s_heartbeat_ok(rc_conn_t *c)
+{
+    Ordo__V1__Heartbeat h = ORDO__V1__HEARTBEAT__INIT;
+    h.req = 5;
+    Ordo__V1__ClientMsg m = ORDO__V1__CLIENT_MSG__INIT;
+    m.msg_case = ORDO__V1__CLIENT_MSG__MSG_HEARTBEAT;
+    m.heartbeat = &h;
+    rc_send(c, &m);
+    Ordo__V1__ServerMsg *r = rc_recv(c);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->msg_case, ORDO__V1__SERVER_MSG__MSG_REPLY);
+    ck_assert_uint_eq(r->reply->req, 5);
+    ck_assert_int_eq(r->reply->code, 0);
+    ordo__v1__server_msg__free_unpacked(r, NULL);
+}
+
+START_TEST(test_before_hello_and_garbage)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    /* Anything before Hello. */
+    Ordo__V1__Heartbeat h = ORDO__V1__HEARTBEAT__INIT;
+    Ordo__V1__ClientMsg m = ORDO__V1__CLIENT_MSG__INIT;
+    m.msg_case = ORDO__V1__CLIENT_MSG__MSG_HEARTBEAT;
+    m.heartbeat = &h;
+    rc_send(a, &m);
+    s_expect_error(a, ORDO_EPROTO, "send Hello first");
+    /* Garbage, empty, and truncated protobuf. */
+    rc_send_raw(a, "\xff\xff\xff\xff garbage", 13);
+    s_expect_error(a, ORDO_EPROTO, NULL);
+    rc_send_raw(a, "", 0);
+    s_expect_error(a, ORDO_EPROTO, NULL);
+    rc_hello(a);
+    rc_task_t t;
+    rc_task_init(&t, rc_next_id(a), "noop");
+    rc_task_arg1(&t, 1, ORDO_F32, 0, 4, ORDO_IN);
+    rc_task_t *tp = &t;
+    Ordo__V1__Task *pt = &t.task;
+    Ordo__V1__Submit s = ORDO__V1__SUBMIT__INIT;
+    s.n_tasks = 1;
+    s.tasks = &pt;
+    m.msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
+    m.submit = &s;
+    size_t n = ordo__v1__client_msg__get_packed_size(&m);
+    uint8_t *buf = malloc(n);
+    ordo__v1__client_msg__pack(&m, buf);
+    rc_send_raw(a, buf, n / 2);
+    s_expect_error(a, ORDO_EPROTO, NULL);
+    free(buf);
+    (void)tp;
+    /* Two frames in one message. */
+    zmq_send(a->sock, "x", 1, ZMQ_SNDMORE);
+    zmq_send(a->sock, "y", 1, 0);
+    s_expect_error(a, ORDO_EPROTO, "frame");
+    /* The session survived all of it. */
+    s_heartbeat_ok(a);
+    ck_assert(rc_daemon_alive(&d));
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Buffers and host transfers                                           */
+
+START_TEST(test_write_read_roundtrip)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "3", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 64, NULL, &buf, NULL, 0), 0);
+    ck_assert_uint_eq(buf, 1);
+    float vals[16];
+    for (int i = 0; i < 16; i++)
+        vals[i] = (float)i * 1.5f;
+    rc_task_t w, r, z;
+    uint64_t wid = rc_next_id(a), rid = rc_next_id(a), zid = rc_next_id(a);
+    rc_task_init(&w, wid, "host_write");
+    rc_task_arg(&w, buf, ORDO_F32, 0, ORDO_OUT, 2, (int64_t)4, (int64_t)4, (int64_t)4,
+                (int64_t)1);
+    rc_task_data(&w, vals, sizeof vals);
+    /* Read back through the transpose: shape [4,4], strides (1,4). */
+    rc_task_init(&r, rid, "host_read");
+    rc_task_arg(&r, buf, ORDO_F32, 0, ORDO_IN, 2, (int64_t)4, (int64_t)4, (int64_t)1,
+                (int64_t)4);
+    /* And a reversed view of the last row: offset 15, stride -1. */
+    rc_task_init(&z, zid, "host_read");
+    rc_task_arg1(&z, buf, ORDO_F32, 15, 4, ORDO_IN);
+    z.strides[0][0] = -1;
+    rc_task_t *all[] = { &w, &r, &z };
+    rc_submit(a, all, 3);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, wid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    ck_assert(c.accepted_ns > 0 && c.started_ns >= c.accepted_ns && c.finished_ns >= c.started_ns);
+    ck_assert_int_eq(rc_take(a, rid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    ck_assert_uint_eq(c.ndata, 64);
+    float got[16];
+    memcpy(got, c.data, 64);
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            ck_assert(got[i * 4 + j] == vals[j * 4 + i]);
+    rc_comp_free(&c);
+    ck_assert_int_eq(rc_take(a, zid, &c), 0);
+    ck_assert_uint_eq(c.ndata, 16);
+    memcpy(got, c.data, 16);
+    for (int i = 0; i < 4; i++)
+        ck_assert(got[i] == vals[15 - i]);
+    rc_comp_free(&c);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* Submits one task with one 1-d f32 arg and returns its completion. */
+static rc_comp_t s_one(rc_conn_t *c, const char *kernel, uint64_t buf, int64_t off, int64_t n,
+                       int mode)
+{
+    rc_task_t t;
+    uint64_t id = rc_next_id(c);
+    rc_task_init(&t, id, kernel);
+    rc_task_arg1(&t, buf, ORDO_F32, off, n, mode);
+    rc_submit1(c, &t);
+    rc_comp_t out;
+    ck_assert_int_eq(rc_take(c, id, &out), 0);
+    return out;
+}
+
+START_TEST(test_buffers_shared_private)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    char err[256];
+    uint64_t kv, priv, id, size;
+    ck_assert_int_eq(rc_buffer_create(a, 4096, "kv", &kv, NULL, 0), 0);
+    ck_assert_int_eq(rc_buffer_create(b, 16, "kv", NULL, err, sizeof err), ORDO_EEXIST);
+    ck_assert_int_eq(rc_buffer_create(a, 0, NULL, NULL, err, sizeof err), ORDO_EINVAL);
+    ck_assert_int_eq(rc_buffer_open(b, "kv", &id, &size), 0);
+    ck_assert_uint_eq(id, kv);
+    ck_assert_uint_eq(size, 4096);
+    ck_assert_int_eq(rc_buffer_open(b, "nope", NULL, NULL), ORDO_ENOENT);
+    ck_assert_int_eq(rc_buffer_create(a, 128, NULL, &priv, NULL, 0), 0);
+    ck_assert_uint_gt(priv, kv);
+
+    /* b may use the shared buffer, not a's private one. */
+    rc_comp_t c = s_one(b, "noop", kv, 0, 8, ORDO_IN);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    c = s_one(b, "noop", priv, 0, 8, ORDO_IN);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+    ck_assert_int_eq(c.code, ORDO_EPERM);
+    ck_assert_msg(strstr(c.error, "is private to another session"), "%s", c.error);
+    c = s_one(b, "noop", 999, 0, 8, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+
+    /* Release: the name goes with the last handle. */
+    ck_assert_int_eq(rc_buffer_release(b, kv), 0);
+    ck_assert_int_eq(rc_buffer_release(b, kv), ORDO_ENOENT);
+    c = s_one(b, "noop", kv, 0, 8, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_EPERM);     /* still exists, not open in b */
+    ck_assert_int_eq(rc_buffer_release(a, kv), 0);
+    ck_assert_int_eq(rc_buffer_open(b, "kv", NULL, NULL), ORDO_ENOENT);
+    ck_assert_int_eq(rc_buffer_create(b, 16, "kv", &id, NULL, 0), 0);
+    ck_assert_uint_gt(id, priv);              /* ids are never reused */
+    c = s_one(a, "noop", kv, 0, 8, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "buffers"), 2);
+    ck_assert_int_eq(rc_info(text, "buffer_bytes"), 128 + 16);
+    free(text);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Bad tasks: each gets exactly one failed completion; the sequence      */
+/* advances, and the session keeps working.                              */
+
+START_TEST(test_bad_tasks)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 4096, NULL, &buf, NULL, 0), 0);
+    rc_comp_t c;
+
+    c = s_one(a, "noop", buf, 1000, 25, ORDO_IN);   /* bytes [4000, 4100) */
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+    ck_assert_int_eq(c.code, ORDO_ERANGE);
+    ck_assert_msg(strstr(c.error, "arg 0") && strstr(c.error, "task 0x"), "%s", c.error);
+
+    c = s_one(a, "no_such_kernel", buf, 0, 4, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+    ck_assert_msg(strstr(c.error, "unknown kernel 'no_such_kernel'"), "%s", c.error);
+
+    /* ndim 9 */
+    rc_task_t t;
+    uint64_t id = rc_next_id(a);
+    rc_task_init(&t, id, "noop");
+    rc_task_arg(&t, buf, ORDO_U8, 0, ORDO_IN, 9, I64(1), I64(1), I64(1), I64(1), I64(1), I64(1),
+                I64(1), I64(1), I64(1), I64(1), I64(1), I64(1), I64(1), I64(1), I64(1), I64(1),
+                I64(1), I64(1));
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_EINVAL);
+    ck_assert_msg(strstr(c.error, "ndim 9"), "%s", c.error);
+
+    /* Overflowing strides. */
+    id = rc_next_id(a);
+    rc_task_init(&t, id, "noop");
+    rc_task_arg(&t, buf, ORDO_F64, 0, ORDO_IN, 2, I64(2), I64(2), INT64_MAX / 4, I64(1));
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+    ck_assert(c.code == ORDO_ERANGE || c.code == ORDO_EINVAL);
+
+    /* Unknown explicit dependency. */
+    id = rc_next_id(a);
+    rc_task_init(&t, id, "noop");
+    rc_task_dep(&t, ORDO_TASK_ID(99, 1));
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+
+    /* Parameter size mismatch, wrong mode, bad shapes. */
+    id = rc_next_id(a);
+    rc_task_init(&t, id, "scale");
+    rc_task_arg1(&t, buf, ORDO_F32, 0, 4, ORDO_INOUT);
+    rc_task_params(&t, "abcd", 4);
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_EINVAL);
+    ck_assert_msg(strstr(c.error, "parameter bytes"), "%s", c.error);
+
+    c = s_one(a, "fill", buf, 0, 4, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_EINVAL);
+
+    id = rc_next_id(a);
+    rc_task_init(&t, id, "copy");
+    rc_task_arg1(&t, buf, ORDO_F32, 0, 4, ORDO_OUT);
+    rc_task_arg1(&t, buf, ORDO_F32, 8, 5, ORDO_IN);
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_EINVAL);
+    ck_assert_msg(strstr(c.error, "shapes differ"), "%s", c.error);
+
+    /* Out of sequence: refused, the sequence does not move. */
+    uint64_t expect = ORDO_TASK_ID(a->session, a->seq);
+    id = ORDO_TASK_ID(a->session, a->seq + 5);
+    rc_task_init(&t, id, "noop");
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ESEQ);
+    id = ORDO_TASK_ID(a->session + 1, a->seq);
+    rc_task_init(&t, id, "noop");
+    rc_submit1(a, &t);
+    ck_assert_int_eq(rc_take(a, id, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ESEQ);
+
+    /* A task depending on a rejected one is cancelled; then all is well. */
+    uint64_t bad = rc_next_id(a);
+    ck_assert_uint_eq(bad, expect);
+    rc_task_t t1, t2;
+    rc_task_init(&t1, bad, "no_such_kernel");
+    uint64_t dep = rc_next_id(a);
+    rc_task_init(&t2, dep, "noop");
+    rc_task_dep(&t2, bad);
+    rc_task_t *two[] = { &t1, &t2 };
+    rc_submit(a, two, 2);
+    ck_assert_int_eq(rc_take(a, bad, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+    ck_assert_int_eq(rc_take(a, dep, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_CANCELLED);
+    ck_assert_uint_eq(c.cause, bad);
+
+    c = s_one(a, "noop", buf, 0, 1024, ORDO_INOUT);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    /* Exactly one completion per id. */
+    ck_assert_uint_eq(rc_count(a, c.id, 200), 0);
+    ck_assert(rc_daemon_alive(&d));
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Failure, cancellation, Watch                                          */
+
+START_TEST(test_failure_cancels_dependents)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "4", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 1024, NULL, &buf, NULL, 0), 0);
+    rc_task_t f, r1, r2, other;
+    uint64_t fid = rc_next_id(a), r1id = rc_next_id(a), r2id = rc_next_id(a),
+             oid = rc_next_id(a);
+    rc_task_init(&f, fid, "fail");
+    rc_task_arg1(&f, buf, ORDO_F32, 0, 16, ORDO_OUT);
+    rc_task_params(&f, "boom", 4);
+    rc_task_init(&r1, r1id, "noop");                  /* RAW on [0,16) */
+    rc_task_arg1(&r1, buf, ORDO_F32, 8, 4, ORDO_IN);
+    rc_task_init(&r2, r2id, "noop");                  /* after r1 (WAR) */
+    rc_task_arg1(&r2, buf, ORDO_F32, 8, 4, ORDO_OUT);
+    rc_task_init(&other, oid, "noop");                /* disjoint bytes */
+    rc_task_arg1(&other, buf, ORDO_F32, 100, 4, ORDO_INOUT);
+    rc_task_t *all[] = { &f, &r1, &r2, &other };
+    rc_submit(a, all, 4);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, fid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+    ck_assert_int_eq(c.code, ORDO_EFAILED);
+    ck_assert_msg(strstr(c.error, "boom"), "%s", c.error);
+    ck_assert_int_eq(rc_take(a, r1id, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_CANCELLED);
+    ck_assert_int_eq(c.code, ORDO_ECANCELED);
+    ck_assert_uint_eq(c.cause, fid);
+    ck_assert_int_eq(rc_take(a, r2id, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_CANCELLED);
+    ck_assert_uint_eq(c.cause, fid);
+    ck_assert_int_eq(rc_take(a, oid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    for (uint64_t id = fid; id <= oid; id++)
+        ck_assert_uint_eq(rc_count(a, id, id == fid ? 200 : 0), 0);
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "tasks_accepted"), 4);
+    ck_assert_int_eq(rc_info(text, "tasks_failed"), 1);
+    ck_assert_int_eq(rc_info(text, "tasks_cancelled"), 2);
+    ck_assert_int_eq(rc_info(text, "tasks_done"), 1);
+    free(text);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_watch)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    uint8_t p[8];
+    rc_le64(p, 300000);                                /* 300 ms */
+    rc_task_t s, n;
+    uint64_t sid = rc_next_id(a), nid = rc_next_id(a);
+    rc_task_init(&s, sid, "sleep");
+    rc_task_params(&s, p, 8);
+    rc_task_init(&n, nid, "noop");
+    rc_task_t *two[] = { &s, &n };
+    rc_submit(a, two, 2);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, nid, &c), 0);          /* nid done, sid sleeping */
+    uint64_t ids[] = { sid, nid, ORDO_TASK_ID(a->session, 50), sid };
+    rc_watch(b, ids, 4);
+    ck_assert_int_eq(rc_take(b, nid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    ck_assert_int_eq(rc_take(b, ids[2], &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+    ck_assert_int_eq(rc_take(b, sid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    ck_assert(c.finished_ns - c.started_ns >= 250000000u);
+    ck_assert_uint_eq(rc_count(b, sid, 200), 0);       /* watched twice, sent once */
+    /* The owner gets one completion, also when it watches its own id. */
+    rc_watch(a, &sid, 1);
+    ck_assert_int_eq(rc_take(a, sid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    ck_assert_uint_eq(rc_count(a, sid, 200), 0);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Kernels over the wire                                                */
+
+START_TEST(test_axpy_bit_exact)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "2", "--chaos", "7", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 4 * 64, NULL, &buf, NULL, 0), 0);
+    float x[32], y[32];
+    for (int i = 0; i < 32; i++) {
+        x[i] = 1.0f / (float)(i + 3);
+        y[i] = (float)i / 7.0f;
+    }
+    double alpha = 0.1, beta = -3.3;
+    rc_task_t wx, wy, ax, sc, rd;
+    uint64_t i1 = rc_next_id(a), i2 = rc_next_id(a), i3 = rc_next_id(a), i4 = rc_next_id(a),
+             i5 = rc_next_id(a);
+    rc_task_init(&wx, i1, "host_write");
+    rc_task_arg1(&wx, buf, ORDO_F32, 0, 32, ORDO_OUT);
+    rc_task_data(&wx, x, sizeof x);
+    rc_task_init(&wy, i2, "host_write");
+    rc_task_arg1(&wy, buf, ORDO_F32, 32, 32, ORDO_OUT);
+    rc_task_data(&wy, y, sizeof y);
+    uint8_t pa[8], pb[8];
+    rc_f64(pa, alpha);
+    rc_f64(pb, beta);
+    rc_task_init(&ax, i3, "axpy");                    /* y += alpha * x reversed */
+    rc_task_arg1(&ax, buf, ORDO_F32, 32, 32, ORDO_INOUT);
+    rc_task_arg1(&ax, buf, ORDO_F32, 31, 32, ORDO_IN);
+    ax.strides[1][0] = -1;
+    rc_task_params(&ax, pa, 8);
+    rc_task_init(&sc, i4, "scale");                   /* even elements of y *= beta */
+    rc_task_arg1(&sc, buf, ORDO_F32, 32, 16, ORDO_INOUT);
+    sc.strides[0][0] = 2;
+    rc_task_params(&sc, pb, 8);
+    rc_task_init(&rd, i5, "host_read");
+    rc_task_arg1(&rd, buf, ORDO_F32, 32, 32, ORDO_IN);
+    rc_task_t *all[] = { &wx, &wy, &ax, &sc, &rd };
+    rc_submit(a, all, 5);
+    for (int i = 0; i < 32; i++) {
+        volatile float t = (float)alpha * x[31 - i];
+        y[i] = t + y[i];
+    }
+    for (int i = 0; i < 32; i += 2)
+        y[i] = (float)beta * y[i];
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, i5, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    ck_assert_uint_eq(c.ndata, sizeof y);
+    ck_assert(memcmp(c.data, y, sizeof y) == 0);
+    rc_comp_free(&c);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_gather_out_of_range)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 1024, NULL, &buf, NULL, 0), 0);
+    int32_t idx[3] = { 1, 7, 2 };
+    rc_task_t w, g;
+    uint64_t wid = rc_next_id(a), gid = rc_next_id(a);
+    rc_task_init(&w, wid, "host_write");
+    rc_task_arg1(&w, buf, ORDO_I32, 200, 3, ORDO_OUT);
+    rc_task_data(&w, idx, sizeof idx);
+    rc_task_init(&g, gid, "gather_rows");
+    rc_task_arg(&g, buf, ORDO_F32, 0, ORDO_OUT, 2, I64(3), I64(4), I64(4), I64(1));
+    rc_task_arg(&g, buf, ORDO_F32, 20, ORDO_IN, 2, I64(5), I64(4), I64(4), I64(1));
+    rc_task_arg1(&g, buf, ORDO_I32, 200, 3, ORDO_IN);
+    rc_task_t *all[] = { &w, &g };
+    rc_submit(a, all, 2);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, gid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+    ck_assert_int_eq(c.code, ORDO_ERANGE);
+    ck_assert_msg(strstr(c.error, "idx[1] = 7"), "%s", c.error);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Flow control                                                          */
+
+START_TEST(test_credits)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--credits", "3", "--window", "16", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    ck_assert_uint_eq(a->credits, 3);
+    uint8_t p[8];
+    rc_le64(p, 200000);
+    rc_task_t t[5];
+    rc_task_t *tp[5];
+    for (int i = 0; i < 5; i++) {
+        rc_task_init(&t[i], rc_next_id(a), "sleep");
+        rc_task_params(&t[i], p, 8);
+        tp[i] = &t[i];
+    }
+    rc_submit(a, tp, 5);
+    rc_comp_t c;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(rc_take(a, t[i].task.id, &c), 0);
+        if (i < 3) {
+            ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+        } else {
+            ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_FAILED);
+            ck_assert_int_eq(c.code, ORDO_ELIMIT);
+        }
+    }
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_window_full_queues)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--credits", "4", "--window", "4", "--workers", "2", NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(b, 64, NULL, &buf, NULL, 0), 0);
+    uint8_t p[8];
+    rc_le64(p, 100000);
+    rc_task_t t[4];
+    rc_task_t *tp[4];
+    for (int i = 0; i < 4; i++) {
+        rc_task_init(&t[i], rc_next_id(a), "sleep");
+        rc_task_params(&t[i], p, 8);
+        tp[i] = &t[i];
+    }
+    rc_submit(a, tp, 4);                              /* fills the window */
+    rc_task_t u[4];
+    rc_task_t *up[4];
+    for (int i = 0; i < 4; i++) {
+        rc_task_init(&u[i], rc_next_id(b), "noop");
+        rc_task_arg1(&u[i], buf, ORDO_F32, 0, 4, ORDO_INOUT);
+        up[i] = &u[i];
+    }
+    rc_submit(b, up, 2);
+    rc_submit(b, up + 2, 2);
+    ck_assert_int_eq(rc_buffer_release(b, buf), 0);   /* after the queued tasks */
+    rc_comp_t c;
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(rc_take(b, u[i].task.id, &c), 0);
+        ck_assert_msg(c.status == ORDO__V1__TASK_STATUS__STATUS_DONE, "task %d: %s", i, c.error);
+    }
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(rc_take(a, t[i].task.id, &c), 0);
+        ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    }
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "buffers"), 0);
+    ck_assert_int_eq(rc_info(text, "window_used"), 0);
+    free(text);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Status socket                                                         */
+
+START_TEST(test_status)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "3", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 400, NULL, &buf, NULL, 0), 0);
+    uint8_t p[8];
+    rc_le64(p, 50000);
+    rc_task_t w, r;
+    uint64_t wid = rc_next_id(a), rid = rc_next_id(a);
+    rc_task_init(&w, wid, "sleep");                        /* writes [0,40) */
+    rc_task_arg1(&w, buf, ORDO_F32, 0, 10, ORDO_OUT);
+    rc_task_params(&w, p, 8);
+    rc_task_init(&r, rid, "noop");                         /* reads [20,60): RAW */
+    rc_task_arg1(&r, buf, ORDO_F32, 5, 10, ORDO_IN);
+    rc_task_t *two[] = { &w, &r };
+    rc_submit(a, two, 2);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, wid, &c), 0);
+    ck_assert_int_eq(rc_take(a, rid, &c), 0);
+    ck_assert(c.started_ns >= c.accepted_ns);
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    const char *keys[] = { "version", "pid", "uptime_s", "workers", "window", "credits",
+                           "chaos_seed", "sessions_active", "sessions_total", "buffers",
+                           "buffer_bytes", "tasks_accepted", "tasks_waiting", "tasks_ready",
+                           "tasks_running", "tasks_done", "tasks_failed", "tasks_cancelled",
+                           "window_used", "edges_total", "edges_raw", "edges_war",
+                           "edges_waw", "edges_explicit", "overlap_tests", "overlap_solved",
+                           "conservative_answers", "accesses_live", "accesses_retired" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(rc_info(text, keys[i]) >= 0, "key %s missing in\n%s", keys[i], text);
+    ck_assert_ptr_nonnull(strstr(text, "# Server\n"));
+    ck_assert_ptr_nonnull(strstr(text, "# Analysis\n"));
+    ck_assert_int_eq(rc_info(text, "workers"), 3);
+    ck_assert_int_eq(rc_info(text, "sessions_active"), 1);
+    ck_assert_int_eq(rc_info(text, "tasks_accepted"), 2);
+    ck_assert_int_eq(rc_info(text, "tasks_done"), 2);
+    ck_assert_int_eq(rc_info(text, "edges_raw"), 1);
+    ck_assert_int_eq(rc_info(text, "pid"), d.pid);
+    free(text);
+    ck_assert_int_eq(rc_status(&d, "status", 1, &text), 0);
+    ck_assert_msg(strncmp(text, "{\"server\":{\"version\":\"", 22) == 0, "%s", text);
+    ck_assert_ptr_nonnull(strstr(text, "\"tasks\":{\"tasks_accepted\":2,"));
+    ck_assert_ptr_nonnull(strstr(text, "\"analysis\":{"));
+    free(text);
+    ck_assert_int_eq(rc_status(&d, "frobnicate", 0, &text), ORDO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(text, "status"));
+    free(text);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Shutdown                                                              */
+
+START_TEST(test_sigterm_drains)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint8_t p[8];
+    rc_le64(p, 400000);
+    rc_task_t s;
+    uint64_t sid = rc_next_id(a);
+    rc_task_init(&s, sid, "sleep");
+    rc_task_params(&s, p, 8);
+    rc_submit1(a, &s);
+    rc_sleep_ms(50);
+    kill(d.pid, SIGTERM);
+    rc_sleep_ms(100);
+    rc_task_t n;
+    uint64_t nid = rc_next_id(a);
+    rc_task_init(&n, nid, "noop");
+    rc_submit1(a, &n);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, nid, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ESHUTDOWN);
+    ck_assert_int_eq(rc_take(a, sid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop_sig(&d, 0, 5000), 0);
+}
+END_TEST
+
+START_TEST(test_drain_timeout)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--drain-timeout", "1", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint8_t p[8];
+    rc_le64(p, 20000000);                              /* 20 s */
+    rc_task_t s, n;
+    uint64_t sid = rc_next_id(a), nid = rc_next_id(a);
+    rc_task_init(&s, sid, "sleep");
+    rc_task_params(&s, p, 8);
+    rc_task_init(&n, nid, "noop");
+    rc_task_dep(&n, sid);
+    rc_task_t *two[] = { &s, &n };
+    rc_submit(a, two, 2);
+    rc_sleep_ms(100);
+    kill(d.pid, SIGTERM);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, sid, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ESHUTDOWN);
+    ck_assert_int_eq(rc_take(a, nid, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ESHUTDOWN);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop_sig(&d, 0, 5000), 0);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Plugins                                                               */
+
+START_TEST(test_plugin_kernel)
+{
+    const char *so = getenv("ORDO_TEST_PLUGIN");
+    ck_assert_ptr_nonnull(so);
+    char dir[] = "/tmp/ordo-plugins-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char link[256];
+    snprintf(link, sizeof link, "%s/testplugin.so", dir);
+    ck_assert_int_eq(symlink(so, link), 0);
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--kernel-dir", dir, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 64, NULL, &buf, NULL, 0), 0);
+    rc_comp_t c = s_one(a, "test_add1", buf, 0, 4, ORDO_INOUT);
+    ck_assert_msg(c.status == ORDO__V1__TASK_STATUS__STATUS_DONE, "%s", c.error);
+    c = s_one(a, "test_add1", buf, 0, 4, ORDO_IN);        /* its check refuses */
+    ck_assert_int_eq(c.code, ORDO_EINVAL);
+    ck_assert_msg(strstr(c.error, "test_add1 needs an inout"), "%s", c.error);
+    c = s_one(a, "host_read", buf, 0, 4, ORDO_IN);
+    ck_assert_uint_eq(c.ndata, 16);
+    float v[4];
+    memcpy(v, c.data, 16);
+    rc_comp_free(&c);
+    for (int i = 0; i < 4; i++)
+        ck_assert(v[i] == 1.0f);
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+    unlink(link);
+    rmdir(dir);
+}
+END_TEST
+
+static Suite *s_suite(void)
+{
+    Suite *s = suite_create("ordod");
+    TCase *tc = tcase_create("session");
+    tcase_add_test(tc, test_hello_welcome);
+    tcase_add_test(tc, test_version_refused);
+    tcase_add_test(tc, test_before_hello_and_garbage);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("buffers");
+    tcase_add_test(tc, test_write_read_roundtrip);
+    tcase_add_test(tc, test_buffers_shared_private);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tasks");
+    tcase_add_test(tc, test_bad_tasks);
+    tcase_add_test(tc, test_failure_cancels_dependents);
+    tcase_add_test(tc, test_watch);
+    tcase_add_test(tc, test_axpy_bit_exact);
+    tcase_add_test(tc, test_gather_out_of_range);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("flow");
+    tcase_add_test(tc, test_credits);
+    tcase_add_test(tc, test_window_full_queues);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("status");
+    tcase_add_test(tc, test_status);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("shutdown");
+    tcase_add_test(tc, test_sigterm_drains);
+    tcase_add_test(tc, test_drain_timeout);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("plugins");
+    tcase_add_test(tc, test_plugin_kernel);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(s_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
