@@ -21,6 +21,7 @@ struct ordo_executor {
     pthread_mutex_t job_lock;
     pthread_cond_t job_cond;
     ordo_task_t *job_head, *job_tail;
+    uint32_t idle;              /* workers waiting on job_cond */
     bool stop;
 
     pthread_mutex_t done_lock;
@@ -106,8 +107,11 @@ static void *s_worker(void *arg)
     uint64_t rng = ex->chaos ^ (UINT64_C(0x5851f42d4c957f2d) * (wa.index + 1));
     for (;;) {
         pthread_mutex_lock(&ex->job_lock);
-        while (!ex->job_head && !ex->stop)
+        while (!ex->job_head && !ex->stop) {
+            ex->idle++;
             pthread_cond_wait(&ex->job_cond, &ex->job_lock);
+            ex->idle--;
+        }
         ordo_task_t *t = ex->job_head;
         if (!t) {
             pthread_mutex_unlock(&ex->job_lock);
@@ -205,16 +209,25 @@ int ordo_executor_fd(const ordo_executor_t *self)
     return self->efd;
 }
 
-void ordo_executor_push(ordo_executor_t *self, ordo_task_t *task)
+void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *tail,
+                        uint32_t n)
 {
-    task->next = NULL;
+    if (!head)
+        return;
+    tail->next = NULL;
     pthread_mutex_lock(&self->job_lock);
     if (self->job_tail)
-        self->job_tail->next = task;
+        self->job_tail->next = head;
     else
-        self->job_head = task;
-    self->job_tail = task;
-    pthread_cond_signal(&self->job_cond);
+        self->job_head = head;
+    self->job_tail = tail;
+    /* Wake only as many idle workers as there are new tasks: a busy worker
+     * takes the next task without a wake-up. */
+    if (self->idle >= n)
+        for (uint32_t i = 0; i < n; i++)
+            pthread_cond_signal(&self->job_cond);
+    else if (self->idle)
+        pthread_cond_broadcast(&self->job_cond);
     pthread_mutex_unlock(&self->job_lock);
 }
 

@@ -29,7 +29,9 @@ void ordo_executor_destroy(ordo_executor_t **self_p);
 /* File descriptor readable when completions are waiting. */
 int ordo_executor_fd(const ordo_executor_t *self);
 
-void ordo_executor_push(ordo_executor_t *self, ordo_task_t *task);
+/* Queues n tasks linked by next, from head to tail, in that order. */
+void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *tail,
+                        uint32_t n);
 
 /* Takes every finished task (a list linked by next, in completion order),
  * or NULL; clears the wake-up. */

@@ -1074,18 +1074,28 @@ static void s_collect_done(ordo_server_t *self)
  * the ready queue (and chaos's choice in it) stays in the scheduler. */
 static void s_dispatch(ordo_server_t *self)
 {
+    ordo_task_t *head = NULL, *tail = NULL;
+    uint32_t n = 0;
     while (self->inflight < self->inflight_max) {
-        uint32_t n = ordo_graph_ready_count(self->graph);
-        if (n == 0)
+        uint32_t ready = ordo_graph_ready_count(self->graph);
+        if (ready == 0)
             break;
-        uint32_t at = self->cfg->chaos ? (uint32_t)(s_rand(&self->rng) % n) : 0;
+        uint32_t at = self->cfg->chaos ? (uint32_t)(s_rand(&self->rng) % ready) : 0;
         uint64_t id;
         void *user;
         if (ordo_graph_pop_ready_at(self->graph, at, &id, &user) != 0)
             break;
+        ordo_task_t *t = user;
+        t->next = NULL;
+        if (tail)
+            tail->next = t;
+        else
+            head = t;
+        tail = t;
+        n++;
         self->inflight++;
-        ordo_executor_push(self->exec, user);
     }
+    ordo_executor_push(self->exec, head, tail, n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1222,7 +1232,9 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     self->next_session = 1;
     self->start_ns = ordo_now_ns();
     self->rng = cfg->chaos ? cfg->chaos : self->start_ns;
-    self->inflight_max = (uint32_t)(cfg->chaos ? cfg->workers : 2 * cfg->workers);
+    /* Chaos picks among ready tasks, so keep them in the graph; otherwise a
+     * small queue per worker saves wake-ups. */
+    self->inflight_max = (uint32_t)(cfg->chaos ? cfg->workers : 8 * cfg->workers + 16);
 
     ordo_graph_config_t gc = { .window = (uint32_t)cfg->window };
     self->graph = ordo_graph_new(&gc);
