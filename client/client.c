@@ -63,6 +63,7 @@
 #define S_BATCH_BYTES (1u << 20)        /* flush a batch at about 1 MiB */
 #define S_DEFAULT_MAX_MESSAGE (16u << 20)
 #define S_CLOSE_LINGER_MS 2000          /* to deliver the last tasks and Bye */
+#define S_READ_HEADROOM 4096            /* envelope of a host_read Completion */
 #define S_ENDPOINT_MAX 1024
 
 /* ---------------------------------------------------------------------- */
@@ -1685,6 +1686,12 @@ int ordo_read(ordo_client_t *self, const ordo_tensor_t *src, void *dst, size_t l
     int rc = s_check_len(src, len, "ordo_read");
     if (rc < 0)
         return rc;
+    /* The bytes come back in one Completion, which must fit in a message
+     * (PROTOCOL.md keeps 4 KiB for the envelope). */
+    if (self && len + S_READ_HEADROOM > self->max_message)
+        return ordo_cl_fail(ORDO_ELIMIT, "ordo_read of %zu bytes: more than ordod's "
+                            "message limit of %llu allows in one task; read the view in "
+                            "slices", len, (unsigned long long)self->max_message);
     ordo_access_t a[1] = {{src, ORDO_IN}};
     ordo_submit_t t = {.kernel = "host_read", .args = a, .nargs = 1,
                        .read_dst = dst, .read_len = len};

@@ -170,7 +170,8 @@ ORDO_EXPORT int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
 
 /* Sends the tasks still batched, says Bye and disconnects; frees the
  * client and sets *self_p to NULL (a NULL *self_p is a no-op).  Accepted
- * tasks keep running in the daemon; their notifications are discarded. */
+ * tasks keep running in the daemon; their notifications are discarded.
+ * No other thread may be using the client meanwhile. */
 ORDO_EXPORT void ordo_client_destroy(ordo_client_t **self_p);
 
 /* The session id (the high bits of every task id of this client). */
@@ -380,7 +381,8 @@ ORDO_EXPORT int ordo_write(ordo_client_t *self, const ordo_tensor_t *dst, const 
 
 /* host_read: the view src, packed row-major, into the len bytes at dst
  * when the task completes; dst must stay valid until its event is
- * delivered (ordo_wait on the id). */
+ * delivered (ordo_wait on the id).  One read returns at most the daemon's
+ * message limit less 4 KiB (ORDO_ELIMIT otherwise: read slices). */
 ORDO_EXPORT int ordo_read(ordo_client_t *self, const ordo_tensor_t *src, void *dst,
               size_t len, uint64_t *id);
 

@@ -11,6 +11,7 @@
 #include <check.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,6 +511,96 @@ START_TEST(test_connect_timeout)
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* One client shared by several threads (the API is thread-safe). */
+
+#define TH_N 4
+#define TH_ROUNDS 300
+
+typedef struct {
+    ordo_client_t *c;
+    uint64_t buffer;
+    int index;
+    int errors;
+} s_thread_arg_t;
+
+/* Each thread fills its own quarter of a shared buffer with a value per
+ * round, reads it back and waits, while the others do the same. */
+static void *s_thread_main(void *p)
+{
+    s_thread_arg_t *a = p;
+    ordo_tensor_t all, mine;
+    int64_t n[1] = {TH_N * 64};
+    ordo_tensor_init(&all, a->buffer, ORDO_F32, 0, 1, n, NULL);
+    ordo_tensor_slice(&mine, &all, 0, a->index * 64, a->index * 64 + 64, 1);
+    for (int r = 0; r < TH_ROUNDS; r++) {
+        float out[64];
+        uint64_t id;
+        double v = a->index * 1000 + r;
+        if (ordo_fill(a->c, &mine, v, &id) < 0 ||
+            ordo_read(a->c, &mine, out, sizeof out, &id) < 0 ||
+            ordo_wait(a->c, id, 20000, NULL) < 0) {
+            a->errors++;
+            fprintf(stderr, "thread %d round %d: %s\n", a->index, r, ordo_last_error());
+            break;
+        }
+        for (int i = 0; i < 64; i++)
+            a->errors += out[i] != (float)v;
+    }
+    return NULL;
+}
+
+START_TEST(test_threads_share_a_client)
+{
+    ordo_client_t *c = e2e_connect(&D);
+    uint64_t b;
+    ck_assert_int_eq(ordo_buffer_create(c, TH_N * 64 * sizeof(float), NULL, &b), 0);
+    pthread_t th[TH_N];
+    s_thread_arg_t args[TH_N];
+    for (int i = 0; i < TH_N; i++) {
+        args[i] = (s_thread_arg_t){.c = c, .buffer = b, .index = i};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, s_thread_main, &args[i]), 0);
+    }
+    for (int i = 0; i < TH_N; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(args[i].errors == 0, "thread %d: %d errors", i, args[i].errors);
+    }
+    ck_assert_int_eq(ordo_wait_idle(c, 10000), 0);
+    /* The fills were not waited for: their events are still queued. */
+    ordo_event_t ev[64];
+    int k, n = 0;
+    while ((k = ordo_poll(c, ev, 64, 0)) > 0)
+        n += k;
+    ck_assert_int_eq(n, TH_N * TH_ROUNDS);
+    ordo_client_destroy(&c);
+}
+END_TEST
+
+/* ordoctl's own errors: usage and an unknown command. */
+START_TEST(test_ordoctl_usage)
+{
+    const char *ordoctl = e2e_program("ORDOCTL", "client/ordoctl");
+    char cmd[1024];
+    int st;
+    snprintf(cmd, sizeof cmd, "%s 2>&1", ordoctl);
+    char *out = s_run(cmd, &st);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "no command: status %d", st);
+    ck_assert_msg(strstr(out, "usage") != NULL, "%s", out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --status-endpoint '%s' no-such-command 2>&1", ordoctl,
+             D.status);
+    out = s_run(cmd, &st);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "unknown command: status %d", st);
+    ck_assert_msg(strstr(out, "status") != NULL, "the daemon should list its commands: %s",
+                  out);
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s --timeout nope status 2>&1", ordoctl);
+    out = s_run(cmd, &st);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "bad timeout: status %d", st);
+    free(out);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -522,6 +613,8 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_status_counters_and_ordoctl);
     tcase_add_test(tc, test_credits);
     tcase_add_test(tc, test_connect_timeout);
+    tcase_add_test(tc, test_threads_share_a_client);
+    tcase_add_test(tc, test_ordoctl_usage);
     suite_add_tcase(s, tc);
     return s;
 }
