@@ -385,10 +385,12 @@ static void s_wake_locked(ordo_client_t *self)
     self->wake_pending = true;
 }
 
-/* Makes the notification pipe readable exactly while events are queued. */
+/* Makes the notification pipe readable exactly while events are queued
+ * or the session has failed (so that an event loop calls ordo_poll and
+ * learns the error instead of sleeping forever). */
 static void s_note_update_locked(ordo_client_t *self)
 {
-    bool want = self->ev_head != NULL;
+    bool want = self->ev_head != NULL || self->broken != 0;
     if (want == self->note_set)
         return;
     if (want) {
@@ -421,6 +423,7 @@ static void s_break_locked(ordo_client_t *self, int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(self->broken_text, sizeof self->broken_text, fmt, ap);
     va_end(ap);
+    s_note_update_locked(self);
     pthread_cond_broadcast(&self->cv);
 }
 
@@ -1200,17 +1203,17 @@ int ordo_client_fd(ordo_client_t *self)
 /* Queues msg (a request carrying req) and waits for its Reply.  Returns
  * the daemon's code (its text as last error) or a local error. */
 static int s_request_locked(ordo_client_t *self, ordo_wbuf_t *msg, s_req_t *rq,
-                            const char *what)
+                            const char *what, int timeout_ms)
 {
     int rc = s_send_locked(self, msg);
     if (rc < 0)
         return rc;
     rq->next = self->reqs;
     self->reqs = rq;
-    struct timespec dl = s_deadline(self->request_timeout_ms);
+    struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
     bool timed_out = false;
     while (!rq->done && !self->broken && !timed_out)
-        timed_out = !s_sleep(self, &dl);
+        timed_out = !s_sleep(self, timeout_ms < 0 ? NULL : &dl);
     for (s_req_t **pp = &self->reqs; *pp; pp = &(*pp)->next) {
         if (*pp == rq) {
             *pp = rq->next;
@@ -1226,7 +1229,7 @@ static int s_request_locked(ordo_client_t *self, ordo_wbuf_t *msg, s_req_t *rq,
     if (self->broken)
         return s_broken_locked(self);
     return ordo_cl_fail(ORDO_ETIMEDOUT, "%s: no reply from ordod at %s within %d ms", what,
-                        self->endpoint, self->request_timeout_ms);
+                        self->endpoint, timeout_ms);
 }
 
 int ordo_buffer_create(ordo_client_t *self, uint64_t size, const char *name,
@@ -1245,7 +1248,7 @@ int ordo_buffer_create(ordo_client_t *self, uint64_t size, const char *name,
         if (ordo_wire_buffer_create(&msg, rq.req, size, name) < 0)
             rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
         else
-            rc = s_request_locked(self, &msg, &rq, what);
+            rc = s_request_locked(self, &msg, &rq, what, self->request_timeout_ms);
         if (rc == 0)
             *buffer = rq.buffer;
     }
@@ -1268,7 +1271,7 @@ int ordo_buffer_open(ordo_client_t *self, const char *name, uint64_t *buffer,
         if (ordo_wire_buffer_open(&msg, rq.req, name) < 0)
             rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
         else
-            rc = s_request_locked(self, &msg, &rq, what);
+            rc = s_request_locked(self, &msg, &rq, what, self->request_timeout_ms);
         if (rc == 0) {
             *buffer = rq.buffer;
             if (size)
@@ -1293,7 +1296,7 @@ int ordo_buffer_release(ordo_client_t *self, uint64_t buffer)
         if (ordo_wire_buffer_release(&msg, rq.req, buffer) < 0)
             rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
         else
-            rc = s_request_locked(self, &msg, &rq, what);
+            rc = s_request_locked(self, &msg, &rq, what, self->request_timeout_ms);
     }
     pthread_mutex_unlock(&self->mu);
     return rc;
@@ -1308,16 +1311,10 @@ int ordo_sync(ordo_client_t *self, int timeout_ms)
     if (rc == 0) {
         s_req_t rq = {.req = self->next_req++};
         ordo_wbuf_t msg;
-        int saved = self->request_timeout_ms;
-        if (timeout_ms >= 0)
-            self->request_timeout_ms = timeout_ms;
-        else
-            self->request_timeout_ms = 24 * 3600 * 1000;
         if (ordo_wire_heartbeat(&msg, rq.req) < 0)
             rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
         else
-            rc = s_request_locked(self, &msg, &rq, "sync");
-        self->request_timeout_ms = saved;
+            rc = s_request_locked(self, &msg, &rq, "sync", timeout_ms);
     }
     pthread_mutex_unlock(&self->mu);
     return rc;

@@ -184,9 +184,10 @@ ORDO_EXPORT uint64_t ordo_client_unfinished(ordo_client_t *self);
 ORDO_EXPORT const char *ordo_client_endpoint(ordo_client_t *self);
 
 /* A file descriptor for poll/select/epoll: it is readable exactly while
- * events are queued for ordo_poll() (level-triggered; it is also fine with
- * EPOLLET, since it becomes readable again whenever the queue goes from
- * empty to non-empty).  Never read from or close it: ordo_poll() and
+ * events are queued for ordo_poll(), or once the session has failed
+ * (ordo_poll() then returns the error).  Level-triggered; fine with
+ * EPOLLET too, since it becomes readable again whenever the queue goes
+ * from empty to non-empty.  Never read from or close it: ordo_poll() and
  * ordo_wait() clear it when they empty the queue. */
 ORDO_EXPORT int ordo_client_fd(ordo_client_t *self);
 

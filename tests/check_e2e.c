@@ -507,6 +507,12 @@ START_TEST(test_connect_timeout)
     ck_assert_msg(strstr(ordo_last_error(), "lost the connection") != NULL, "%s",
                   ordo_last_error());
     ck_assert_int_eq(ordo_submit(c, &sl, &id), ORDO_ESESSION);
+    /* An event loop learns it too: the descriptor is readable and
+     * ordo_poll returns the error. */
+    struct pollfd p = {.fd = ordo_client_fd(c), .events = POLLIN};
+    ck_assert_int_eq(poll(&p, 1, 1000), 1);
+    ordo_event_t ev;
+    ck_assert_int_eq(ordo_poll(c, &ev, 1, 0), ORDO_ESESSION);
     ordo_client_destroy(&c);
 }
 END_TEST
