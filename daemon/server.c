@@ -37,7 +37,7 @@
 #include "status.h"
 #include "task.h"
 #include "view.h"
-#include "wire.h"
+#include "dwire.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0"
@@ -59,12 +59,12 @@ typedef struct s_session {
     uint64_t unfinished;        /* accepted tasks without a completion yet */
     ordo_map_t *handles;        /* buffer id -> ordo_buffer_t */
 
-    ordo_wire_msg_t *q_head, *q_tail;
+    ordo_dwire_msg_t *q_head, *q_tail;
     size_t q_pos;               /* next task of q_head (Submit) */
     bool blocked;
     struct s_session *blocked_next;
 
-    ordo_wire_completion_t *outc;
+    ordo_dwire_completion_t *outc;
     void **outown;              /* two owned pointers per completion */
     size_t nout, capout;
     bool dirty;
@@ -99,7 +99,7 @@ struct ordo_server {
     uint64_t start_ns;
     bool draining, abandoned;
     uint64_t drain_deadline_ns;
-    ordo_wire_buf_t obuf;
+    ordo_dwire_buf_t obuf;
     ordo_arg_t gargs[ORDO_MAX_TASK_ARGS];
 };
 
@@ -134,7 +134,7 @@ static void s_printable(char *out, size_t outlen, const char *in)
 /* Sending.                                                            */
 
 static void s_send(ordo_server_t *self, const void *route, size_t route_len,
-                   const ordo_wire_buf_t *b)
+                   const ordo_dwire_buf_t *b)
 {
     /* ROUTER_MANDATORY: an unknown route fails here instead of vanishing;
      * SNDHWM 0: a slow reader never makes us drop a message. */
@@ -157,25 +157,25 @@ static void s_send_error(ordo_server_t *self, const void *route, size_t route_le
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
     ordo_log_debug("error to client: %s", text);
-    if (ordo_wire_encode_error(&self->obuf, code, text) == 0)
+    if (ordo_dwire_encode_error(&self->obuf, code, text) == 0)
         s_send(self, route, route_len, &self->obuf);
 }
 
 static void s_send_reply(ordo_server_t *self, s_session_t *sess, uint64_t req, int code,
                          const char *error, uint64_t buffer, uint64_t size)
 {
-    if (ordo_wire_encode_reply(&self->obuf, req, code, error, buffer, size) == 0)
+    if (ordo_dwire_encode_reply(&self->obuf, req, code, error, buffer, size) == 0)
         s_send(self, sess->route, sess->route_len, &self->obuf);
 }
 
 /* Queues a completion for sess.  error and data are copied unless own is
  * set, in which case the session takes them over (they must be malloc'd). */
-static void s_queue(ordo_server_t *self, s_session_t *sess, const ordo_wire_completion_t *c,
+static void s_queue(ordo_server_t *self, s_session_t *sess, const ordo_dwire_completion_t *c,
                     bool own, char *error, void *data)
 {
     if (sess->nout == sess->capout) {
         size_t cap = sess->capout ? sess->capout * 2 : 64;
-        ordo_wire_completion_t *oc = realloc(sess->outc, cap * sizeof *oc);
+        ordo_dwire_completion_t *oc = realloc(sess->outc, cap * sizeof *oc);
         if (oc)
             sess->outc = oc;
         void **ow = oc ? realloc(sess->outown, cap * 2 * sizeof *ow) : NULL;
@@ -191,7 +191,7 @@ static void s_queue(ordo_server_t *self, s_session_t *sess, const ordo_wire_comp
         sess->outown = ow;
         sess->capout = cap;
     }
-    ordo_wire_completion_t *slot = &sess->outc[sess->nout];
+    ordo_dwire_completion_t *slot = &sess->outc[sess->nout];
     *slot = *c;
     if (!own) {
         error = (c->error && *c->error) ? strdup(c->error) : NULL;
@@ -222,7 +222,7 @@ static void s_queue_simple(ordo_server_t *self, s_session_t *sess, uint64_t id, 
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    ordo_wire_completion_t c = { .id = id, .status = status, .code = code, .error = text,
+    ordo_dwire_completion_t c = { .id = id, .status = status, .code = code, .error = text,
                                  .accepted_ns = now, .finished_ns = now };
     s_queue(self, sess, &c, false, NULL, NULL);
 }
@@ -245,11 +245,11 @@ static void s_flush_session(ordo_server_t *self, s_session_t *sess)
     while (i < sess->nout) {
         size_t j = i, bytes = 0;
         do {
-            bytes += ordo_wire_completion_bound(&sess->outc[j]);
+            bytes += ordo_dwire_completion_bound(&sess->outc[j]);
             j++;
         } while (j < sess->nout && j - i < S_BATCH_ITEMS &&
-                 bytes + ordo_wire_completion_bound(&sess->outc[j]) <= budget);
-        if (ordo_wire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0)
+                 bytes + ordo_dwire_completion_bound(&sess->outc[j]) <= budget);
+        if (ordo_dwire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0)
             s_send(self, sess->route, sess->route_len, &self->obuf);
         else
             ordo_log_error("out of memory encoding %zu completions", j - i);
@@ -305,7 +305,7 @@ static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
 
 static void s_task_put(ordo_server_t *self, ordo_task_t *t)
 {
-    ordo_wire_msg_unref(&t->msg);
+    ordo_dwire_msg_unref(&t->msg);
     free(t->error);
     t->error = NULL;
     free(t->out);
@@ -319,14 +319,14 @@ static void s_task_put(ordo_server_t *self, ordo_task_t *t)
  * output and the error text. */
 static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, uint64_t cause)
 {
-    ordo_wire_completion_t c = {
+    ordo_dwire_completion_t c = {
         .id = t->id, .status = status, .code = code, .error = t->error, .cause = cause,
         .accepted_ns = t->accepted_ns, .started_ns = t->started_ns,
         .finished_ns = t->finished_ns, .data = t->out, .ndata = t->nout,
     };
     s_watch_t *w = ordo_map_remove(self->watches, t->id);
     if (w) {
-        ordo_wire_completion_t wc = c;
+        ordo_dwire_completion_t wc = c;
         wc.data = NULL;
         wc.ndata = 0;
         for (uint32_t i = 0; i < w->n; i++) {
@@ -434,8 +434,8 @@ static bool s_elements(const ordo_view_t *v, uint64_t *out)
 }
 
 /* Validates task i of m and fills t; returns 0 or a code with a reason. */
-static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg_t *m,
-                     size_t i, const ordo_wire_task_t *wt, ordo_task_t *t, char *why,
+static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg_t *m,
+                     size_t i, const ordo_dwire_task_t *wt, ordo_task_t *t, char *why,
                      size_t whylen)
 {
     const ordo_kernel_t *k = ordo_kernels_find(self->kernels, wt->kernel);
@@ -464,7 +464,7 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg
         int mode, rc;
         ordo_view_t v;
         char what[ORDO_ERRLEN];
-        rc = ordo_wire_get_arg(m, i, j, &bid, &mode, &v, what, sizeof what);
+        rc = ordo_dwire_get_arg(m, i, j, &bid, &mode, &v, what, sizeof what);
         if (rc) {
             s_errf(why, whylen, "arg %u: %s", j, what);
             return rc;
@@ -538,10 +538,10 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg
 /* Handles task i of the Submit m.  Returns 0 when the task is consumed
  * (accepted, rejected or refused out of sequence), ORDO_EAGAIN when the
  * window is full and the task must be retried later. */
-static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_wire_msg_t *m, size_t i)
+static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m, size_t i)
 {
-    ordo_wire_task_t wt;
-    ordo_wire_get_task(m, i, &wt);
+    ordo_dwire_task_t wt;
+    ordo_dwire_get_task(m, i, &wt);
     uint64_t expect = ORDO_TASK_ID(sess->id, sess->next_seq);
     char why[ORDO_ERRLEN];
     if (wt.id != expect) {
@@ -594,7 +594,7 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_wire_msg_t *m, 
         s_reject(self, sess, wt.id, rc, why);
         return 0;
     }
-    t->msg = ordo_wire_msg_ref(m);
+    t->msg = ordo_dwire_msg_ref(m);
     for (uint32_t j = 0; j < t->nargs; j++)
         t->bufs[j]->task_refs++;
     sess->next_seq++;
@@ -607,7 +607,7 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_wire_msg_t *m, 
 /* ------------------------------------------------------------------ */
 /* Requests other than Submit.                                          */
 
-static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_wire_request_t *r)
+static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_dwire_request_t *r)
 {
     char why[ORDO_ERRLEN];
     if (self->draining) {
@@ -631,7 +631,7 @@ static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_w
     s_send_reply(self, sess, r->req, 0, "", b->id, b->size);
 }
 
-static void s_buffer_open(ordo_server_t *self, s_session_t *sess, const ordo_wire_request_t *r)
+static void s_buffer_open(ordo_server_t *self, s_session_t *sess, const ordo_dwire_request_t *r)
 {
     char why[ORDO_ERRLEN];
     if (!*r->name) {
@@ -657,7 +657,7 @@ static void s_buffer_open(ordo_server_t *self, s_session_t *sess, const ordo_wir
 }
 
 static void s_buffer_release(ordo_server_t *self, s_session_t *sess,
-                             const ordo_wire_request_t *r)
+                             const ordo_dwire_request_t *r)
 {
     ordo_buffer_t *b = ordo_map_remove(sess->handles, r->buffer);
     if (!b) {
@@ -672,10 +672,10 @@ static void s_buffer_release(ordo_server_t *self, s_session_t *sess,
     s_send_reply(self, sess, r->req, 0, "", id, size);
 }
 
-static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg_t *m)
+static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg_t *m)
 {
     size_t n;
-    const uint64_t *ids = ordo_wire_get_watch(m, &n);
+    const uint64_t *ids = ordo_dwire_get_watch(m, &n);
     uint64_t now = ordo_now_ns();
     for (size_t i = 0; i < n; i++) {
         uint64_t id = ids[i];
@@ -689,7 +689,7 @@ static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_wire_msg_
             continue;       /* its own completion is sent (or was) anyway */
         if (st == ORDO_TASK_DONE || st == ORDO_TASK_FAILED || st == ORDO_TASK_CANCELLED) {
             bool done = st == ORDO_TASK_DONE, failed = st == ORDO_TASK_FAILED;
-            ordo_wire_completion_t c = {
+            ordo_dwire_completion_t c = {
                 .id = id,
                 .status = done ? ORDO_STATUS_DONE : failed ? ORDO_STATUS_FAILED
                                                            : ORDO_STATUS_CANCELLED,
@@ -759,9 +759,9 @@ static void s_session_end(ordo_server_t *self, s_session_t *sess)
     ordo_map_foreach(sess->handles, s_drop_handle, self->buffers);
     ordo_map_destroy(&sess->handles);
     while (sess->q_head) {
-        ordo_wire_msg_t *m = sess->q_head;
-        sess->q_head = *ordo_wire_msg_next(m);
-        ordo_wire_msg_unref(&m);
+        ordo_dwire_msg_t *m = sess->q_head;
+        sess->q_head = *ordo_dwire_msg_next(m);
+        ordo_dwire_msg_unref(&m);
     }
     if (sess->dirty)
         s_unlink(&self->dirty, sess, offsetof(s_session_t, dirty_next));
@@ -776,10 +776,10 @@ static void s_session_end(ordo_server_t *self, s_session_t *sess)
 }
 
 static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
-                    const ordo_wire_msg_t *m)
+                    const ordo_dwire_msg_t *m)
 {
-    ordo_wire_hello_t h;
-    ordo_wire_get_hello(m, &h);
+    ordo_dwire_hello_t h;
+    ordo_dwire_get_hello(m, &h);
     if (strcmp(h.protocol, ORDO_PROTOCOL_NAME) != 0) {
         char p[32];
         s_printable(p, sizeof p, h.protocol);
@@ -864,12 +864,12 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
         ordo_log_info("session %u started by '%s' (protocol %u.%u)", sess->id, sess->client,
                       h.major, h.minor);
     }
-    ordo_wire_welcome_t w = {
+    ordo_dwire_welcome_t w = {
         .session = sess->id, .token = sess->token, .token_len = sizeof sess->token,
         .credits = (uint32_t)self->cfg->credits, .next_seq = sess->next_seq,
         .max_message = self->cfg->max_message, .daemon = "ordod " PACKAGE_VERSION,
     };
-    if (ordo_wire_encode_welcome(&self->obuf, &w) == 0)
+    if (ordo_dwire_encode_welcome(&self->obuf, &w) == 0)
         s_send(self, sess->route, sess->route_len, &self->obuf);
 }
 
@@ -877,12 +877,12 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
  * full.  Returns false when the session ended (Bye) and is gone. */
 static bool s_pump(ordo_server_t *self, s_session_t *sess)
 {
-    ordo_wire_msg_t *m;
+    ordo_dwire_msg_t *m;
     while ((m = sess->q_head)) {
-        ordo_wire_kind_t kind = ordo_wire_kind(m);
-        ordo_wire_request_t r;
-        if (kind == ORDO_WIRE_SUBMIT) {
-            size_t n = ordo_wire_task_count(m);
+        ordo_dwire_kind_t kind = ordo_dwire_kind(m);
+        ordo_dwire_request_t r;
+        if (kind == ORDO_DWIRE_SUBMIT) {
+            size_t n = ordo_dwire_task_count(m);
             while (sess->q_pos < n) {
                 if (s_accept(self, sess, m, sess->q_pos) == ORDO_EAGAIN) {
                     if (!sess->blocked) {
@@ -894,26 +894,26 @@ static bool s_pump(ordo_server_t *self, s_session_t *sess)
                 }
                 sess->q_pos++;
             }
-        } else if (kind == ORDO_WIRE_BYE) {
+        } else if (kind == ORDO_DWIRE_BYE) {
             s_session_end(self, sess);
             return false;
-        } else if (kind == ORDO_WIRE_WATCH) {
+        } else if (kind == ORDO_DWIRE_WATCH) {
             s_watch(self, sess, m);
         } else {
-            ordo_wire_get_request(m, &r);
+            ordo_dwire_get_request(m, &r);
             switch (kind) {
-            case ORDO_WIRE_BUFFER_CREATE: s_buffer_create(self, sess, &r); break;
-            case ORDO_WIRE_BUFFER_OPEN: s_buffer_open(self, sess, &r); break;
-            case ORDO_WIRE_BUFFER_RELEASE: s_buffer_release(self, sess, &r); break;
-            case ORDO_WIRE_HEARTBEAT: s_send_reply(self, sess, r.req, 0, "", 0, 0); break;
+            case ORDO_DWIRE_BUFFER_CREATE: s_buffer_create(self, sess, &r); break;
+            case ORDO_DWIRE_BUFFER_OPEN: s_buffer_open(self, sess, &r); break;
+            case ORDO_DWIRE_BUFFER_RELEASE: s_buffer_release(self, sess, &r); break;
+            case ORDO_DWIRE_HEARTBEAT: s_send_reply(self, sess, r.req, 0, "", 0, 0); break;
             default: break;
             }
         }
-        sess->q_head = *ordo_wire_msg_next(m);
+        sess->q_head = *ordo_dwire_msg_next(m);
         if (!sess->q_head)
             sess->q_tail = NULL;
         sess->q_pos = 0;
-        ordo_wire_msg_unref(&m);
+        ordo_dwire_msg_unref(&m);
     }
     return true;
 }
@@ -971,26 +971,26 @@ static bool s_read_client(ordo_server_t *self)
         goto out;
     }
     char why[ORDO_ERRLEN];
-    ordo_wire_msg_t *m;
-    int rc = ordo_wire_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m, why, sizeof why);
+    ordo_dwire_msg_t *m;
+    int rc = ordo_dwire_decode(zmq_msg_data(&body), zmq_msg_size(&body), &m, why, sizeof why);
     if (rc) {
         s_send_error(self, rt, rlen, rc, "%s", why);
         goto out;
     }
-    if (ordo_wire_kind(m) == ORDO_WIRE_HELLO) {
+    if (ordo_dwire_kind(m) == ORDO_DWIRE_HELLO) {
         s_hello(self, rt, rlen, m);
-        ordo_wire_msg_unref(&m);
+        ordo_dwire_msg_unref(&m);
         goto out;
     }
     s_session_t *sess = ordo_smap_get(self->routes, rt, rlen);
     if (!sess) {
         s_send_error(self, rt, rlen, ORDO_EPROTO, "send Hello first");
-        ordo_wire_msg_unref(&m);
+        ordo_dwire_msg_unref(&m);
         goto out;
     }
-    *ordo_wire_msg_next(m) = NULL;
+    *ordo_dwire_msg_next(m) = NULL;
     if (sess->q_tail)
-        *ordo_wire_msg_next(sess->q_tail) = m;
+        *ordo_dwire_msg_next(sess->q_tail) = m;
     else
         sess->q_head = m;
     sess->q_tail = m;
@@ -1020,21 +1020,21 @@ static void s_read_status(ordo_server_t *self)
         if (!more)
             break;
     }
-    ordo_wire_status_req_t sr;
+    ordo_dwire_status_req_t sr;
     ordo_sbuf_t text = { 0 };
     int code;
-    if (ordo_wire_decode_status(zmq_msg_data(&req), zmq_msg_size(&req), &sr) != 0) {
+    if (ordo_dwire_decode_status(zmq_msg_data(&req), zmq_msg_size(&req), &sr) != 0) {
         code = ORDO_EPROTO;
         ordo_sbuf_printf(&text, "undecodable StatusRequest\n");
     } else {
         code = ordo_status_dispatch(self, &sr, &text);
-        ordo_wire_status_req_free(&sr);
+        ordo_dwire_status_req_free(&sr);
     }
     if (ordo_sbuf_failed(&text)) {
         code = ORDO_ENOMEM;
         ordo_sbuf_reset(&text);
     }
-    if (ordo_wire_encode_status_reply(&self->obuf, code, ordo_sbuf_str(&text)) == 0)
+    if (ordo_dwire_encode_status_reply(&self->obuf, code, ordo_sbuf_str(&text)) == 0)
         zmq_send(self->status, self->obuf.data, self->obuf.len, 0);
     else
         zmq_send(self->status, "", 0, 0);
@@ -1349,7 +1349,7 @@ void ordo_server_destroy(ordo_server_t **self_p)
         free(t->bufs);
         free(t);
     }
-    ordo_wire_buf_free(&self->obuf);
+    ordo_dwire_buf_free(&self->obuf);
     if (self->router)
         zmq_close(self->router);
     if (self->status)

@@ -62,7 +62,7 @@ static void s_render(const s_section_t *secs, size_t nsecs, bool json, ordo_sbuf
 #define S_NUM(k, v) { (k), NULL, (uint64_t)(v) }
 #define S_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-static int s_cmd_status(ordo_server_t *srv, const ordo_wire_status_req_t *req,
+static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
                         ordo_sbuf_t *out)
 {
     ordo_server_info_t in;
@@ -123,7 +123,7 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_wire_status_req_t *req,
 
 typedef struct {
     const char *name;
-    int (*fn)(ordo_server_t *srv, const ordo_wire_status_req_t *req, ordo_sbuf_t *out);
+    int (*fn)(ordo_server_t *srv, const ordo_dwire_status_req_t *req, ordo_sbuf_t *out);
     const char *help;
 } s_command_t;
 
@@ -131,7 +131,7 @@ static const s_command_t s_commands[] = {
     { "status", s_cmd_status, "counters of the daemon (INFO text, or JSON)" },
 };
 
-int ordo_status_dispatch(ordo_server_t *srv, const ordo_wire_status_req_t *req,
+int ordo_status_dispatch(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
                          ordo_sbuf_t *out)
 {
     for (size_t i = 0; i < S_LEN(s_commands); i++)

@@ -11,11 +11,11 @@
 
 #include "sbuf.h"
 #include "server.h"
-#include "wire.h"
+#include "dwire.h"
 
 /* Runs req against the server and writes the answer (or the error text) to
  * out.  Returns 0 or an ORDO_E* code for the StatusReply. */
-int ordo_status_dispatch(ordo_server_t *srv, const ordo_wire_status_req_t *req,
+int ordo_status_dispatch(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
                          ordo_sbuf_t *out);
 
 #endif /* ORDO_STATUS_H_INCLUDED */

@@ -15,13 +15,13 @@
 
 #include "buffer.h"
 #include "kernels.h"
-#include "wire.h"
+#include "dwire.h"
 
 typedef struct ordo_task {
     uint64_t id;
     uint32_t session;
     const ordo_kernel_t *kernel;
-    ordo_wire_msg_t *msg;       /* keeps params and data alive */
+    ordo_dwire_msg_t *msg;       /* keeps params and data alive */
     const void *params;
     size_t nparams;
     const void *data;

@@ -1,5 +1,5 @@
 /*
- * wire.c - protobuf-c behind plain C (see wire.h).
+ * dwire.c - protobuf-c behind plain C (see dwire.h).
  *
  * The only file of ordod that includes ordo.pb-c.h.  Decoding keeps the
  * unpacked protobuf message and hands out pointers into it; encoding builds
@@ -11,13 +11,13 @@
 #include <string.h>
 
 #include "ordo.pb-c.h"
-#include "wire.h"
+#include "dwire.h"
 
-struct ordo_wire_msg {
+struct ordo_dwire_msg {
     Ordo__V1__ClientMsg *pb;
     uint32_t refs;
-    ordo_wire_kind_t kind;
-    ordo_wire_msg_t *next;
+    ordo_dwire_kind_t kind;
+    ordo_dwire_msg_t *next;
 };
 
 static int s_err(char *err, size_t errlen, int code, const char *text)
@@ -27,7 +27,7 @@ static int s_err(char *err, size_t errlen, int code, const char *text)
     return code;
 }
 
-int ordo_wire_decode(const void *data, size_t size, ordo_wire_msg_t **out,
+int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
                      char *err, size_t errlen)
 {
     *out = NULL;
@@ -35,23 +35,23 @@ int ordo_wire_decode(const void *data, size_t size, ordo_wire_msg_t **out,
     if (!pb)
         return s_err(err, errlen, ORDO_EPROTO,
                      "undecodable message (not an ordo.v1.ClientMsg, or truncated)");
-    ordo_wire_kind_t kind;
+    ordo_dwire_kind_t kind;
     switch (pb->msg_case) {
-    case ORDO__V1__CLIENT_MSG__MSG_HELLO: kind = ORDO_WIRE_HELLO; break;
-    case ORDO__V1__CLIENT_MSG__MSG_SUBMIT: kind = ORDO_WIRE_SUBMIT; break;
-    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_CREATE: kind = ORDO_WIRE_BUFFER_CREATE; break;
-    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_OPEN: kind = ORDO_WIRE_BUFFER_OPEN; break;
-    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_RELEASE: kind = ORDO_WIRE_BUFFER_RELEASE; break;
-    case ORDO__V1__CLIENT_MSG__MSG_WATCH: kind = ORDO_WIRE_WATCH; break;
-    case ORDO__V1__CLIENT_MSG__MSG_HEARTBEAT: kind = ORDO_WIRE_HEARTBEAT; break;
-    case ORDO__V1__CLIENT_MSG__MSG_BYE: kind = ORDO_WIRE_BYE; break;
+    case ORDO__V1__CLIENT_MSG__MSG_HELLO: kind = ORDO_DWIRE_HELLO; break;
+    case ORDO__V1__CLIENT_MSG__MSG_SUBMIT: kind = ORDO_DWIRE_SUBMIT; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_CREATE: kind = ORDO_DWIRE_BUFFER_CREATE; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_OPEN: kind = ORDO_DWIRE_BUFFER_OPEN; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BUFFER_RELEASE: kind = ORDO_DWIRE_BUFFER_RELEASE; break;
+    case ORDO__V1__CLIENT_MSG__MSG_WATCH: kind = ORDO_DWIRE_WATCH; break;
+    case ORDO__V1__CLIENT_MSG__MSG_HEARTBEAT: kind = ORDO_DWIRE_HEARTBEAT; break;
+    case ORDO__V1__CLIENT_MSG__MSG_BYE: kind = ORDO_DWIRE_BYE; break;
     default:
         ordo__v1__client_msg__free_unpacked(pb, NULL);
         return s_err(err, errlen, ORDO_EPROTO, "ClientMsg without a known message");
     }
     /* Submit: a task slot may be absent only in a hostile message; refuse
      * the message whole rather than test for NULL everywhere. */
-    if (kind == ORDO_WIRE_SUBMIT) {
+    if (kind == ORDO_DWIRE_SUBMIT) {
         for (size_t i = 0; i < pb->submit->n_tasks; i++) {
             if (!pb->submit->tasks[i]) {
                 ordo__v1__client_msg__free_unpacked(pb, NULL);
@@ -59,7 +59,7 @@ int ordo_wire_decode(const void *data, size_t size, ordo_wire_msg_t **out,
             }
         }
     }
-    ordo_wire_msg_t *m = calloc(1, sizeof *m);
+    ordo_dwire_msg_t *m = calloc(1, sizeof *m);
     if (!m) {
         ordo__v1__client_msg__free_unpacked(pb, NULL);
         return s_err(err, errlen, ORDO_ENOMEM, "out of memory");
@@ -71,17 +71,17 @@ int ordo_wire_decode(const void *data, size_t size, ordo_wire_msg_t **out,
     return 0;
 }
 
-ordo_wire_msg_t *ordo_wire_msg_ref(ordo_wire_msg_t *self)
+ordo_dwire_msg_t *ordo_dwire_msg_ref(ordo_dwire_msg_t *self)
 {
     self->refs++;
     return self;
 }
 
-void ordo_wire_msg_unref(ordo_wire_msg_t **self_p)
+void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    ordo_wire_msg_t *self = *self_p;
+    ordo_dwire_msg_t *self = *self_p;
     *self_p = NULL;
     if (--self->refs > 0)
         return;
@@ -89,17 +89,17 @@ void ordo_wire_msg_unref(ordo_wire_msg_t **self_p)
     free(self);
 }
 
-ordo_wire_kind_t ordo_wire_kind(const ordo_wire_msg_t *self)
+ordo_dwire_kind_t ordo_dwire_kind(const ordo_dwire_msg_t *self)
 {
     return self->kind;
 }
 
-ordo_wire_msg_t **ordo_wire_msg_next(ordo_wire_msg_t *self)
+ordo_dwire_msg_t **ordo_dwire_msg_next(ordo_dwire_msg_t *self)
 {
     return &self->next;
 }
 
-void ordo_wire_get_hello(const ordo_wire_msg_t *self, ordo_wire_hello_t *out)
+void ordo_dwire_get_hello(const ordo_dwire_msg_t *self, ordo_dwire_hello_t *out)
 {
     const Ordo__V1__Hello *h = self->pb->hello;
     out->protocol = h->protocol ? h->protocol : "";
@@ -111,26 +111,26 @@ void ordo_wire_get_hello(const ordo_wire_msg_t *self, ordo_wire_hello_t *out)
     out->resume_token_len = h->resume_token.len;
 }
 
-void ordo_wire_get_request(const ordo_wire_msg_t *self, ordo_wire_request_t *out)
+void ordo_dwire_get_request(const ordo_dwire_msg_t *self, ordo_dwire_request_t *out)
 {
     memset(out, 0, sizeof *out);
     out->name = "";
     const Ordo__V1__ClientMsg *pb = self->pb;
     switch (self->kind) {
-    case ORDO_WIRE_BUFFER_CREATE:
+    case ORDO_DWIRE_BUFFER_CREATE:
         out->req = pb->buffer_create->req;
         out->size = pb->buffer_create->size;
         out->name = pb->buffer_create->name ? pb->buffer_create->name : "";
         break;
-    case ORDO_WIRE_BUFFER_OPEN:
+    case ORDO_DWIRE_BUFFER_OPEN:
         out->req = pb->buffer_open->req;
         out->name = pb->buffer_open->name ? pb->buffer_open->name : "";
         break;
-    case ORDO_WIRE_BUFFER_RELEASE:
+    case ORDO_DWIRE_BUFFER_RELEASE:
         out->req = pb->buffer_release->req;
         out->buffer = pb->buffer_release->buffer;
         break;
-    case ORDO_WIRE_HEARTBEAT:
+    case ORDO_DWIRE_HEARTBEAT:
         out->req = pb->heartbeat->req;
         break;
     default:
@@ -138,12 +138,12 @@ void ordo_wire_get_request(const ordo_wire_msg_t *self, ordo_wire_request_t *out
     }
 }
 
-size_t ordo_wire_task_count(const ordo_wire_msg_t *self)
+size_t ordo_dwire_task_count(const ordo_dwire_msg_t *self)
 {
-    return self->kind == ORDO_WIRE_SUBMIT ? self->pb->submit->n_tasks : 0;
+    return self->kind == ORDO_DWIRE_SUBMIT ? self->pb->submit->n_tasks : 0;
 }
 
-void ordo_wire_get_task(const ordo_wire_msg_t *self, size_t i, ordo_wire_task_t *out)
+void ordo_dwire_get_task(const ordo_dwire_msg_t *self, size_t i, ordo_dwire_task_t *out)
 {
     const Ordo__V1__Task *t = self->pb->submit->tasks[i];
     out->id = t->id;
@@ -157,7 +157,7 @@ void ordo_wire_get_task(const ordo_wire_msg_t *self, size_t i, ordo_wire_task_t 
     out->ndata = t->data.len;
 }
 
-int ordo_wire_get_arg(const ordo_wire_msg_t *self, size_t i, size_t j, uint64_t *buffer,
+int ordo_dwire_get_arg(const ordo_dwire_msg_t *self, size_t i, size_t j, uint64_t *buffer,
                       int *mode, ordo_view_t *view, char *err, size_t errlen)
 {
     const Ordo__V1__Arg *a = self->pb->submit->tasks[i]->args[j];
@@ -198,7 +198,7 @@ int ordo_wire_get_arg(const ordo_wire_msg_t *self, size_t i, size_t j, uint64_t 
     return 0;
 }
 
-const uint64_t *ordo_wire_get_watch(const ordo_wire_msg_t *self, size_t *n)
+const uint64_t *ordo_dwire_get_watch(const ordo_dwire_msg_t *self, size_t *n)
 {
     *n = self->pb->watch->n_ids;
     return self->pb->watch->ids;
@@ -206,14 +206,14 @@ const uint64_t *ordo_wire_get_watch(const ordo_wire_msg_t *self, size_t *n)
 
 /* ------------------------------------------------------------------ */
 
-void ordo_wire_buf_free(ordo_wire_buf_t *b)
+void ordo_dwire_buf_free(ordo_dwire_buf_t *b)
 {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
 }
 
-static int s_reserve(ordo_wire_buf_t *b, size_t n)
+static int s_reserve(ordo_dwire_buf_t *b, size_t n)
 {
     if (n <= b->cap)
         return 0;
@@ -228,7 +228,7 @@ static int s_reserve(ordo_wire_buf_t *b, size_t n)
     return 0;
 }
 
-static int s_pack_server(ordo_wire_buf_t *b, const Ordo__V1__ServerMsg *msg)
+static int s_pack_server(ordo_dwire_buf_t *b, const Ordo__V1__ServerMsg *msg)
 {
     size_t n = ordo__v1__server_msg__get_packed_size(msg);
     if (s_reserve(b, n ? n : 1) != 0)
@@ -237,7 +237,7 @@ static int s_pack_server(ordo_wire_buf_t *b, const Ordo__V1__ServerMsg *msg)
     return 0;
 }
 
-int ordo_wire_encode_welcome(ordo_wire_buf_t *b, const ordo_wire_welcome_t *w)
+int ordo_dwire_encode_welcome(ordo_dwire_buf_t *b, const ordo_dwire_welcome_t *w)
 {
     Ordo__V1__Welcome welcome = ORDO__V1__WELCOME__INIT;
     welcome.major = 1;
@@ -255,7 +255,7 @@ int ordo_wire_encode_welcome(ordo_wire_buf_t *b, const ordo_wire_welcome_t *w)
     return s_pack_server(b, &msg);
 }
 
-int ordo_wire_encode_reply(ordo_wire_buf_t *b, uint64_t req, int code, const char *error,
+int ordo_dwire_encode_reply(ordo_dwire_buf_t *b, uint64_t req, int code, const char *error,
                            uint64_t buffer, uint64_t size)
 {
     Ordo__V1__Reply reply = ORDO__V1__REPLY__INIT;
@@ -270,7 +270,7 @@ int ordo_wire_encode_reply(ordo_wire_buf_t *b, uint64_t req, int code, const cha
     return s_pack_server(b, &msg);
 }
 
-int ordo_wire_encode_error(ordo_wire_buf_t *b, int code, const char *message)
+int ordo_dwire_encode_error(ordo_dwire_buf_t *b, int code, const char *message)
 {
     Ordo__V1__Error error = ORDO__V1__ERROR__INIT;
     error.code = code;
@@ -281,7 +281,7 @@ int ordo_wire_encode_error(ordo_wire_buf_t *b, int code, const char *message)
     return s_pack_server(b, &msg);
 }
 
-int ordo_wire_encode_completions(ordo_wire_buf_t *b, const ordo_wire_completion_t *items,
+int ordo_dwire_encode_completions(ordo_dwire_buf_t *b, const ordo_dwire_completion_t *items,
                                  size_t n)
 {
     Ordo__V1__Completion *cs = calloc(n ? n : 1, sizeof *cs);
@@ -318,7 +318,7 @@ int ordo_wire_encode_completions(ordo_wire_buf_t *b, const ordo_wire_completion_
     return rc;
 }
 
-size_t ordo_wire_completion_bound(const ordo_wire_completion_t *c)
+size_t ordo_dwire_completion_bound(const ordo_dwire_completion_t *c)
 {
     /* 9 varints of <= 11 bytes with tags, two length-delimited fields,
      * and the item's own tag and length. */
@@ -327,7 +327,7 @@ size_t ordo_wire_completion_bound(const ordo_wire_completion_t *c)
 
 /* ------------------------------------------------------------------ */
 
-int ordo_wire_decode_status(const void *data, size_t size, ordo_wire_status_req_t *out)
+int ordo_dwire_decode_status(const void *data, size_t size, ordo_dwire_status_req_t *out)
 {
     memset(out, 0, sizeof *out);
     Ordo__V1__StatusRequest *pb = ordo__v1__status_request__unpack(NULL, size, data);
@@ -341,14 +341,14 @@ int ordo_wire_decode_status(const void *data, size_t size, ordo_wire_status_req_
     return 0;
 }
 
-void ordo_wire_status_req_free(ordo_wire_status_req_t *req)
+void ordo_dwire_status_req_free(ordo_dwire_status_req_t *req)
 {
     if (req->impl)
         ordo__v1__status_request__free_unpacked(req->impl, NULL);
     memset(req, 0, sizeof *req);
 }
 
-int ordo_wire_encode_status_reply(ordo_wire_buf_t *b, int code, const char *text)
+int ordo_dwire_encode_status_reply(ordo_dwire_buf_t *b, int code, const char *text)
 {
     Ordo__V1__StatusReply reply = ORDO__V1__STATUS_REPLY__INIT;
     reply.code = code;

@@ -1,0 +1,226 @@
+/*
+ * check_dwire.c - the daemon's protobuf wrapper: decoding of hostile and
+ * malformed client messages, structural checks of arguments, and the
+ * encoders (decoded back with the generated code).
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ordo.pb-c.h"
+#include "dwire.h"
+
+static uint8_t *s_pack(const Ordo__V1__ClientMsg *m, size_t *n)
+{
+    *n = ordo__v1__client_msg__get_packed_size(m);
+    uint8_t *buf = malloc(*n ? *n : 1);
+    ordo__v1__client_msg__pack(m, buf);
+    return buf;
+}
+
+START_TEST(test_garbage)
+{
+    ordo_dwire_msg_t *m = (ordo_dwire_msg_t *)1;
+    char err[256];
+    ck_assert_int_eq(ordo_dwire_decode("\xff\xff\xff\xff", 4, &m, err, sizeof err), ORDO_EPROTO);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(err, "undecodable"));
+    /* An empty message is a valid ClientMsg without content. */
+    ck_assert_int_eq(ordo_dwire_decode("", 0, &m, err, sizeof err), ORDO_EPROTO);
+    ck_assert_ptr_nonnull(strstr(err, "without a known message"));
+    /* Every truncation of a valid Submit either decodes or is refused. */
+    int64_t shape[2] = { 4, 4 }, strides[2] = { 4, 1 };
+    Ordo__V1__View v = ORDO__V1__VIEW__INIT;
+    v.buffer = 3;
+    v.dtype = ORDO_F32;
+    v.n_shape = v.n_strides = 2;
+    v.shape = shape;
+    v.strides = strides;
+    Ordo__V1__Arg a = ORDO__V1__ARG__INIT;
+    a.view = &v;
+    a.mode = ORDO__V1__MODE__MODE_INOUT;
+    Ordo__V1__Arg *ap = &a;
+    Ordo__V1__Task t = ORDO__V1__TASK__INIT;
+    t.id = 77;
+    t.kernel = (char *)"copy";
+    t.n_args = 1;
+    t.args = &ap;
+    Ordo__V1__Task *tp = &t;
+    Ordo__V1__Submit s = ORDO__V1__SUBMIT__INIT;
+    s.n_tasks = 1;
+    s.tasks = &tp;
+    Ordo__V1__ClientMsg cm = ORDO__V1__CLIENT_MSG__INIT;
+    cm.msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
+    cm.submit = &s;
+    size_t n;
+    uint8_t *buf = s_pack(&cm, &n);
+    for (size_t cut = 0; cut < n; cut++) {
+        int rc = ordo_dwire_decode(buf, cut, &m, err, sizeof err);
+        ck_assert(rc == 0 || rc == ORDO_EPROTO);
+        if (rc == 0)
+            ordo_dwire_msg_unref(&m);
+    }
+    ck_assert_int_eq(ordo_dwire_decode(buf, n, &m, err, sizeof err), 0);
+    ck_assert_int_eq(ordo_dwire_kind(m), ORDO_DWIRE_SUBMIT);
+    ck_assert_uint_eq(ordo_dwire_task_count(m), 1);
+    ordo_dwire_task_t wt;
+    ordo_dwire_get_task(m, 0, &wt);
+    ck_assert_uint_eq(wt.id, 77);
+    ck_assert_str_eq(wt.kernel, "copy");
+    uint64_t bid;
+    int mode;
+    ordo_view_t view;
+    ck_assert_int_eq(ordo_dwire_get_arg(m, 0, 0, &bid, &mode, &view, err, sizeof err), 0);
+    ck_assert_uint_eq(bid, 3);
+    ck_assert_int_eq(mode, ORDO_INOUT);
+    ck_assert_int_eq(view.ndim, 2);
+    ck_assert_int_eq(view.strides[0], 4);
+    /* References keep the message alive. */
+    ordo_dwire_msg_t *ref = ordo_dwire_msg_ref(m);
+    ordo_dwire_msg_unref(&m);
+    ck_assert_ptr_null(m);
+    ordo_dwire_get_task(ref, 0, &wt);
+    ck_assert_str_eq(wt.kernel, "copy");
+    ordo_dwire_msg_unref(&ref);
+    free(buf);
+}
+END_TEST
+
+/* Packs the one-arg Submit with the given tweaks and returns the argument
+ * check's code. */
+static int s_arg_code(size_t nshape, size_t nstrides, int mode, uint32_t dtype, int noview,
+                      char *err, size_t errlen)
+{
+    int64_t dims[12] = { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 };
+    Ordo__V1__View v = ORDO__V1__VIEW__INIT;
+    v.dtype = dtype;
+    v.n_shape = nshape;
+    v.n_strides = nstrides;
+    v.shape = dims;
+    v.strides = dims;
+    Ordo__V1__Arg a = ORDO__V1__ARG__INIT;
+    a.view = noview ? NULL : &v;
+    a.mode = (Ordo__V1__Mode)mode;
+    Ordo__V1__Arg *ap = &a;
+    Ordo__V1__Task t = ORDO__V1__TASK__INIT;
+    t.n_args = 1;
+    t.args = &ap;
+    Ordo__V1__Task *tp = &t;
+    Ordo__V1__Submit s = ORDO__V1__SUBMIT__INIT;
+    s.n_tasks = 1;
+    s.tasks = &tp;
+    Ordo__V1__ClientMsg cm = ORDO__V1__CLIENT_MSG__INIT;
+    cm.msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
+    cm.submit = &s;
+    size_t n;
+    uint8_t *buf = s_pack(&cm, &n);
+    ordo_dwire_msg_t *m;
+    ck_assert_int_eq(ordo_dwire_decode(buf, n, &m, err, errlen), 0);
+    uint64_t bid;
+    int md;
+    ordo_view_t view;
+    int rc = ordo_dwire_get_arg(m, 0, 0, &bid, &md, &view, err, errlen);
+    ordo_dwire_msg_unref(&m);
+    free(buf);
+    return rc;
+}
+
+START_TEST(test_arg_checks)
+{
+    char err[256];
+    ck_assert_int_eq(s_arg_code(2, 2, 1, ORDO_F32, 0, err, sizeof err), 0);
+    ck_assert_int_eq(s_arg_code(0, 0, 3, ORDO_U8, 0, err, sizeof err), 0);
+    ck_assert_int_eq(s_arg_code(2, 3, 1, ORDO_F32, 0, err, sizeof err), ORDO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "2 shape entries but 3 strides"));
+    ck_assert_int_eq(s_arg_code(9, 9, 1, ORDO_F32, 0, err, sizeof err), ORDO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "ndim 9"));
+    ck_assert_int_eq(s_arg_code(1, 1, 0, ORDO_F32, 0, err, sizeof err), ORDO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "mode 0"));
+    ck_assert_int_eq(s_arg_code(1, 1, 4, ORDO_F32, 0, err, sizeof err), ORDO_EINVAL);
+    ck_assert_int_eq(s_arg_code(1, 1, 1, 99, 0, err, sizeof err), ORDO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "unknown dtype 99"));
+    ck_assert_int_eq(s_arg_code(1, 1, 1, 0x80000003u, 0, err, sizeof err), ORDO_EINVAL);
+    ck_assert_int_eq(s_arg_code(1, 1, 1, ORDO_F32, 1, err, sizeof err), ORDO_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "no view"));
+}
+END_TEST
+
+START_TEST(test_encode)
+{
+    ordo_dwire_buf_t b = { 0 };
+    uint8_t tok[16] = { 1, 2, 3 };
+    ordo_dwire_welcome_t w = { 5, tok, 16, 1000, 1, 4096, "ordod x" };
+    ck_assert_int_eq(ordo_dwire_encode_welcome(&b, &w), 0);
+    Ordo__V1__ServerMsg *m = ordo__v1__server_msg__unpack(NULL, b.len, b.data);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    ck_assert_uint_eq(m->welcome->session, 5);
+    ck_assert_uint_eq(m->welcome->major, 1);
+    ck_assert_uint_eq(m->welcome->credits, 1000);
+    ck_assert_uint_eq(m->welcome->token.len, 16);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+
+    ordo_dwire_completion_t c[3] = {
+        { .id = 1, .status = ORDO_STATUS_DONE, .data = "abc", .ndata = 3 },
+        { .id = 2, .status = ORDO_STATUS_FAILED, .code = ORDO_EFAILED, .error = "boom" },
+        { .id = 3, .status = ORDO_STATUS_CANCELLED, .code = ORDO_ECANCELED, .cause = 2 },
+    };
+    ck_assert_int_eq(ordo_dwire_encode_completions(&b, c, 3), 0);
+    size_t bound = 0;
+    for (int i = 0; i < 3; i++)
+        bound += ordo_dwire_completion_bound(&c[i]);
+    ck_assert_uint_le(b.len, bound);
+    m = ordo__v1__server_msg__unpack(NULL, b.len, b.data);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_COMPLETIONS);
+    ck_assert_uint_eq(m->completions->n_items, 3);
+    ck_assert_uint_eq(m->completions->items[0]->data.len, 3);
+    ck_assert_str_eq(m->completions->items[1]->error, "boom");
+    ck_assert_int_eq(m->completions->items[1]->code, ORDO_EFAILED);
+    ck_assert_uint_eq(m->completions->items[2]->cause, 2);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+
+    ck_assert_int_eq(ordo_dwire_encode_error(&b, ORDO_EVERSION, "nope"), 0);
+    m = ordo__v1__server_msg__unpack(NULL, b.len, b.data);
+    ck_assert_int_eq(m->error->code, ORDO_EVERSION);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    ordo_dwire_buf_free(&b);
+    ck_assert_ptr_null(b.data);
+}
+END_TEST
+
+START_TEST(test_status_request)
+{
+    ordo_dwire_status_req_t r;
+    ck_assert_int_eq(ordo_dwire_decode_status("\xff\xff", 2, &r), ORDO_EPROTO);
+    Ordo__V1__StatusRequest q = ORDO__V1__STATUS_REQUEST__INIT;
+    q.command = (char *)"status";
+    q.json = 1;
+    uint8_t buf[64];
+    size_t n = ordo__v1__status_request__pack(&q, buf);
+    ck_assert_int_eq(ordo_dwire_decode_status(buf, n, &r), 0);
+    ck_assert_str_eq(r.command, "status");
+    ck_assert(r.json);
+    ordo_dwire_status_req_free(&r);
+}
+END_TEST
+
+static Suite *s_suite(void)
+{
+    Suite *s = suite_create("wire");
+    TCase *tc = tcase_create("wire");
+    tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_arg_checks);
+    tcase_add_test(tc, test_encode);
+    tcase_add_test(tc, test_status_request);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(s_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
