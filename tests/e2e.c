@@ -89,6 +89,18 @@ void e2e_start(e2e_daemon_t *d, const char *const *extra)
         /* The daemon must not pick up the caller's environment defaults. */
         unsetenv("RUNTIME_DIRECTORY");
         setenv("XDG_RUNTIME_DIR", d->dir, 1);
+        /* $ORDO_E2E_WRAPPER (say, a script that runs valgrind) runs the
+         * daemon with its arguments. */
+        const char *wrapper = getenv("ORDO_E2E_WRAPPER");
+        if (wrapper && wrapper[0]) {
+            const char *wargv[66];
+            wargv[0] = wrapper;
+            for (int i = 0; i <= n; i++)
+                wargv[i + 1] = argv[i];
+            execv(wrapper, (char *const *)wargv);
+            fprintf(stderr, "cannot execute %s: %s\n", wrapper, strerror(errno));
+            _exit(127);
+        }
         execv(ordod, (char *const *)argv);
         fprintf(stderr, "cannot execute %s: %s\n", ordod, strerror(errno));
         _exit(127);

@@ -9,6 +9,10 @@
  * printed when the daemon fails.  e2e_stop() sends SIGTERM, checks that the
  * daemon drains and exits 0, and removes the directory.
  *
+ * With $ORDO_E2E_WRAPPER set, the daemon runs under that program (for
+ * example a script that execs valgrind), which gets ordod's path and
+ * arguments.
+ *
  * The daemon can never outlive its test: it is started with
  * PR_SET_PDEATHSIG, so that a test process that dies on a failed check (the
  * forked Check child exits without running its teardown) takes its daemon
