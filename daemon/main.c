@@ -5,6 +5,8 @@
  * logs to stderr.  Exit status: 0 after a clean stop (SIGTERM/SIGINT),
  * 1 when it cannot start, 2 for a usage error.
  */
+#include "config.h"
+
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

@@ -3,6 +3,8 @@
  * --help).  Every option is described once, here; nothing else in ordod
  * knows an option's name, default or bounds.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -52,6 +54,10 @@ static const s_option_t s_options[] = {
       "on SIGTERM/SIGINT, wait this long for accepted tasks" },
     { "max-message", S_UINT, "67108864", 4096, UINT64_C(1) << 31, S_OFF(max_message),
       "BYTES", "largest message accepted from a client (ZMQ_MAXMSGSIZE)" },
+#ifdef ORDO_UNSAFE_DROP_WAR
+    { "unsafe-drop-war", S_UINT, "0", 0, 1, S_OFF(unsafe_drop_war), "0|1",
+      "UNSAFE, tests only: derive no write-after-read edges (proves tests can fail)" },
+#endif
 };
 
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])

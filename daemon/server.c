@@ -15,6 +15,8 @@
  *  - Completions are queued per session and sent, coalesced, at the end of
  *    each turn of the loop.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -474,8 +476,7 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
             return rc;
         rc = ordo_view_check(&v, b->size, what, sizeof what);
         if (rc) {
-            s_errf(why, whylen, "arg %u: buffer %llu (%llu bytes): %s", j,
-                   (unsigned long long)bid, (unsigned long long)b->size, what);
+            s_errf(why, whylen, "arg %u (buffer %llu): %s", j, (unsigned long long)bid, what);
             return rc;
         }
         uint64_t n;
@@ -1237,6 +1238,11 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     self->inflight_max = (uint32_t)(cfg->chaos ? cfg->workers : 8 * cfg->workers + 16);
 
     ordo_graph_config_t gc = { .window = (uint32_t)cfg->window };
+#ifdef ORDO_UNSAFE_DROP_WAR
+    gc.unsafe_drop_war = cfg->unsafe_drop_war != 0;
+    if (gc.unsafe_drop_war)
+        ordo_log_warn("UNSAFE: --unsafe-drop-war: write-after-read edges are dropped");
+#endif
     self->graph = ordo_graph_new(&gc);
     self->buffers = ordo_buffers_new();
     self->sessions = ordo_map_new();
