@@ -598,9 +598,9 @@ static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
         ordo_wcompletion_t c;
         ordo_wire_completion(m, i, &c);
         s_rec_t *r = s_map_get(&self->map, c.id);
-        /* Unknown ids (a watch whose waiter gave up and was freed never
-         * happens: records live until delivered) and repeats are ignored:
-         * each id is delivered once. */
+        /* An id without a record was delivered already (records live
+         * until then), and a second completion of a terminal record is a
+         * repeat: both are ignored, so each id is delivered once. */
         if (!r || (r->flags & S_TERMINAL))
             continue;
         r->state = c.state;
@@ -720,30 +720,23 @@ static bool s_drain_monitor(ordo_client_t *self)
     }
 }
 
-static void s_free_data(void *data, void *hint)
-{
-    (void)hint;
-    free(data);
-}
-
 /* Sends the messages in q from *sent on; stops at the first that would
- * block (the caller retries later).  Returns -1 on a hard error. */
+ * block (the caller retries later).  Returns -1 on a hard error.
+ *
+ * zmq_send copies the bytes: a message that could not be sent stays ours
+ * to retry, which zero-copy zmq_msg_init_data would not allow (closing an
+ * unsent message frees its data).  The copy costs one memcpy per batch. */
 static int s_send_all(ordo_client_t *self, s_outq_t *q, size_t *sent)
 {
     while (*sent < q->n) {
         ordo_wbuf_t *w = &q->items[*sent];
-        zmq_msg_t msg;
-        if (zmq_msg_init_data(&msg, w->data, w->len, s_free_data, NULL) < 0)
-            return -1;
-        if (zmq_msg_send(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
-            int e = zmq_errno();
-            /* Not sent: the data still belongs to us (free fn not called). */
-            zmq_msg_close(&msg);
-            if (e == EAGAIN)
+        if (zmq_send(self->sock, w->data, w->len, ZMQ_DONTWAIT) < 0) {
+            if (zmq_errno() == EAGAIN || zmq_errno() == EINTR)
                 return 0;
             return -1;
         }
-        w->data = NULL;             /* ZeroMQ frees it */
+        free(w->data);
+        w->data = NULL;
         (*sent)++;
     }
     return 0;
@@ -768,6 +761,7 @@ static void *s_io_main(void *arg)
     ordo_client_t *self = arg;
     s_outq_t local = {0};
     size_t sent = 0;
+    uint64_t stop_ns = 0;
     struct pollfd fds[3] = {
         {.fd = s_fd_of(self->sock), .events = POLLIN},
         {.fd = s_fd_of(self->mon), .events = POLLIN},
@@ -804,11 +798,17 @@ static void *s_io_main(void *arg)
                 }
             }
         }
-        bool stop = self->stop;
+        bool stop = self->stop, broken = self->broken != 0;
+        if (stop && stop_ns == 0)
+            stop_ns = now;
         pthread_mutex_unlock(&self->mu);
 
-        /* 3. Send, receive, watch the connection. */
-        if (s_send_all(self, &local, &sent) < 0) {
+        /* 3. Send, receive, watch the connection.  Once the session is
+         * broken nobody will read what is left; at destroy, what cannot be
+         * sent within the linger time is dropped. */
+        if (broken || (stop && now - stop_ns > (uint64_t)S_CLOSE_LINGER_MS * 1000000u)) {
+            sent = local.n;
+        } else if (s_send_all(self, &local, &sent) < 0) {
             pthread_mutex_lock(&self->mu);
             s_break_locked(self, ORDO_EIO, "cannot send to ordod at %s: %s",
                            self->endpoint, zmq_strerror(zmq_errno()));
