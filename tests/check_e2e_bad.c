@@ -125,7 +125,7 @@ START_TEST(test_bad_tasks)
     /* An element type nobody knows. */
     v = s_raw_view(b, 0, 1, s4, st1);
     v.dtype = 99;
-    s_expect_failed(c, &fill, 0, "unknown dtype");
+    s_expect_failed(c, &fill, ORDO_EINVAL, "unknown dtype");
 
     /* An unknown kernel. */
     v = s_raw_view(b, 0, 1, s4, st1);
@@ -138,7 +138,30 @@ START_TEST(test_bad_tasks)
     /* Kernel arguments the kernel refuses: fill with a 4-byte parameter. */
     ordo_submit_t badp = fill;
     badp.params_len = 4;
-    s_expect_failed(c, &badp, 0, "fill with a short parameter");
+    s_expect_failed(c, &badp, ORDO_EINVAL, "fill with a short parameter");
+
+    /* A written argument declared as read only. */
+    v = s_raw_view(b, 0, 1, s4, st1);
+    a[0] = (ordo_access_t){&v, ORDO_IN};
+    s_expect_failed(c, &fill, ORDO_EINVAL, "fill through an 'in' view");
+    a[0] = (ordo_access_t){&v, ORDO_OUT};
+
+    /* Past the bounds on one task: arguments and parameter bytes. */
+    ordo_access_t many[65];
+    for (int i = 0; i < 65; i++)
+        many[i] = (ordo_access_t){&v, ORDO_IN};
+    ordo_submit_t wide = {.kernel = "noop", .args = many, .nargs = 65};
+    s_expect_failed(c, &wide, ORDO_ELIMIT, "65 arguments");
+    static uint8_t params[65537];
+    ordo_submit_t heavy = {.kernel = "noop", .params = params, .params_len = sizeof params};
+    s_expect_failed(c, &heavy, ORDO_ELIMIT, "65537 parameter bytes");
+
+    /* Buffers of no size or of an absurd one: a Reply error, at once. */
+    uint64_t nb;
+    ck_assert_int_eq(ordo_buffer_create(c, 0, NULL, &nb), ORDO_EINVAL);
+    ck_assert_int_eq(ordo_buffer_create(c, UINT64_C(1) << 60, NULL, &nb), ORDO_EINVAL);
+    ck_assert_msg(strlen(ordo_last_error()) > 10, "reason: %s", ordo_last_error());
+    SERVES();
 
     /* An unknown buffer. */
     v = s_raw_view(b + 1000, 0, 1, s4, st1);
@@ -181,7 +204,7 @@ START_TEST(test_buffers_of_others)
     ordo_access_t a[1] = {{&v, ORDO_OUT}};
     ordo_submit_t fill = {.kernel = "fill", .args = a, .nargs = 1, .params = one,
                           .params_len = 8};
-    s_expect_failed(other, &fill, 0, "a foreign private buffer");
+    s_expect_failed(other, &fill, ORDO_EPERM, "a foreign private buffer");
     /* ...nor release it, nor find it by a name it does not have. */
     int rc = ordo_buffer_release(other, priv);
     ck_assert_msg(rc < 0, "released another session's private buffer");
