@@ -261,6 +261,100 @@ START_TEST(test_buffers_shared_private)
 }
 END_TEST
 
+/* Memory is freed only once no task touches the buffer: a release, and a
+ * Bye, while a task on the buffer still runs. */
+START_TEST(test_release_deferred)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    uint64_t buf, shared;
+    ck_assert_int_eq(rc_buffer_create(a, 1000, NULL, &buf, NULL, 0), 0);
+    ck_assert_int_eq(rc_buffer_create(b, 24, "tmp", &shared, NULL, 0), 0);
+    uint8_t p[8];
+    rc_le64(p, 300000);
+    rc_task_t s, t;
+    uint64_t sid = rc_next_id(a);
+    rc_task_init(&s, sid, "sleep");
+    rc_task_arg1(&s, buf, ORDO_F32, 0, 10, ORDO_INOUT);
+    rc_task_params(&s, p, 8);
+    rc_submit1(a, &s);
+    ck_assert_int_eq(rc_buffer_release(a, buf), 0);
+    uint64_t tid = rc_next_id(b);
+    rc_task_init(&t, tid, "sleep");
+    rc_task_arg1(&t, shared, ORDO_U8, 0, 24, ORDO_OUT);
+    rc_task_params(&t, p, 8);
+    rc_submit1(b, &t);
+    Ordo__V1__Bye bye = ORDO__V1__BYE__INIT;
+    Ordo__V1__ClientMsg m = ORDO__V1__CLIENT_MSG__INIT;
+    m.msg_case = ORDO__V1__CLIENT_MSG__MSG_BYE;
+    m.bye = &bye;
+    rc_send(b, &m);
+    rc_sleep_ms(100);
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "buffers"), 2);          /* both still busy */
+    ck_assert_int_eq(rc_info(text, "buffer_bytes"), 1024);
+    ck_assert_int_eq(rc_info(text, "sessions_active"), 1);
+    free(text);
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(a, sid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    rc_sleep_ms(300);
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "buffers"), 0);
+    ck_assert_int_eq(rc_info(text, "buffer_bytes"), 0);
+    ck_assert_int_eq(rc_info(text, "tasks_done"), 2);
+    free(text);
+    /* The name of the departed session's buffer is free again. */
+    ck_assert_int_eq(rc_buffer_create(a, 8, "tmp", NULL, NULL, 0), 0);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_resume)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_send_hello(a, 1, 0, NULL, 0);
+    Ordo__V1__ServerMsg *m = rc_recv(a);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    uint8_t token[16];
+    memcpy(token, m->welcome->token.data, 16);
+    a->session = m->welcome->session;
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    rc_comp_t c = s_one(a, "noop", 0, 0, 0, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);                   /* seq 1 used */
+    /* A wrong token, an unknown session: ESESSION. */
+    rc_conn_t *b = rc_connect(&d);
+    uint8_t bad[16] = { 0 };
+    rc_send_hello(b, 1, a->session, bad, 16);
+    s_expect_error(b, ORDO_ESESSION, "cannot resume");
+    rc_send_hello(b, 1, 4242, token, 16);
+    s_expect_error(b, ORDO_ESESSION, NULL);
+    /* The right token: same session, next sequence 2. */
+    rc_send_hello(b, 1, a->session, token, 16);
+    m = rc_recv(b);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    ck_assert_uint_eq(m->welcome->session, a->session);
+    ck_assert_uint_eq(m->welcome->next_seq, 2);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    b->session = a->session;
+    b->seq = 2;
+    c = s_one(b, "noop", 0, 0, 0, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+    ck_assert_uint_eq(c.id, ORDO_TASK_ID(a->session, 2));
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Bad tasks: each gets exactly one failed completion; the sequence      */
 /* advances, and the session keeps working.                              */
@@ -523,6 +617,45 @@ START_TEST(test_axpy_bit_exact)
     rc_comp_free(&c);
     rc_close(&a);
     ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+/* Returns how many of n independent noops (one Submit, one worker) started
+ * out of id order. */
+static int s_started_out_of_order(const char *chaos)
+{
+    enum { N = 100 };
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "1", "--chaos", chaos, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    static rc_task_t t[N];
+    rc_task_t *tp[N];
+    for (int i = 0; i < N; i++) {
+        rc_task_init(&t[i], rc_next_id(a), "noop");
+        tp[i] = &t[i];
+    }
+    rc_submit(a, tp, N);
+    uint64_t prev = 0;
+    int inversions = 0;
+    for (int i = 0; i < N; i++) {
+        rc_comp_t c;
+        ck_assert_int_eq(rc_take(a, t[i].task.id, &c), 0);
+        ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+        inversions += c.started_ns < prev;
+        prev = c.started_ns;
+    }
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+    return inversions;
+}
+
+/* Chaos mode really shuffles the ready queue, and without it one worker
+ * runs ready tasks in acceptance order: the guard is observable. */
+START_TEST(test_chaos_shuffles)
+{
+    ck_assert_int_eq(s_started_out_of_order("0"), 0);
+    ck_assert_int_gt(s_started_out_of_order("12345"), 10);
 }
 END_TEST
 
@@ -804,10 +937,12 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_hello_welcome);
     tcase_add_test(tc, test_version_refused);
     tcase_add_test(tc, test_before_hello_and_garbage);
+    tcase_add_test(tc, test_resume);
     suite_add_tcase(s, tc);
     tc = tcase_create("buffers");
     tcase_add_test(tc, test_write_read_roundtrip);
     tcase_add_test(tc, test_buffers_shared_private);
+    tcase_add_test(tc, test_release_deferred);
     suite_add_tcase(s, tc);
     tc = tcase_create("tasks");
     tcase_add_test(tc, test_bad_tasks);
@@ -815,6 +950,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_watch);
     tcase_add_test(tc, test_axpy_bit_exact);
     tcase_add_test(tc, test_gather_out_of_range);
+    tcase_add_test(tc, test_chaos_shuffles);
     suite_add_tcase(s, tc);
     tc = tcase_create("flow");
     tcase_add_test(tc, test_credits);
