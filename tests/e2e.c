@@ -179,15 +179,25 @@ int e2e_stop(e2e_daemon_t *d)
     return status;
 }
 
-ordo_client_t *e2e_connect(const e2e_daemon_t *d)
+static ordo_client_t *s_connect(const e2e_daemon_t *d, int delay_us)
 {
     ordo_client_t *c = NULL;
-    ordo_client_opts_t o = {.connect_timeout_ms = 10000};
+    ordo_client_opts_t o = {.connect_timeout_ms = 10000, .batch_delay_us = delay_us};
     int rc = ordo_client_new(&c, d->endpoint, &o);
     if (rc < 0)
         e2e_dump_log(d);
     ck_assert_msg(rc == 0, "connect to %s: %s", d->endpoint, ordo_last_error());
     return c;
+}
+
+ordo_client_t *e2e_connect(const e2e_daemon_t *d)
+{
+    return s_connect(d, 0);
+}
+
+ordo_client_t *e2e_connect_batched(const e2e_daemon_t *d)
+{
+    return s_connect(d, 10000000);
 }
 
 char *e2e_status(const e2e_daemon_t *d, bool json)

@@ -50,6 +50,11 @@ void e2e_kill(e2e_daemon_t *d);
 /* A client connected to d (fails the test otherwise). */
 ordo_client_t *e2e_connect(const e2e_daemon_t *d);
 
+/* The same with a 10 s batch delay: tasks leave only on ordo_flush, a
+ * wait, or a full batch, so a test controls which tasks the daemon sees
+ * in one Submit (and so which are still unfinished when the next comes). */
+ordo_client_t *e2e_connect_batched(const e2e_daemon_t *d);
+
 /* Runs the status query "status" (json or text) and returns the malloc'd
  * answer; fails the test when the daemon does not answer. */
 char *e2e_status(const e2e_daemon_t *d, bool json);
