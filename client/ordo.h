@@ -3,8 +3,29 @@
  *
  * This is the only installed header.  It declares the vocabulary shared by
  * every part of ordo (error codes, element types, access modes, task ids)
- * and the client API.  All object types are opaque; every function returns 0
- * or a negative ORDO_E* code, and ordo_strerror() turns a code into text.
+ * and the client API.  The client is an opaque object; views, task
+ * descriptions, events and options are small plain-data values.  Every
+ * function returns 0 or a negative ORDO_E* code; ordo_strerror() turns a
+ * code into text and ordo_last_error() gives the reason of the last one.
+ *
+ * A client in a few lines (error handling elided):
+ *
+ *     ordo_client_t *c;
+ *     ordo_client_new(&c, NULL, NULL);              // the default endpoint
+ *     uint64_t buf, id;
+ *     ordo_buffer_create(c, 64 * 64 * sizeof(float), NULL, &buf);
+ *     ordo_tensor_t m, t, row, col;
+ *     ordo_tensor_init(&m, buf, ORDO_F32, 0, 2, (int64_t[]){64, 64}, NULL);
+ *     ordo_tensor_index(&row, &m, 0, 3);            // m[3, :]; no round trip
+ *     ordo_tensor_transpose(&t, &m);
+ *     ordo_tensor_index(&col, &t, 0, 5);            // m[:, 5]
+ *     ordo_fill(c, &m, 1.0, &id);                   // ids at once, batched
+ *     ordo_scale(c, &row, 2.0, &id);                // after the fill: same bytes
+ *     float out[64];
+ *     ordo_read(c, &col, out, sizeof out, &id);     // after both: out[3] == 2
+ *     if (ordo_wait(c, id, 5000, NULL) < 0)
+ *         fprintf(stderr, "%s\n", ordo_last_error());
+ *     ordo_client_destroy(&c);
  */
 #ifndef ORDO_H_INCLUDED
 #define ORDO_H_INCLUDED
@@ -166,7 +187,7 @@ ORDO_EXPORT int ordo_default_status_endpoint(char *buf, size_t len);
  * ORDO_EVERSION (the daemon speaks another protocol major), ORDO_EINVAL
  * (bad endpoint), ORDO_EIO, ORDO_ENOMEM; ordo_last_error() says more. */
 ORDO_EXPORT int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
-                    const ordo_client_opts_t *opts);
+                                const ordo_client_opts_t *opts);
 
 /* Sends the tasks still batched, says Bye and disconnects; frees the
  * client and sets *self_p to NULL (a NULL *self_p is a no-op).  Accepted
@@ -207,11 +228,11 @@ ORDO_EXPORT void ordo_free(void *p);
  * or "": private to this session; otherwise a named buffer that other
  * sessions can open (ORDO_EEXIST when the name is taken). */
 ORDO_EXPORT int ordo_buffer_create(ordo_client_t *self, uint64_t size, const char *name,
-                       uint64_t *buffer);
+                                   uint64_t *buffer);
 
 /* Opens the named buffer made by any session; size may be NULL. */
 ORDO_EXPORT int ordo_buffer_open(ordo_client_t *self, const char *name, uint64_t *buffer,
-                     uint64_t *size);
+                                 uint64_t *size);
 
 /* Releases this session's hold on a buffer.  The daemon frees it once no
  * session holds it and every accepted task touching it has finished, so a
@@ -242,29 +263,29 @@ typedef struct {
  * (strides NULL: row-major contiguous).  ORDO_EINVAL for an unknown dtype,
  * ndim outside 0..ORDO_MAX_NDIM or a negative extent. */
 ORDO_EXPORT int ordo_tensor_init(ordo_tensor_t *out, uint64_t buffer, int dtype,
-                     int64_t offset, int ndim, const int64_t *shape,
-                     const int64_t *strides);
+                                 int64_t offset, int ndim, const int64_t *shape,
+                                 const int64_t *strides);
 
 /* out = in[..., start:stop:step, ...] along dim, with the values Python's
  * slice.indices(n) produces: the elements start, start+step, ... that are
  * < stop (step > 0) or > stop (step < 0).  start must be inside the
  * dimension unless the slice is empty.  ORDO_EINVAL otherwise. */
 ORDO_EXPORT int ordo_tensor_slice(ordo_tensor_t *out, const ordo_tensor_t *in, int dim,
-                      int64_t start, int64_t stop, int64_t step);
+                                  int64_t start, int64_t stop, int64_t step);
 
 /* out = in[..., index, ...]: selects one position and drops the dimension. */
 ORDO_EXPORT int ordo_tensor_index(ordo_tensor_t *out, const ordo_tensor_t *in, int dim,
-                      int64_t index);
+                                  int64_t index);
 
 /* Reshape of a row-major contiguous view (size-1 dimensions ignored) to
  * shape[ndim] with the same element count.  ORDO_EINVAL when the view is
  * not contiguous (copy it first) or the counts differ. */
 ORDO_EXPORT int ordo_tensor_reshape(ordo_tensor_t *out, const ordo_tensor_t *in, int ndim,
-                        const int64_t *shape);
+                                    const int64_t *shape);
 
 /* Dimension k of out is dimension perm[k] of in (a permutation of 0..ndim-1). */
 ORDO_EXPORT int ordo_tensor_permute(ordo_tensor_t *out, const ordo_tensor_t *in,
-                        const int *perm);
+                                    const int *perm);
 
 /* Reverses the dimensions (numpy's .T). */
 ORDO_EXPORT int ordo_tensor_transpose(ordo_tensor_t *out, const ordo_tensor_t *in);
@@ -275,7 +296,7 @@ ORDO_EXPORT int ordo_tensor_unsqueeze(ordo_tensor_t *out, const ordo_tensor_t *i
 /* numpy.broadcast_to: aligns trailing dimensions; an extent-1 dimension
  * may grow (stride 0) and new leading dimensions have stride 0. */
 ORDO_EXPORT int ordo_tensor_broadcast(ordo_tensor_t *out, const ordo_tensor_t *in,
-                          int ndim, const int64_t *shape);
+                                      int ndim, const int64_t *shape);
 
 /* Number of elements (product of the shape; 0 when an extent is 0 or the
  * product overflows). */
@@ -378,27 +399,27 @@ ORDO_EXPORT int ordo_poll(ordo_client_t *self, ordo_event_t *events, int max, in
 /* host_write: the len bytes at src, packed row-major, into the view dst;
  * len must be elements * dtype size.  src is copied at once. */
 ORDO_EXPORT int ordo_write(ordo_client_t *self, const ordo_tensor_t *dst, const void *src,
-               size_t len, uint64_t *id);
+                           size_t len, uint64_t *id);
 
 /* host_read: the view src, packed row-major, into the len bytes at dst
  * when the task completes; dst must stay valid until its event is
  * delivered (ordo_wait on the id).  One read returns at most the daemon's
  * message limit less 4 KiB (ORDO_ELIMIT otherwise: read slices). */
 ORDO_EXPORT int ordo_read(ordo_client_t *self, const ordo_tensor_t *src, void *dst,
-              size_t len, uint64_t *id);
+                          size_t len, uint64_t *id);
 
 /* fill: dst = value. */
 ORDO_EXPORT int ordo_fill(ordo_client_t *self, const ordo_tensor_t *dst, double value,
-              uint64_t *id);
+                          uint64_t *id);
 /* copy: dst = src (same shape and dtype). */
 ORDO_EXPORT int ordo_copy(ordo_client_t *self, const ordo_tensor_t *dst,
-              const ordo_tensor_t *src, uint64_t *id);
+                          const ordo_tensor_t *src, uint64_t *id);
 /* axpy: y = alpha * x + y. */
 ORDO_EXPORT int ordo_axpy(ordo_client_t *self, const ordo_tensor_t *y, double alpha,
-              const ordo_tensor_t *x, uint64_t *id);
+                          const ordo_tensor_t *x, uint64_t *id);
 /* scale: x = alpha * x. */
 ORDO_EXPORT int ordo_scale(ordo_client_t *self, const ordo_tensor_t *x, double alpha,
-               uint64_t *id);
+                           uint64_t *id);
 
 /* ---------------------------------------------------------------------- */
 /* Status socket (what ordoctl uses).                                     */
@@ -410,8 +431,8 @@ ORDO_EXPORT int ordo_scale(ordo_client_t *self, const ordo_tensor_t *x, double a
  * daemon's ORDO_E* code for the command (*text says why), or
  * ORDO_ETIMEDOUT / ORDO_EIO / ORDO_EPROTO. */
 ORDO_EXPORT int ordo_status_query(const char *endpoint, const char *command,
-                      const char *const *args, int nargs, int json,
-                      int timeout_ms, char **text);
+                                  const char *const *args, int nargs, int json,
+                                  int timeout_ms, char **text);
 
 #ifdef __cplusplus
 }
