@@ -611,6 +611,39 @@ START_TEST(test_ordoctl_usage)
 }
 END_TEST
 
+/* Messages stay under the daemon's limit: a host transfer too large for
+ * one message is refused at once, with advice, and nothing is sent. */
+START_TEST(test_message_limit)
+{
+    e2e_stop(&D);
+    const char *args[] = {"--workers=2", "--max-message=65536", "--log-level=warn", NULL};
+    e2e_start(&D, args);
+    ordo_client_t *c = e2e_connect(&D);
+    uint64_t b, id;
+    ck_assert_int_eq(ordo_buffer_create(c, 1 << 20, NULL, &b), 0);
+    ordo_tensor_t big, fits;
+    ck_assert_int_eq(ordo_tensor_init(&big, b, ORDO_U8, 0, 1, (int64_t[]){1 << 17}, NULL), 0);
+    ck_assert_int_eq(ordo_tensor_init(&fits, b, ORDO_U8, 0, 1, (int64_t[]){1 << 15}, NULL), 0);
+    uint8_t *mem = calloc(1, 1 << 17);
+    ck_assert_int_eq(ordo_write(c, &big, mem, 1 << 17, &id), ORDO_ELIMIT);
+    ck_assert_msg(strstr(ordo_last_error(), "split") != NULL, "%s", ordo_last_error());
+    ck_assert_int_eq(ordo_read(c, &big, mem, 1 << 17, &id), ORDO_ELIMIT);
+    ck_assert_msg(strstr(ordo_last_error(), "slices") != NULL, "%s", ordo_last_error());
+    ck_assert_uint_eq(ordo_client_unfinished(c), 0);
+    /* Smaller ones go through, several batches of them. */
+    for (int i = 0; i < 8; i++) {
+        memset(mem, i, 1 << 15);
+        ck_assert_int_eq(ordo_write(c, &fits, mem, 1 << 15, &id), 0);
+    }
+    ck_assert_int_eq(ordo_read(c, &fits, mem, 1 << 15, &id), 0);
+    ck_assert_int_eq(ordo_wait(c, id, 10000, NULL), 0);
+    ck_assert_int_eq(mem[0], 7);
+    ck_assert_int_eq(mem[(1 << 15) - 1], 7);
+    free(mem);
+    ordo_client_destroy(&c);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -625,6 +658,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_connect_timeout);
     tcase_add_test(tc, test_threads_share_a_client);
     tcase_add_test(tc, test_ordoctl_usage);
+    tcase_add_test(tc, test_message_limit);
     suite_add_tcase(s, tc);
     return s;
 }
