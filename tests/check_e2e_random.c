@@ -19,6 +19,8 @@
  * pair of conflicting tasks submitted in swapped order (exactly what one
  * missing edge does to a run) are caught as mismatches.
  */
+#include "config.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -322,7 +324,7 @@ static bool s_conflict(const s_prog_t *p, const s_op_t *a, const s_op_t *b)
  * swapped order.  Returns the number of programs whose buffers differ
  * from the sequential reference; *tasks counts the tasks submitted. */
 static int s_run_programs(const e2e_daemon_t *d, uint64_t base, int n, bool swap,
-                          uint64_t *tasks)
+                          bool quiet, uint64_t *tasks)
 {
     ordo_client_t *c = e2e_connect(d);
     static s_prog_t progs[INFLIGHT];
@@ -363,7 +365,7 @@ static int s_run_programs(const e2e_daemon_t *d, uint64_t base, int n, bool swap
         ck_assert_int_eq(events, inflight);
         *tasks += (uint64_t)inflight;
         for (int i = 0; i < k; i++)
-            bad_programs += s_check(c, &progs[i], swap) != 0;
+            bad_programs += s_check(c, &progs[i], quiet) != 0;
     }
     ordo_client_destroy(&c);
     return bad_programs;
@@ -390,7 +392,7 @@ START_TEST(test_random_programs_under_chaos)
     const char *args[] = {"--workers=3", chaos, "--log-level=warn", NULL};
     e2e_start(&D, args);
     uint64_t base = 1 + (uint64_t)_i * PROGRAMS_PER_TEST, tasks = 0;
-    int bad = s_run_programs(&D, base, PROGRAMS_PER_TEST, false, &tasks);
+    int bad = s_run_programs(&D, base, PROGRAMS_PER_TEST, false, false, &tasks);
     ck_assert_msg(bad == 0, "%d of %d programs (seeds %llu..) differ from the sequential run",
                   bad, PROGRAMS_PER_TEST, (unsigned long long)base);
     s_check_counters(&D, tasks);
@@ -406,12 +408,29 @@ START_TEST(test_check_catches_one_misordered_pair)
     const char *args[] = {"--workers=3", "--chaos=7", "--log-level=warn", NULL};
     e2e_start(&D, args);
     uint64_t tasks = 0;
-    int caught = s_run_programs(&D, 5001, 40, true, &tasks);
+    int caught = s_run_programs(&D, 5001, 40, true, true, &tasks);
     fprintf(stderr, "check_e2e_random: %d of 40 programs with one swapped pair caught\n", caught);
     ck_assert_msg(caught >= 36, "only %d of 40 programs with a swapped pair were caught",
                   caught);
 }
 END_TEST
+
+#ifdef ORDO_UNSAFE_DROP_WAR
+/* The guard switched off (a build with --enable-unsafe-drop-war): the
+ * daemon drops its write-after-read edges, and the same kind of programs,
+ * under chaos, come out wrong. */
+START_TEST(test_unsafe_drop_war_is_caught)
+{
+    const char *args[] = {"--workers=3", "--chaos=11", "--unsafe-drop-war=1",
+                          "--log-level=error", NULL};
+    e2e_start(&D, args);
+    uint64_t tasks = 0;
+    int bad = s_run_programs(&D, 9001, 100, false, true, &tasks);
+    fprintf(stderr, "check_e2e_random: without WAR edges, %d of 100 programs differ\n", bad);
+    ck_assert_msg(bad > 0, "no program went wrong without WAR edges: the test cannot fail");
+}
+END_TEST
+#endif
 
 /* The reference and the generator agree with themselves: a program run
  * twice on the host gives the same bits (no uninitialised or racy input),
@@ -457,6 +476,9 @@ static Suite *s_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_random_programs_under_chaos, 0, 4);
     tcase_add_test(tc, test_check_catches_one_misordered_pair);
+#ifdef ORDO_UNSAFE_DROP_WAR
+    tcase_add_test(tc, test_unsafe_drop_war_is_caught);
+#endif
     suite_add_tcase(s, tc);
     return s;
 }
