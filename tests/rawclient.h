@@ -59,6 +59,7 @@ typedef struct {
     Ordo__V1__ServerMsg *pending;   /* a non-completion message read early */
 } rc_conn_t;
 
+static inline void rc_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline void rc_die(const char *fmt, ...)
 {
     va_list ap;
