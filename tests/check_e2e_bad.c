@@ -63,10 +63,11 @@ static void s_expect_failed(ordo_client_t *c, const ordo_submit_t *t, int code,
     else
         ck_assert_msg(ev.code < 0, "%s: no error code", what);
     ck_assert_msg(strlen(ev.error) > 5, "%s: no reason given", what);
-    /* The session itself still works. */
+    /* The session itself still works, and so does another one. */
     ordo_submit_t ok = {.kernel = "noop"};
     ev = s_run(c, &ok);
     ck_assert_msg(ev.state == ORDO_TASK_DONE, "%s: the session broke: %s", what, ev.error);
+    ck_assert_msg(e2e_daemon_serves(&D), "%s: the daemon stopped serving", what);
 }
 
 static ordo_tensor_t s_raw_view(uint64_t buffer, int64_t offset, int ndim,
@@ -329,6 +330,7 @@ static void s_expect_refused(s_raw_t *r, uint64_t id, const char *what)
         ck_assert_msg(c->code < 0 && strlen(c->error) > 5, "%s: no code or reason", what);
     }
     ordo__v1__server_msg__free_unpacked(sm, NULL);
+    ck_assert_msg(e2e_daemon_serves(&D), "%s: the daemon stopped serving", what);
 }
 
 START_TEST(test_wrong_major)
