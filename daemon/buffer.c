@@ -32,6 +32,7 @@ ordo_buffers_t *ordo_buffers_new(void)
     return self;
 }
 
+/* Frees a buffer that no map refers to any more, and its memory. */
 static void s_free(ordo_buffers_t *self, ordo_buffer_t *b)
 {
     self->count--;

@@ -51,6 +51,7 @@ static int s_mode(const ordo_kernel_call_t *c, const char *kernel, uint32_t j,
     return 0;
 }
 
+/* Exactly n parameter bytes. */
 static int s_params(const ordo_kernel_call_t *c, const char *kernel, size_t n)
 {
     if (c->nparams != n)
@@ -99,6 +100,7 @@ static int s_same_dtype(const ordo_kernel_call_t *c, const char *kernel, uint32_
                             ordo_dtype_name(c->args[j].dtype));
 }
 
+/* Argument j holds f32 or f64 (the arithmetic kernels' types). */
 static int s_float(const ordo_kernel_call_t *c, const char *kernel, uint32_t j)
 {
     int32_t t = c->args[j].dtype;
@@ -108,6 +110,7 @@ static int s_float(const ordo_kernel_call_t *c, const char *kernel, uint32_t j)
                             kernel, j, ordo_dtype_name(t));
 }
 
+/* The 8 parameter bytes as a little-endian f64 (the size was checked). */
 static double s_f64_param(const ordo_kernel_call_t *c)
 {
     const unsigned char *p = c->params;
@@ -119,6 +122,7 @@ static double s_f64_param(const ordo_kernel_call_t *c)
     return v;
 }
 
+/* The 8 parameter bytes as a little-endian u64. */
 static uint64_t s_u64_param(const ordo_kernel_call_t *c)
 {
     const unsigned char *p = c->params;
@@ -351,6 +355,7 @@ static int s_scatter_check(const ordo_kernel_call_t *c)
     return s_mode(c, "scatter_rows", 2, "idx", ORDO_IN);
 }
 
+/* idx[i] of a 1-d i32 or i64 view, widened. */
 static int64_t s_index_at(const ordo_karg_t *idx, int64_t i)
 {
     size_t esize = ordo_dtype_size(idx->dtype);
@@ -365,6 +370,7 @@ static int64_t s_index_at(const ordo_karg_t *idx, int64_t i)
     return v;
 }
 
+/* Address of a[i, j] in a 2-d view; i and j are in range. */
 static char *s_elem(const ordo_karg_t *a, int64_t i, int64_t j)
 {
     int64_t esize = (int64_t)ordo_dtype_size(a->dtype);

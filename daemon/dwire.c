@@ -228,6 +228,7 @@ static int s_reserve(ordo_dwire_buf_t *b, size_t n)
     return 0;
 }
 
+/* Packs a ServerMsg into b, growing it as needed. */
 static int s_pack_server(ordo_dwire_buf_t *b, const Ordo__V1__ServerMsg *msg)
 {
     size_t n = ordo__v1__server_msg__get_packed_size(msg);

@@ -99,6 +99,9 @@ static void s_run(ordo_task_t *t, uint64_t *rng, bool chaos)
     }
 }
 
+/* A worker: takes tasks from the FIFO until stopped and the FIFO is
+ * empty, runs each, and appends it to the completion list; the first
+ * completion after the scheduler emptied the list writes the eventfd. */
 static void *s_worker(void *arg)
 {
     s_worker_arg_t wa = *(s_worker_arg_t *)arg;

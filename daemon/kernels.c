@@ -129,6 +129,8 @@ typedef struct {
     char name[ORDO_MAX_KERNEL_NAME + 2];
 } s_load_ctx_t;
 
+/* The registry's add() as plugins see it: registers with the plugin's
+ * path as origin and remembers the first failure for the error text. */
 static int s_registry_add(ordo_kernel_registry_t *reg, const ordo_kernel_def_t *def)
 {
     s_load_ctx_t *ctx = reg->impl;
