@@ -27,9 +27,11 @@ double ordo_bench_now(void);
 
 /* Runs the n tasks of w under OpenMP (parallel + single, one `task depend`
  * per W1 task, empty body) and returns the elapsed seconds, or a negative
- * value when the program was built without OpenMP.  *threads receives the
- * size of the team. */
-double ordo_bench_omp_w1(const ordo_bench_w1_t *w, size_t n, int *threads);
+ * value when the program was built without OpenMP.  Task creation stops
+ * once budget seconds have passed; *done receives the number of tasks
+ * created (and run), *threads the size of the team. */
+double ordo_bench_omp_w1(const ordo_bench_w1_t *w, size_t n, double budget, int *threads,
+                         size_t *done);
 
 #ifdef ORDO_BENCH_STARPU
 /* StarPU peer: start the runtime (0 or -1), run W1 with one registered

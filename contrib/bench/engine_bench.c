@@ -20,7 +20,10 @@
  * stream's slots interleave with the live ones, so every query descends
  * through the live accesses' trees to the query's neighbourhood; the bytes
  * are disjoint, so the stream never waits, and the measure is the price of
- * analysis, pop and completion with N live accesses beside it.
+ * analysis, pop and completion with N live accesses beside it.  SCALE_LOCAL
+ * is the same with the stream confined to 64 neighbouring odd slots in the
+ * middle of the buffer: the trees' paths stay in cache, so the difference
+ * between the two is the price of cache misses, not of the algorithm.
  *
  * Every figure is the median of --reps runs.  The core never reads a clock;
  * this program does (CLOCK_MONOTONIC).
@@ -43,11 +46,14 @@
 static const uint32_t s_scale_live[S_SCALE_POINTS] = {100, 10000, 100000};
 #define S_SLOT_ELEMS 16 /* f32 per slot of the SCALE buffer: 64 bytes */
 #define S_MAX_REPS 101
+#define S_LOCAL_SLOTS 64 /* odd slots the SCALE_LOCAL stream touches */
 
 typedef struct {
     size_t tasks;           /* W1 tasks per run (engine and OpenMP) */
     size_t starpu_tasks;    /* W1 tasks per StarPU run */
     size_t scale_tasks;     /* timed stream tasks per SCALE run */
+    double omp_budget;      /* seconds an OpenMP run may create tasks */
+    uint32_t scale_point;   /* run only this SCALE point (profiling); 0: all */
     int reps;
     uint32_t window;
     uint32_t batch;         /* ready tasks completed when the window is full */
@@ -56,6 +62,7 @@ typedef struct {
     bool do_w1_peers;
     bool do_w1;
     bool do_scale;
+    bool do_scale_random;   /* SCALE (else only SCALE_LOCAL) */
 } s_opts_t;
 
 /* What one invocation measured (medians). */
@@ -63,9 +70,11 @@ typedef struct {
     double engine_tps, omp_tps, starpu_tps;
     int omp_threads, starpu_workers;
     bool have_omp, have_starpu;
+    bool omp_cut;                       /* a run hit --omp-budget */
+    double load1;                       /* load average at the start */
     ordo_graph_stats_t w1_stats;        /* of the last engine run */
     uint64_t live_tasks, live_edges, live_raw, live_war, live_waw;
-    double scale_ns[S_SCALE_POINTS];
+    double scale_ns[S_SCALE_POINTS], local_ns[S_SCALE_POINTS];
     uint64_t scale_index[S_SCALE_POINTS];
 } s_result_t;
 
@@ -318,7 +327,8 @@ static double s_scale_run(const s_opts_t *o, uint32_t nlive, const uint32_t *slo
     return (t1 - t0) * 1e9 / (double)o->scale_tasks;
 }
 
-static void s_scale(const s_opts_t *o, s_result_t *r)
+/* SCALE (local == false) or SCALE_LOCAL (local == true) at every point. */
+static void s_scale(const s_opts_t *o, s_result_t *r, bool local)
 {
     size_t warm = o->scale_tasks / 10 + 1000;
     size_t n = warm + o->scale_tasks;
@@ -328,17 +338,24 @@ static void s_scale(const s_opts_t *o, s_result_t *r)
         s_die("SCALE", ORDO_ENOMEM);
     for (int p = 0; p < S_SCALE_POINTS; p++) {
         uint32_t nlive = s_scale_live[p];
+        if (o->scale_point && o->scale_point != nlive)
+            continue;
         uint32_t nodd = nlive + 1; /* odd slots 1, 3, ..., 2 * nlive + 1 */
+        uint32_t base = 0;
+        if (local) {
+            base = nodd / 2 - S_LOCAL_SLOTS / 2;
+            nodd = S_LOCAL_SLOTS;
+        }
         uint64_t rs = o->seed ^ UINT64_C(0x5ca1e);
         for (size_t i = 0; i < n; i++) {
             uint32_t x = s_below(&rs, nodd), y = s_below(&rs, nodd - 1);
             y += y >= x; /* distinct */
-            slots[2 * i] = 2 * x + 1;
-            slots[2 * i + 1] = 2 * y + 1;
+            slots[2 * i] = 2 * (base + x) + 1;
+            slots[2 * i + 1] = 2 * (base + y) + 1;
         }
         for (int k = 0; k < o->reps; k++)
             t[k] = s_scale_run(o, nlive, slots, warm, &r->scale_index[p]);
-        r->scale_ns[p] = s_median(t, o->reps);
+        (local ? r->local_ns : r->scale_ns)[p] = s_median(t, o->reps);
     }
     free(slots);
 }
@@ -377,11 +394,20 @@ static void s_w1(const s_opts_t *o, s_result_t *r)
 
     if (o->do_w1_peers) {
         int threads = 0;
-        size_t warm = o->tasks < 10000 ? o->tasks : 10000;
-        r->have_omp = ordo_bench_omp_w1(w, warm, &threads) >= 0; /* starts the team */
+        size_t warm = o->tasks < 10000 ? o->tasks : 10000, done;
+        /* The first region starts the team. */
+        r->have_omp = ordo_bench_omp_w1(w, warm, o->omp_budget, &threads, &done) >= 0;
         if (r->have_omp) {
-            for (int k = 0; k < o->reps; k++)
-                t[k] = (double)o->tasks / ordo_bench_omp_w1(w, o->tasks, &threads);
+            for (int k = 0; k < o->reps; k++) {
+                double s = ordo_bench_omp_w1(w, o->tasks, o->omp_budget, &threads, &done);
+                if (done < o->tasks) {
+                    r->omp_cut = true;
+                    fprintf(stderr, "ordo-engine-bench: OpenMP run %d stopped after %.0f s "
+                            "with %zu of %zu tasks (libgomp falls behind when a core is "
+                            "busy; see README)\n", k + 1, s, done, o->tasks);
+                }
+                t[k] = (double)done / s;
+            }
             r->omp_tps = s_median(t, o->reps);
             r->omp_threads = threads;
         } else {
@@ -408,6 +434,16 @@ static void s_w1(const s_opts_t *o, s_result_t *r)
     free(w);
 }
 
+/* One line per measured point, then the ratio when both ends were measured. */
+static void s_print_scale(const char *name, const double *ns)
+{
+    for (int p = 0; p < S_SCALE_POINTS; p++)
+        if (ns[p] > 0)
+            printf("%s live=%u ns_per_task=%.1f\n", name, s_scale_live[p], ns[p]);
+    if (ns[0] > 0 && ns[S_SCALE_POINTS - 1] > 0)
+        printf("%s ratio_100000_vs_100=%.2f\n", name, ns[S_SCALE_POINTS - 1] / ns[0]);
+}
+
 static void s_print_text(const s_opts_t *o, const s_result_t *r)
 {
     if (o->do_w1) {
@@ -432,22 +468,41 @@ static void s_print_text(const s_opts_t *o, const s_result_t *r)
                (unsigned long long)r->live_waw);
     }
     if (o->do_scale) {
-        for (int p = 0; p < S_SCALE_POINTS; p++)
-            printf("SCALE live=%u ns_per_task=%.1f\n", s_scale_live[p], r->scale_ns[p]);
-        printf("SCALE ratio_100000_vs_100=%.2f\n", r->scale_ns[2] / r->scale_ns[0]);
+        s_print_scale("SCALE", r->scale_ns);
+        s_print_scale("SCALE_LOCAL", r->local_ns);
     }
+}
+
+/* ,"name":{"points":[...],"ratio_100000_vs_100":r}, measured points only. */
+static void s_json_scale(const char *name, const double *ns, const uint64_t *index)
+{
+    const char *sep = "";
+    printf(",\"%s\":{\"points\":[", name);
+    for (int p = 0; p < S_SCALE_POINTS; p++)
+        if (ns[p] > 0) {
+            printf("%s{\"live\":%u,\"ns_per_task\":%.1f,\"index_accesses\":%llu}", sep,
+                   s_scale_live[p], ns[p], (unsigned long long)index[p]);
+            sep = ",";
+        }
+    printf("]");
+    if (ns[0] > 0 && ns[S_SCALE_POINTS - 1] > 0)
+        printf(",\"ratio_100000_vs_100\":%.4f", ns[S_SCALE_POINTS - 1] / ns[0]);
+    printf("}");
 }
 
 static void s_print_json(const s_opts_t *o, const s_result_t *r)
 {
-    printf("{\"tasks\":%zu,\"reps\":%d,\"window\":%u,\"batch\":%u,\"seed\":%llu",
-           o->tasks, o->reps, o->window, o->batch, (unsigned long long)o->seed);
+    printf("{\"tasks\":%zu,\"reps\":%d,\"window\":%u,\"batch\":%u,\"seed\":%llu,"
+           "\"load1\":%.2f",
+           o->tasks, o->reps, o->window, o->batch, (unsigned long long)o->seed, r->load1);
     if (o->do_w1) {
         const ordo_graph_stats_t *s = &r->w1_stats;
         printf(",\"W1\":{\"engine_tasks_per_s\":%.0f", r->engine_tps);
         if (r->have_omp)
-            printf(",\"openmp_tasks_per_s\":%.0f,\"ratio\":%.4f,\"openmp_threads\":%d",
-                   r->omp_tps, r->engine_tps / r->omp_tps, r->omp_threads);
+            printf(",\"openmp_tasks_per_s\":%.0f,\"ratio\":%.4f,\"openmp_threads\":%d,"
+                   "\"openmp_cut\":%s",
+                   r->omp_tps, r->engine_tps / r->omp_tps, r->omp_threads,
+                   r->omp_cut ? "true" : "false");
         if (r->have_starpu)
             printf(",\"starpu_tasks_per_s\":%.0f,\"ratio_starpu\":%.4f,"
                    "\"starpu_tasks\":%zu,\"starpu_workers\":%d",
@@ -467,12 +522,9 @@ static void s_print_json(const s_opts_t *o, const s_result_t *r)
                (unsigned long long)r->live_waw);
     }
     if (o->do_scale) {
-        printf(",\"SCALE\":{\"tasks\":%zu,\"points\":[", o->scale_tasks);
-        for (int p = 0; p < S_SCALE_POINTS; p++)
-            printf("%s{\"live\":%u,\"ns_per_task\":%.1f,\"index_accesses\":%llu}",
-                   p ? "," : "", s_scale_live[p], r->scale_ns[p],
-                   (unsigned long long)r->scale_index[p]);
-        printf("],\"ratio_100000_vs_100\":%.4f}", r->scale_ns[2] / r->scale_ns[0]);
+        printf(",\"scale_tasks\":%zu", o->scale_tasks);
+        s_json_scale("SCALE", r->scale_ns, r->scale_index);
+        s_json_scale("SCALE_LOCAL", r->local_ns, r->scale_index);
     }
     printf("}\n");
 }
@@ -488,7 +540,10 @@ static void s_usage(FILE *f)
             "  --window N        engine window for W1 (default 4096)\n"
             "  --batch N         ready tasks run when the window is full (default 256)\n"
             "  --seed N          seed of the random sequences (default 1)\n"
-            "  --only WHAT       w1, engine (W1 engine only, no peers) or scale\n"
+            "  --omp-budget S    seconds an OpenMP run may create tasks (default 20)\n"
+            "  --scale-point N   run only the SCALE point live=N (100, 10000 or 100000)\n"
+            "  --only WHAT       w1, engine (W1 engine only, no peers), scale or\n"
+            "                    scale-local (SCALE_LOCAL only)\n"
             "  --json            print one JSON object instead of lines\n");
 }
 
@@ -508,7 +563,8 @@ static unsigned long long s_number(const char *opt, const char *s, unsigned long
 
 int main(int argc, char **argv)
 {
-    s_opts_t o = {2000000, 300000, 200000, 5, 4096, 256, 1, false, true, true, true};
+    s_opts_t o = {2000000, 300000, 200000, 20.0, 0, 5, 4096, 256, 1,
+                  false, true, true, true, true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--tasks") == 0)
@@ -525,6 +581,10 @@ int main(int argc, char **argv)
             o.batch = (uint32_t)s_number(a, v, 1, UINT32_MAX), i++;
         else if (strcmp(a, "--seed") == 0)
             o.seed = s_number(a, v, 0, UINT64_MAX), i++;
+        else if (strcmp(a, "--omp-budget") == 0)
+            o.omp_budget = (double)s_number(a, v, 1, 86400), i++;
+        else if (strcmp(a, "--scale-point") == 0)
+            o.scale_point = (uint32_t)s_number(a, v, 100, 100000), i++;
         else if (strcmp(a, "--json") == 0)
             o.json = true;
         else if (strcmp(a, "--only") == 0 && v && strcmp(v, "w1") == 0)
@@ -533,6 +593,8 @@ int main(int argc, char **argv)
             o.do_scale = false, o.do_w1_peers = false, i++;
         else if (strcmp(a, "--only") == 0 && v && strcmp(v, "scale") == 0)
             o.do_w1 = false, i++;
+        else if (strcmp(a, "--only") == 0 && v && strcmp(v, "scale-local") == 0)
+            o.do_w1 = false, o.do_scale_random = false, i++;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_usage(stdout);
             return 0;
@@ -544,10 +606,24 @@ int main(int argc, char **argv)
 
     s_result_t r;
     memset(&r, 0, sizeof r);
+    FILE *la = fopen("/proc/loadavg", "r");
+    if (la) {
+        if (fscanf(la, "%lf", &r.load1) != 1)
+            r.load1 = 0;
+        fclose(la);
+    }
+    if (!o.json)
+        printf("# ordo-engine-bench tasks=%zu reps=%d window=%u batch=%u seed=%llu "
+               "load1=%.2f\n", o.tasks, o.reps, o.window, o.batch,
+               (unsigned long long)o.seed, r.load1);
+    fflush(stdout);
     if (o.do_w1)
         s_w1(&o, &r);
-    if (o.do_scale)
-        s_scale(&o, &r);
+    if (o.do_scale) {
+        if (o.do_scale_random)
+            s_scale(&o, &r, false);
+        s_scale(&o, &r, true);
+    }
     if (o.json)
         s_print_json(&o, &r);
     else
