@@ -140,6 +140,33 @@ START_TEST(test_before_hello_and_garbage)
 }
 END_TEST
 
+/* A message above --max-message: ZeroMQ drops that connection, the daemon
+ * carries on. */
+START_TEST(test_oversized_message)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--max-message", "4096", NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_send_hello(a, 1, 0, NULL, 0);
+    Ordo__V1__ServerMsg *m = rc_recv(a);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    ck_assert_uint_eq(m->welcome->max_message, 4096);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    static uint8_t big[10000];
+    memset(big, 0x5a, sizeof big);
+    rc_send_raw(a, big, sizeof big);
+    rc_sleep_ms(100);
+    ck_assert(rc_daemon_alive(&d));
+    rc_conn_t *b = rc_connect(&d);
+    rc_hello(b);
+    ck_assert_uint_eq(b->session, 2);
+    s_heartbeat_ok(b);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Buffers and host transfers                                           */
 
@@ -1024,6 +1051,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_version_refused);
     tcase_add_test(tc, test_before_hello_and_garbage);
     tcase_add_test(tc, test_resume);
+    tcase_add_test(tc, test_oversized_message);
     suite_add_tcase(s, tc);
     tc = tcase_create("buffers");
     tcase_add_test(tc, test_write_read_roundtrip);
