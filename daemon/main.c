@@ -79,7 +79,8 @@ int main(int argc, char **argv)
         return 1;
     }
     ordo_log_info("ordod ready: endpoint=%s status=%s workers=%llu window=%llu credits=%llu%s",
-                  cfg->endpoint, cfg->status_endpoint, (unsigned long long)cfg->workers,
+                  ordo_server_endpoint(server), ordo_server_status_endpoint(server),
+                  (unsigned long long)cfg->workers,
                   (unsigned long long)cfg->window, (unsigned long long)cfg->credits,
                   cfg->chaos ? " chaos=on" : "");
     rc = ordo_server_run(server);

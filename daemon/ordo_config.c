@@ -374,7 +374,7 @@ int ordo_config_finish(ordo_config_t *self, char *err, size_t errlen)
         if (strncmp(eps[i], "ipc://", 6) != 0 && strncmp(eps[i], "tcp://", 6) != 0)
             return s_fail(err, errlen, "endpoint '%s': only ipc:// and tcp:// are supported",
                           eps[i]);
-    if (strcmp(self->endpoint, self->status_endpoint) == 0)
+    if (strcmp(self->endpoint, self->status_endpoint) == 0 && !strchr(self->endpoint, '*'))
         return s_fail(err, errlen, "--endpoint and --status-endpoint must differ");
     return 0;
 }

@@ -103,6 +103,7 @@ struct ordo_server {
     uint64_t drain_deadline_ns;
     ordo_dwire_buf_t obuf;
     ordo_arg_t gargs[ORDO_MAX_TASK_ARGS];
+    char endpoint[512], status_endpoint[512];   /* as bound */
 };
 
 static uint64_t s_rand(uint64_t *state)
@@ -1210,12 +1211,18 @@ int ordo_server_run(ordo_server_t *self)
 
 /* ------------------------------------------------------------------ */
 
-static int s_bind(void *sock, const char *endpoint, char *err, size_t errlen)
+/* Binds sock and records the endpoint actually bound (a tcp port given as
+ * '*' is chosen by the system) in bound. */
+static int s_bind(void *sock, const char *endpoint, char *bound, size_t boundlen, char *err,
+                  size_t errlen)
 {
     if (zmq_bind(sock, endpoint) != 0) {
         s_errf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         return ORDO_EIO;
     }
+    size_t len = boundlen;
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len) != 0 || len == 0)
+        snprintf(bound, boundlen, "%s", endpoint);
     return 0;
 }
 
@@ -1282,8 +1289,10 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger);
     zmq_setsockopt(self->status, ZMQ_MAXMSGSIZE, &status_max, sizeof status_max);
     zmq_setsockopt(self->status, ZMQ_LINGER, &status_linger, sizeof status_linger);
-    if (s_bind(self->router, cfg->endpoint, err, errlen) != 0 ||
-        s_bind(self->status, cfg->status_endpoint, err, errlen) != 0)
+    if (s_bind(self->router, cfg->endpoint, self->endpoint, sizeof self->endpoint, err,
+               errlen) != 0 ||
+        s_bind(self->status, cfg->status_endpoint, self->status_endpoint,
+               sizeof self->status_endpoint, err, errlen) != 0)
         goto fail;
 
     self->exec = ordo_executor_new((uint32_t)cfg->workers, cfg->chaos);
@@ -1365,6 +1374,16 @@ void ordo_server_destroy(ordo_server_t **self_p)
     if (self->sigfd >= 0)
         close(self->sigfd);
     free(self);
+}
+
+const char *ordo_server_endpoint(const ordo_server_t *self)
+{
+    return self->endpoint;
+}
+
+const char *ordo_server_status_endpoint(const ordo_server_t *self)
+{
+    return self->status_endpoint;
 }
 
 bool ordo_server_abandoned(const ordo_server_t *self)

@@ -36,6 +36,10 @@ void ordo_server_destroy(ordo_server_t **self_p);
  * returns 0.  A second signal during the drain ends it at once. */
 int ordo_server_run(ordo_server_t *self);
 
+/* The endpoints as bound (tcp://host:* resolved to the chosen port). */
+const char *ordo_server_endpoint(const ordo_server_t *self);
+const char *ordo_server_status_endpoint(const ordo_server_t *self);
+
 /* True when the last run ended by the drain timeout: workers may still be
  * running kernels, so the caller must not unload plugins (it exits). */
 bool ordo_server_abandoned(const ordo_server_t *self);
