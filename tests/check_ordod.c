@@ -886,6 +886,123 @@ START_TEST(test_window_full_queues)
 }
 END_TEST
 
+/* Receives one message on c and counts the completions in it (all must be
+ * DONE); returns the count, or -1 on timeout. */
+static int s_drain_one(rc_conn_t *c)
+{
+    Ordo__V1__ServerMsg *m = rc_recv_msg(c);
+    if (!m)
+        return -1;
+    int n = 0;
+    if (m->msg_case == ORDO__V1__SERVER_MSG__MSG_COMPLETIONS) {
+        for (size_t i = 0; i < m->completions->n_items; i++) {
+            const Ordo__V1__Completion *x = m->completions->items[i];
+            ck_assert_msg(x->status == ORDO__V1__TASK_STATUS__STATUS_DONE, "task 0x%llx: %s",
+                          (unsigned long long)x->id, x->error);
+            n++;
+        }
+    }
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    return n;
+}
+
+/* Four sessions add 1.0 to random overlapping ranges of one shared f64
+ * buffer, thousands of tasks through a window of 64 under --chaos: every
+ * task completes once, nothing is lost to the full window, and each sum is
+ * exact, so no two writers of the same bytes ever ran unordered. */
+START_TEST(test_sessions_share_small_window)
+{
+    enum { S = 4, T = 2500, B = 25, W = 64 };
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "3", "--window", "64", "--credits", "64", "--chaos", "99",
+                    NULL);
+    rc_conn_t *c[S];
+    uint64_t acc = 0, ones[S];
+    static double want[W];
+    memset(want, 0, sizeof want);
+    uint8_t one[8], alpha[8];
+    rc_f64(one, 1.0);
+    rc_f64(alpha, 1.0);
+    for (int i = 0; i < S; i++) {
+        c[i] = rc_connect(&d);
+        rc_hello(c[i]);
+        if (i == 0)
+            ck_assert_int_eq(rc_buffer_create(c[i], W * 8, "acc", &acc, NULL, 0), 0);
+        else
+            ck_assert_int_eq(rc_buffer_open(c[i], "acc", NULL, NULL), 0);
+        ck_assert_int_eq(rc_buffer_create(c[i], W * 8, NULL, &ones[i], NULL, 0), 0);
+        rc_task_t f;
+        uint64_t fid = rc_next_id(c[i]);
+        rc_task_init(&f, fid, "fill");
+        rc_task_arg1(&f, ones[i], ORDO_F64, 0, W, ORDO_OUT);
+        rc_task_params(&f, one, 8);
+        rc_submit1(c[i], &f);
+        rc_comp_t r;
+        ck_assert_int_eq(rc_take(c[i], fid, &r), 0);
+    }
+    int sent[S] = { 0 }, outstanding[S] = { 0 };
+    uint64_t x = 0x1234567;
+    static rc_task_t tasks[B];
+    rc_task_t *tp[B];
+    for (int round = 0; round < T / B; round++) {
+        for (int i = 0; i < S; i++) {
+            while (outstanding[i] + B > W) {
+                int n = s_drain_one(c[i]);
+                ck_assert_int_ge(n, 0);
+                outstanding[i] -= n;
+            }
+            for (int k = 0; k < B; k++) {
+                int lo = (int)(s_rng(&x) % W), len = 1 + (int)(s_rng(&x) % 8);
+                if (lo + len > W)
+                    len = W - lo;
+                int step = (s_rng(&x) % 3 == 0) ? -1 : 1;
+                int start = step > 0 ? lo : lo + len - 1;
+                rc_task_init(&tasks[k], rc_next_id(c[i]), "axpy");
+                rc_task_arg(&tasks[k], acc, ORDO_F64, start, ORDO_INOUT, 1, I64(len), I64(step));
+                rc_task_arg1(&tasks[k], ones[i], ORDO_F64, 0, len, ORDO_IN);
+                rc_task_params(&tasks[k], alpha, 8);
+                tp[k] = &tasks[k];
+                for (int e = lo; e < lo + len; e++)
+                    want[e] += 1.0;
+            }
+            rc_submit(c[i], tp, B);
+            sent[i] += B;
+            outstanding[i] += B;
+        }
+    }
+    for (int i = 0; i < S; i++) {
+        while (outstanding[i] > 0) {
+            int n = s_drain_one(c[i]);
+            ck_assert_int_ge(n, 0);
+            outstanding[i] -= n;
+        }
+        ck_assert_int_eq(outstanding[i], 0);
+    }
+    rc_task_t r;
+    uint64_t rid = rc_next_id(c[0]);
+    rc_task_init(&r, rid, "host_read");
+    rc_task_arg1(&r, acc, ORDO_F64, 0, W, ORDO_IN);
+    rc_submit1(c[0], &r);
+    rc_comp_t got;
+    ck_assert_int_eq(rc_take(c[0], rid, &got), 0);
+    ck_assert_uint_eq(got.ndata, sizeof want);
+    double have[W];
+    memcpy(have, got.data, sizeof have);
+    rc_comp_free(&got);
+    for (int e = 0; e < W; e++)
+        ck_assert_msg(have[e] == want[e], "element %d: %g, want %g", e, have[e], want[e]);
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "tasks_accepted"), S * (T + 1) + 1);
+    ck_assert_int_eq(rc_info(text, "tasks_done"), S * (T + 1) + 1);
+    ck_assert_int_eq(rc_info(text, "window_used"), 0);
+    free(text);
+    for (int i = 0; i < S; i++)
+        rc_close(&c[i]);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Status socket                                                         */
 
@@ -1070,6 +1187,7 @@ static Suite *s_suite(void)
     tc = tcase_create("flow");
     tcase_add_test(tc, test_credits);
     tcase_add_test(tc, test_window_full_queues);
+    tcase_add_test(tc, test_sessions_share_small_window);
     suite_add_tcase(s, tc);
     tc = tcase_create("status");
     tcase_add_test(tc, test_status);
