@@ -386,33 +386,39 @@ static void s_w1(const s_opts_t *o, s_result_t *r)
     ordo_bench_w1_t *w = s_w1_sequence(o->tasks, o->seed);
     double t[S_MAX_REPS];
 
-    /* The engine first, alone on the machine (no peer's threads alive). */
+    /* Engine and OpenMP runs alternate, so that a change of the machine's
+     * load during the measure weighs on both alike. */
+    double te[S_MAX_REPS];
+    int threads = 0;
+    size_t done;
     s_w1_live_edges(o, w, r);
-    for (int k = 0; k < o->reps; k++)
-        t[k] = (double)o->tasks / s_engine_w1(o, w, &r->w1_stats);
-    r->engine_tps = s_median(t, o->reps);
-
     if (o->do_w1_peers) {
-        int threads = 0;
-        size_t warm = o->tasks < 10000 ? o->tasks : 10000, done;
+        size_t warm = o->tasks < 10000 ? o->tasks : 10000;
         /* The first region starts the team. */
         r->have_omp = ordo_bench_omp_w1(w, warm, o->omp_budget, &threads, &done) >= 0;
-        if (r->have_omp) {
-            for (int k = 0; k < o->reps; k++) {
-                double s = ordo_bench_omp_w1(w, o->tasks, o->omp_budget, &threads, &done);
-                if (done < o->tasks) {
-                    r->omp_cut = true;
-                    fprintf(stderr, "ordo-engine-bench: OpenMP run %d stopped after %.0f s "
-                            "with %zu of %zu tasks (libgomp falls behind when a core is "
-                            "busy; see README)\n", k + 1, s, done, o->tasks);
-                }
-                t[k] = (double)done / s;
-            }
-            r->omp_tps = s_median(t, o->reps);
-            r->omp_threads = threads;
-        } else {
+        if (!r->have_omp)
             fprintf(stderr, "ordo-engine-bench: built without OpenMP; no OpenMP figure\n");
+    }
+    for (int k = 0; k < o->reps; k++) {
+        te[k] = (double)o->tasks / s_engine_w1(o, w, &r->w1_stats);
+        if (!r->have_omp)
+            continue;
+        double s = ordo_bench_omp_w1(w, o->tasks, o->omp_budget, &threads, &done);
+        if (done < o->tasks) {
+            r->omp_cut = true;
+            fprintf(stderr, "ordo-engine-bench: OpenMP run %d stopped after %.0f s "
+                    "with %zu of %zu tasks (libgomp falls behind when a core is "
+                    "busy; see README)\n", k + 1, s, done, o->tasks);
         }
+        t[k] = (double)done / s;
+    }
+    r->engine_tps = s_median(te, o->reps);
+    if (r->have_omp) {
+        r->omp_tps = s_median(t, o->reps);
+        r->omp_threads = threads;
+    }
+
+    if (o->do_w1_peers) {
 #ifdef ORDO_BENCH_STARPU
         size_t n = o->starpu_tasks < o->tasks ? o->starpu_tasks : o->tasks;
         if (ordo_bench_starpu_init(&r->starpu_workers) == 0) {
@@ -540,7 +546,7 @@ static void s_usage(FILE *f)
             "  --window N        engine window for W1 (default 4096)\n"
             "  --batch N         ready tasks run when the window is full (default 256)\n"
             "  --seed N          seed of the random sequences (default 1)\n"
-            "  --omp-budget S    seconds an OpenMP run may create tasks (default 20)\n"
+            "  --omp-budget S    seconds an OpenMP run may create tasks (default 10)\n"
             "  --scale-point N   run only the SCALE point live=N (100, 10000 or 100000)\n"
             "  --only WHAT       w1, engine (W1 engine only, no peers), scale or\n"
             "                    scale-local (SCALE_LOCAL only)\n"
@@ -563,7 +569,7 @@ static unsigned long long s_number(const char *opt, const char *s, unsigned long
 
 int main(int argc, char **argv)
 {
-    s_opts_t o = {2000000, 300000, 200000, 20.0, 0, 5, 4096, 256, 1,
+    s_opts_t o = {2000000, 300000, 200000, 10.0, 0, 5, 4096, 256, 1,
                   false, true, true, true, true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
