@@ -54,6 +54,8 @@ static const s_option_t s_options[] = {
       "on SIGTERM/SIGINT, wait this long for accepted tasks" },
     { "max-message", S_UINT, "67108864", 4096, UINT64_C(1) << 31, S_OFF(max_message),
       "BYTES", "largest message accepted from a client (ZMQ_MAXMSGSIZE)" },
+    { "max-sessions", S_UINT, "4096", 1, UINT64_C(1) << 22, S_OFF(max_sessions), "N",
+      "most sessions at once (a Hello beyond gets an ELIMIT error)" },
 #ifdef ORDO_UNSAFE_DROP_WAR
     { "unsafe-drop-war", S_UINT, "0", 0, 1, S_OFF(unsafe_drop_war), "0|1",
       "UNSAFE, tests only: derive no write-after-read edges (proves tests can fail)" },

@@ -26,6 +26,7 @@ typedef struct {
     uint64_t log_level;         /* ordo_log_level_t */
     uint64_t drain_timeout;     /* seconds */
     uint64_t max_message;       /* bytes, also ZMQ_MAXMSGSIZE */
+    uint64_t max_sessions;      /* live sessions at once */
     uint64_t unsafe_drop_war;   /* tests only, --enable-unsafe-drop-war builds */
 } ordo_config_t;
 

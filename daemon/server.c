@@ -833,6 +833,12 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
         }
         ordo_log_info("session %u resumed", sess->id);
     } else {
+        if (ordo_map_size(self->sessions) >= self->cfg->max_sessions) {
+            s_send_error(self, route, route_len, ORDO_ELIMIT,
+                         "too many sessions (%llu, --max-sessions): try again later",
+                         (unsigned long long)self->cfg->max_sessions);
+            return;
+        }
         if (self->next_session > ORDO_MAX_SESSION) {
             s_send_error(self, route, route_len, ORDO_ELIMIT,
                          "no session ids left (%u used): restart the daemon", ORDO_MAX_SESSION);

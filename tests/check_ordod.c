@@ -11,6 +11,8 @@
 
 #include "rawclient.h"
 
+static void s_expect_error(rc_conn_t *c, int code, const char *text);
+
 /* ------------------------------------------------------------------ */
 /* Session                                                             */
 
@@ -41,6 +43,30 @@ START_TEST(test_hello_welcome)
     ordo__v1__server_msg__free_unpacked(m, NULL);
     rc_close(&a);
     rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
+START_TEST(test_max_sessions)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--max-sessions", "2", NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d), *c = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    rc_send_hello(c, 1, 0, NULL, 0);
+    s_expect_error(c, ORDO_ELIMIT, "too many sessions");
+    Ordo__V1__Bye bye = ORDO__V1__BYE__INIT;
+    Ordo__V1__ClientMsg m = ORDO__V1__CLIENT_MSG__INIT;
+    m.msg_case = ORDO__V1__CLIENT_MSG__MSG_BYE;
+    m.bye = &bye;
+    rc_send(a, &m);
+    rc_sleep_ms(50);
+    rc_hello(c);
+    ck_assert_uint_eq(c->session, 3);
+    rc_close(&a);
+    rc_close(&b);
+    rc_close(&c);
     ck_assert_int_eq(rc_daemon_stop(&d), 0);
 }
 END_TEST
@@ -1169,6 +1195,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_before_hello_and_garbage);
     tcase_add_test(tc, test_resume);
     tcase_add_test(tc, test_oversized_message);
+    tcase_add_test(tc, test_max_sessions);
     suite_add_tcase(s, tc);
     tc = tcase_create("buffers");
     tcase_add_test(tc, test_write_read_roundtrip);
