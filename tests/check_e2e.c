@@ -644,6 +644,40 @@ START_TEST(test_message_limit)
 }
 END_TEST
 
+/* SIGTERM: the daemon finishes what it accepted and tells the clients,
+ * then exits 0; the client then gets a clear session error. */
+START_TEST(test_sigterm_drains)
+{
+    ordo_client_t *c = e2e_connect(&D);
+    uint8_t us[8];
+    uint64_t usec = 300000, id;
+    for (int i = 0; i < 8; i++)
+        us[i] = (uint8_t)(usec >> (8 * i));
+    ordo_submit_t sl = {.kernel = "sleep", .params = us, .params_len = 8};
+    ck_assert_int_eq(ordo_submit(c, &sl, &id), 0);
+    ck_assert_int_eq(ordo_sync(c, 10000), 0);
+    kill(D.pid, SIGTERM);
+    ordo_event_t ev;
+    ck_assert_msg(ordo_wait(c, id, 10000, &ev) == 0, "%s", ordo_last_error());
+    ck_assert_int_eq(ev.state, ORDO_TASK_DONE);
+    /* Whatever comes next is refused clearly: shutting down, or gone. */
+    int rc = 0;
+    for (int i = 0; i < 100 && rc == 0; i++) {
+        ordo_submit_t n = {.kernel = "noop"};
+        rc = ordo_submit(c, &n, &id);
+        if (rc == 0)
+            rc = ordo_wait(c, id, 10000, &ev);
+    }
+    ck_assert_msg(rc == ORDO_ESESSION || rc == ORDO_EFAILED, "rc %d: %s", rc,
+                  ordo_last_error());
+    if (rc == ORDO_EFAILED)
+        ck_assert_int_eq(ev.code, ORDO_ESHUTDOWN);
+    ordo_client_destroy(&c);
+    int status = e2e_stop(&D);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "exit status %d", status);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -659,6 +693,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_threads_share_a_client);
     tcase_add_test(tc, test_ordoctl_usage);
     tcase_add_test(tc, test_message_limit);
+    tcase_add_test(tc, test_sigterm_drains);
     suite_add_tcase(s, tc);
     return s;
 }
