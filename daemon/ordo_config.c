@@ -56,6 +56,8 @@ static const s_option_t s_options[] = {
       "BYTES", "largest message accepted from a client (ZMQ_MAXMSGSIZE)" },
     { "max-sessions", S_UINT, "4096", 1, UINT64_C(1) << 22, S_OFF(max_sessions), "N",
       "most sessions at once (a Hello beyond gets an ELIMIT error)" },
+    { "session-grace", S_UINT, "30", 0, 86400, S_OFF(session_grace), "SECONDS",
+      "keep a session whose client vanished (no Bye) this long for a resume" },
 #ifdef ORDO_UNSAFE_DROP_WAR
     { "unsafe-drop-war", S_UINT, "0", 0, 1, S_OFF(unsafe_drop_war), "0|1",
       "UNSAFE, tests only: derive no write-after-read edges (proves tests can fail)" },

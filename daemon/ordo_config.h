@@ -27,6 +27,7 @@ typedef struct {
     uint64_t drain_timeout;     /* seconds */
     uint64_t max_message;       /* bytes, also ZMQ_MAXMSGSIZE */
     uint64_t max_sessions;      /* live sessions at once */
+    uint64_t session_grace;     /* seconds a session outlives its connection */
     uint64_t unsafe_drop_war;   /* tests only, --enable-unsafe-drop-war builds */
 } ordo_config_t;
 

@@ -50,6 +50,12 @@
 #define S_READ_BATCH 256
 /* Most completions in one Completions message. */
 #define S_BATCH_ITEMS 4096
+/* A session silent this long gets a liveness probe (an empty Completions
+ * message), at most this often: a send to a connection that is gone fails
+ * at once (ZMQ_ROUTER_MANDATORY), which is how a vanished client is seen. */
+#define S_PROBE_NS (UINT64_C(2) * 1000000000)
+/* How often the loop wakes to probe and expire sessions. */
+#define S_TICK_MS 1000
 
 typedef struct s_session {
     uint32_t id;
@@ -71,6 +77,10 @@ typedef struct s_session {
     size_t nout, capout;
     bool dirty;
     struct s_session *dirty_next;
+
+    uint64_t seen_ns;           /* last message from the client */
+    uint64_t probe_ns;          /* last liveness probe */
+    uint64_t gone_ns;           /* connection found gone (0: attached) */
 } s_session_t;
 
 typedef struct {
@@ -104,6 +114,7 @@ struct ordo_server {
     ordo_dwire_buf_t obuf;
     ordo_arg_t gargs[ORDO_MAX_TASK_ARGS];
     char endpoint[512], status_endpoint[512];   /* as bound */
+    uint64_t tick_ns;           /* last s_tick */
 };
 
 static uint64_t s_rand(uint64_t *state)
@@ -136,17 +147,29 @@ static void s_printable(char *out, size_t outlen, const char *in)
 /* ------------------------------------------------------------------ */
 /* Sending.                                                            */
 
-static void s_send(ordo_server_t *self, const void *route, size_t route_len,
+/* Sends b to route.  Returns false when the connection is gone. */
+static bool s_send(ordo_server_t *self, const void *route, size_t route_len,
                    const ordo_dwire_buf_t *b)
 {
     /* ROUTER_MANDATORY: an unknown route fails here instead of vanishing;
      * SNDHWM 0: a slow reader never makes us drop a message. */
     if (zmq_send(self->router, route, route_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
         ordo_log_debug("send: peer gone (%s)", zmq_strerror(zmq_errno()));
-        return;
+        return zmq_errno() != EHOSTUNREACH;
     }
     if (zmq_send(self->router, b->data, b->len, ZMQ_DONTWAIT) < 0)
         ordo_log_warn("send: %s", zmq_strerror(zmq_errno()));
+    return true;
+}
+
+/* Sends b to sess; notes when its connection is gone (see s_tick). */
+static void s_send_session(ordo_server_t *self, s_session_t *sess, const ordo_dwire_buf_t *b)
+{
+    if (!s_send(self, sess->route, sess->route_len, b) && !sess->gone_ns) {
+        sess->gone_ns = ordo_now_ns();
+        ordo_log_info("session %u: connection gone; kept %llus for a resume", sess->id,
+                      (unsigned long long)self->cfg->session_grace);
+    }
 }
 
 static void s_send_error(ordo_server_t *self, const void *route, size_t route_len, int code,
@@ -168,7 +191,7 @@ static void s_send_reply(ordo_server_t *self, s_session_t *sess, uint64_t req, i
                          const char *error, uint64_t buffer, uint64_t size)
 {
     if (ordo_dwire_encode_reply(&self->obuf, req, code, error, buffer, size) == 0)
-        s_send(self, sess->route, sess->route_len, &self->obuf);
+        s_send_session(self, sess, &self->obuf);
 }
 
 /* Queues a completion for sess.  error and data are copied unless own is
@@ -253,7 +276,7 @@ static void s_flush_session(ordo_server_t *self, s_session_t *sess)
         } while (j < sess->nout && j - i < S_BATCH_ITEMS &&
                  bytes + ordo_dwire_completion_bound(&sess->outc[j]) <= budget);
         if (ordo_dwire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0)
-            s_send(self, sess->route, sess->route_len, &self->obuf);
+            s_send_session(self, sess, &self->obuf);
         else
             ordo_log_error("out of memory encoding %zu completions", j - i);
         i = j;
@@ -877,8 +900,10 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
         .credits = (uint32_t)self->cfg->credits, .next_seq = sess->next_seq,
         .max_message = self->cfg->max_message, .daemon = "ordod " PACKAGE_VERSION,
     };
+    sess->seen_ns = sess->probe_ns = ordo_now_ns();
+    sess->gone_ns = 0;
     if (ordo_dwire_encode_welcome(&self->obuf, &w) == 0)
-        s_send(self, sess->route, sess->route_len, &self->obuf);
+        s_send_session(self, sess, &self->obuf);
 }
 
 /* Handles the FIFO of sess in order until it is empty or the window is
@@ -996,6 +1021,8 @@ static bool s_read_client(ordo_server_t *self)
         ordo_dwire_msg_unref(&m);
         goto out;
     }
+    sess->seen_ns = ordo_now_ns();
+    sess->gone_ns = 0;
     *ordo_dwire_msg_next(m) = NULL;
     if (sess->q_tail)
         *ordo_dwire_msg_next(sess->q_tail) = m;
@@ -1152,6 +1179,58 @@ static void s_begin_drain(ordo_server_t *self)
 }
 
 /* ------------------------------------------------------------------ */
+/* Vanished clients.                                                    */
+
+typedef struct {
+    ordo_server_t *self;
+    uint64_t now;
+    s_session_t *expired;       /* linked by blocked_next (unused here) */
+} s_tick_ctx_t;
+
+static void s_tick_session(uint64_t key, void *value, void *arg)
+{
+    s_tick_ctx_t *ctx = arg;
+    ordo_server_t *self = ctx->self;
+    s_session_t *sess = value;
+    uint64_t grace = self->cfg->session_grace * UINT64_C(1000000000);
+    if (sess->gone_ns) {
+        if (ctx->now - sess->gone_ns >= grace && !sess->blocked) {
+            sess->blocked_next = ctx->expired;
+            ctx->expired = sess;
+        }
+        return;
+    }
+    if (ctx->now - sess->seen_ns >= S_PROBE_NS && ctx->now - sess->probe_ns >= S_PROBE_NS) {
+        sess->probe_ns = ctx->now;
+        /* An empty Completions: valid for every 1.x client, means nothing. */
+        if (ordo_dwire_encode_completions(&self->obuf, NULL, 0) == 0)
+            s_send_session(self, sess, &self->obuf);
+    }
+}
+
+/* Once a second: probes silent sessions, and ends the sessions whose
+ * connection has been gone for --session-grace seconds, as if they had
+ * said Bye (their accepted tasks still run; their private buffers go when
+ * those finish).  A session blocked on the window waits until its queue is
+ * handled (which cannot take longer than the tasks ahead of it). */
+static void s_tick(ordo_server_t *self)
+{
+    uint64_t now = ordo_now_ns();
+    if (now - self->tick_ns < (uint64_t)S_TICK_MS * 1000000)
+        return;
+    self->tick_ns = now;
+    s_tick_ctx_t ctx = { self, now, NULL };
+    ordo_map_foreach(self->sessions, s_tick_session, &ctx);
+    while (ctx.expired) {
+        s_session_t *sess = ctx.expired;
+        ctx.expired = sess->blocked_next;
+        sess->blocked_next = NULL;
+        ordo_log_info("session %u expired: its connection is gone", sess->id);
+        s_session_end(self, sess);
+    }
+}
+
+/* ------------------------------------------------------------------ */
 
 int ordo_server_run(ordo_server_t *self)
 {
@@ -1162,11 +1241,13 @@ int ordo_server_run(ordo_server_t *self)
             { NULL, ordo_executor_fd(self->exec), ZMQ_POLLIN, 0 },
             { NULL, self->sigfd, ZMQ_POLLIN, 0 },
         };
-        long timeout = -1;
+        long timeout = ordo_map_size(self->sessions) ? S_TICK_MS : -1;
         if (self->draining) {
             uint64_t now = ordo_now_ns();
-            timeout = now >= self->drain_deadline_ns
-                          ? 0 : (long)((self->drain_deadline_ns - now) / 1000000) + 1;
+            long left = now >= self->drain_deadline_ns
+                            ? 0 : (long)((self->drain_deadline_ns - now) / 1000000) + 1;
+            if (timeout < 0 || left < timeout)
+                timeout = left;
         }
         int n = zmq_poll(items, 4, timeout);
         if (n < 0 && zmq_errno() != EINTR) {
@@ -1200,6 +1281,7 @@ int ordo_server_run(ordo_server_t *self)
                 s_pump_blocked(self);
         }
         s_dispatch(self);
+        s_tick(self);
         ordo_buffers_collect(self->buffers);
         if (self->draining && self->tasks_open == 0 && self->inflight == 0 && !self->blocked) {
             s_flush(self);

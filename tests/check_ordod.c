@@ -193,6 +193,65 @@ START_TEST(test_oversized_message)
 }
 END_TEST
 
+/* Polls status until key reaches want (at most ms); returns the last value. */
+static long long s_wait_info(rc_daemon_t *d, const char *key, long long want, long ms)
+{
+    long long v = -1;
+    for (long waited = 0; waited <= ms; waited += 100) {
+        char *text;
+        ck_assert_int_eq(rc_status(d, "status", 0, &text), 0);
+        v = rc_info(text, key);
+        free(text);
+        if (v == want)
+            break;
+        rc_sleep_ms(100);
+    }
+    return v;
+}
+
+/* A client that vanishes without Bye: its session is found gone (a probe
+ * fails), kept --session-grace seconds, then ended like a Bye; its private
+ * buffer is freed.  Within the grace, a resume brings the session back. */
+START_TEST(test_session_expiry)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--session-grace", "1", NULL);
+    rc_conn_t *a = rc_connect(&d), *keep = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(keep);
+    uint64_t buf;
+    ck_assert_int_eq(rc_buffer_create(a, 4096, NULL, &buf, NULL, 0), 0);
+    rc_close(&a);                                   /* vanishes, no Bye */
+    ck_assert_int_eq(s_wait_info(&d, "sessions_active", 1, 8000), 1);
+    ck_assert_int_eq(s_wait_info(&d, "buffers", 0, 2000), 0);
+    /* The other session, idle all along, was probed and is still there. */
+    s_heartbeat_ok(keep);
+    rc_close(&keep);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+
+    rc_daemon_start(&d, "--session-grace", "30", NULL);
+    rc_conn_t *b = rc_connect(&d);
+    rc_send_hello(b, 1, 0, NULL, 0);
+    Ordo__V1__ServerMsg *m = rc_recv(b);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    uint8_t token[16];
+    memcpy(token, m->welcome->token.data, 16);
+    uint64_t session = m->welcome->session;
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    rc_close(&b);
+    rc_sleep_ms(3500);                              /* probed and found gone */
+    rc_conn_t *c = rc_connect(&d);
+    rc_send_hello(c, 1, session, token, 16);
+    m = rc_recv(c);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_WELCOME);
+    ck_assert_uint_eq(m->welcome->session, session);
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    s_heartbeat_ok(c);
+    rc_close(&c);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Buffers and host transfers                                           */
 
@@ -1196,6 +1255,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_resume);
     tcase_add_test(tc, test_oversized_message);
     tcase_add_test(tc, test_max_sessions);
+    tcase_add_test(tc, test_session_expiry);
     suite_add_tcase(s, tc);
     tc = tcase_create("buffers");
     tcase_add_test(tc, test_write_read_roundtrip);
