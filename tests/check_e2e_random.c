@@ -391,10 +391,15 @@ START_TEST(test_random_programs_under_chaos)
     snprintf(chaos, sizeof chaos, "--chaos=%d", 1000 + _i);
     const char *args[] = {"--workers=3", chaos, "--log-level=warn", NULL};
     e2e_start(&D, args);
-    uint64_t base = 1 + (uint64_t)_i * PROGRAMS_PER_TEST, tasks = 0;
-    int bad = s_run_programs(&D, base, PROGRAMS_PER_TEST, false, false, &tasks);
+    /* $ORDO_E2E_PROGRAMS runs more per test (a soak); $ORDO_E2E_SEED moves
+     * the seeds, so that a soak can cover new programs. */
+    const char *np = getenv("ORDO_E2E_PROGRAMS"), *sd = getenv("ORDO_E2E_SEED");
+    int n = np && atoi(np) > 0 ? atoi(np) : PROGRAMS_PER_TEST;
+    uint64_t base = (sd ? strtoull(sd, NULL, 0) : 0) + 1 + (uint64_t)_i * (uint64_t)n;
+    uint64_t tasks = 0;
+    int bad = s_run_programs(&D, base, n, false, false, &tasks);
     ck_assert_msg(bad == 0, "%d of %d programs (seeds %llu..) differ from the sequential run",
-                  bad, PROGRAMS_PER_TEST, (unsigned long long)base);
+                  bad, n, (unsigned long long)base);
     s_check_counters(&D, tasks);
 }
 END_TEST
