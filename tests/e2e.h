@@ -9,9 +9,10 @@
  * printed when the daemon fails.  e2e_stop() sends SIGTERM, checks that the
  * daemon drains and exits 0, and removes the directory.
  *
- * With $ORDO_E2E_WRAPPER set, the daemon runs under that program (for
+ * Environment: $ORDO_E2E_WRAPPER runs the daemon under that program (for
  * example a script that execs valgrind), which gets ordod's path and
- * arguments.
+ * arguments; $ORDO_E2E_VERBOSE leaves the daemon's log on stderr;
+ * $ORDO_E2E_KEEP keeps the temporary directory.
  *
  * The daemon can never outlive its test: it is started with
  * PR_SET_PDEATHSIG, so that a test process that dies on a failed check (the
