@@ -315,8 +315,8 @@ static uint64_t s_raw_hello(s_raw_t *r)
  * of id (when id != 0).  Either must carry a code and a reason. */
 static void s_expect_refused(s_raw_t *r, uint64_t id, const char *what)
 {
-    Ordo__V1__ServerMsg *sm = s_raw_recv(r, 5000);
-    ck_assert_msg(sm != NULL, "%s: no answer within 5 s", what);
+    Ordo__V1__ServerMsg *sm = s_raw_recv(r, 10000);
+    ck_assert_msg(sm != NULL, "%s: no answer within 10 s", what);
     if (sm->msg_case == ORDO__V1__SERVER_MSG__MSG_ERROR) {
         ck_assert_msg(sm->error->code < 0, "%s: Error without a code", what);
         ck_assert_msg(strlen(sm->error->message) > 5, "%s: Error without a reason", what);
