@@ -185,18 +185,59 @@ static bool s_int_range(int32_t dtype, double *lo, double *hi)
     }
 }
 
+/* f32 to IEEE binary16, rounding to nearest even; overflow gives
+ * infinity, NaN stays a (quiet) NaN. */
+static uint16_t s_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
+    uint32_t exp = (x >> 23) & 0xff, man = x & 0x7fffff;
+    if (exp == 0xff)
+        return (uint16_t)(sign | 0x7c00 | (man ? 0x200 : 0));
+    int32_t e = (int32_t)exp - 127 + 15;
+    if (e >= 31)
+        return (uint16_t)(sign | 0x7c00);
+    if (e <= 0) {
+        if (e < -10)
+            return sign;                        /* rounds to zero */
+        man |= 0x800000;                        /* subnormal half */
+        uint32_t shift = (uint32_t)(14 - e);
+        uint32_t half = man >> shift, rest = man & ((1u << shift) - 1);
+        uint32_t mid = 1u << (shift - 1);
+        if (rest > mid || (rest == mid && (half & 1)))
+            half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = ((uint32_t)e << 10) | (man >> 13), rest = man & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+        half++;                                 /* may carry into inf: right */
+    return (uint16_t)(sign | half);
+}
+
+/* f32 to bfloat16 (the high half), rounding to nearest even. */
+static uint16_t s_f32_to_bf16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7f800000) == 0x7f800000 && (x & 0x7fffff))
+        return (uint16_t)((x >> 16) | 0x40);    /* quiet NaN */
+    x += 0x7fff + ((x >> 16) & 1);
+    return (uint16_t)(x >> 16);
+}
+
 static int s_fill_check(const ordo_kernel_call_t *c)
 {
     S_TRY(s_arity(c, "fill", 1, false));
     S_TRY(s_mode(c, "fill", 0, "dst", ORDO_OUT));
     S_TRY(s_params(c, "fill", 8));
     int32_t t = c->args[0].dtype;
-    if (t == ORDO_F32 || t == ORDO_F64)
+    if (t == ORDO_F32 || t == ORDO_F64 || t == ORDO_F16 || t == ORDO_BF16)
         return 0;
     double v = s_f64_param(c), lo, hi;
     if (!s_int_range(t, &lo, &hi))
-        return ordo_kernel_fail(c, ORDO_EINVAL, "fill: dtype %s is not supported "
-                                "(use host_write)", ordo_dtype_name(t));
+        return ordo_kernel_fail(c, ORDO_EINVAL, "fill: dtype %s is not supported",
+                                ordo_dtype_name(t));
     /* hi of 64-bit types rounds up to 2^63 / 2^64, which is out of range. */
     bool top64 = (t == ORDO_I64 || t == ORDO_U64);
     if (!(v >= lo && (top64 ? v < hi : v <= hi)) || v != floor(v))
@@ -214,6 +255,8 @@ static int s_fill(const ordo_kernel_call_t *c)
     switch (t) {
     case ORDO_F32: { float f = (float)v; memcpy(bytes, &f, 4); break; }
     case ORDO_F64: memcpy(bytes, &v, 8); break;
+    case ORDO_F16: { uint16_t h = s_f32_to_f16((float)v); memcpy(bytes, &h, 2); break; }
+    case ORDO_BF16: { uint16_t h = s_f32_to_bf16((float)v); memcpy(bytes, &h, 2); break; }
     case ORDO_I8: { int8_t x = (int8_t)v; memcpy(bytes, &x, 1); break; }
     case ORDO_I16: { int16_t x = (int16_t)v; memcpy(bytes, &x, 2); break; }
     case ORDO_I32: { int32_t x = (int32_t)v; memcpy(bytes, &x, 4); break; }

@@ -179,9 +179,28 @@ START_TEST(test_fill)
     ck_assert_int_eq(s_call("fill", &a, 1, p, 8, NULL, 0, NULL, 0), ORDO_EINVAL);
     s_f64(p, -1.0);
     ck_assert_int_eq(s_call("fill", &a, 1, p, 8, NULL, 0, NULL, 0), ORDO_EINVAL);
+    /* f16 and bf16: (float)value, then rounded to nearest even. */
+    uint16_t h[2];
+    a = s_arg(h, sizeof h, ORDO_F16, 0, ORDO_OUT, 1, I64(2), I64(1));
+    struct { int dtype; double v; uint16_t want; } hc[] = {
+        { ORDO_F16, 1.0, 0x3c00 }, { ORDO_F16, -2.0, 0xc000 }, { ORDO_F16, 65504.0, 0x7bff },
+        { ORDO_F16, 65520.0, 0x7c00 }, { ORDO_F16, 1e6, 0x7c00 }, { ORDO_F16, -0.0, 0x8000 },
+        { ORDO_F16, 0x1p-24, 0x0001 }, { ORDO_F16, 0x1p-25, 0x0000 }, { ORDO_F16, 0x3p-25, 0x0002 },
+        { ORDO_F16, 0.1, 0x2e66 }, { ORDO_F16, 1.0 + 0x1p-11, 0x3c00 },
+        { ORDO_F16, 1.0 + 0x3p-11, 0x3c02 }, { ORDO_BF16, 1.0, 0x3f80 },
+        { ORDO_BF16, 0.1, 0x3dcd }, { ORDO_BF16, -3.0, 0xc040 }, { ORDO_BF16, 1e39, 0x7f80 },
+    };
+    for (size_t i = 0; i < sizeof hc / sizeof hc[0]; i++) {
+        a.dtype = hc[i].dtype;
+        s_f64(p, hc[i].v);
+        ck_assert_int_eq(s_call("fill", &a, 1, p, 8, NULL, 0, NULL, 0), 0);
+        ck_assert_msg(h[0] == hc[i].want && h[1] == hc[i].want, "case %zu: 0x%04x, want 0x%04x",
+                      i, h[0], hc[i].want);
+    }
     a.dtype = ORDO_F16;
-    s_f64(p, 1.0);
-    ck_assert_int_eq(s_call("fill", &a, 1, p, 8, NULL, 0, NULL, 0), ORDO_EINVAL);
+    s_f64(p, __builtin_nan(""));
+    ck_assert_int_eq(s_call("fill", &a, 1, p, 8, NULL, 0, NULL, 0), 0);
+    ck_assert((h[0] & 0x7c00) == 0x7c00 && (h[0] & 0x3ff));
     float f[4] = { 0 };
     a = s_arg(f, sizeof f, ORDO_F32, 0, ORDO_OUT, 1, I64(4), I64(1));
     s_f64(p, 0.1);
