@@ -482,6 +482,7 @@ static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e_bad");
     TCase *tc = tcase_create("bad_input");
+    tcase_add_unchecked_fixture(tc, e2e_tmp_setup, e2e_tmp_teardown);
     tcase_add_checked_fixture(tc, s_setup, s_teardown);
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_bad_tasks);

@@ -477,6 +477,7 @@ static Suite *s_suite(void)
     tcase_add_test(gen, test_generator_sane);
     suite_add_tcase(s, gen);
     TCase *tc = tcase_create("chaos");
+    tcase_add_unchecked_fixture(tc, e2e_tmp_setup, e2e_tmp_teardown);
     tcase_add_checked_fixture(tc, NULL, s_teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_random_programs_under_chaos, 0, 4);

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,41 @@
 #ifndef ORDO_E2E_ORDOD
 #define ORDO_E2E_ORDOD "daemon/ordod"
 #endif
+
+/* The per-TCase directory (see e2e_tmp_setup), inherited by the forked
+ * tests; empty when the tests make their directories directly in $TMPDIR. */
+static char s_base[200];
+
+/* Removes one entry of a tree (nftw callback, children first). */
+static int s_rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    remove(path);
+    return 0;
+}
+
+void e2e_tmp_setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(s_base, sizeof s_base, "%s/ordo-e2e-tcase-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(s_base)) {
+        fprintf(stderr, "e2e: mkdtemp %s: %s\n", s_base, strerror(errno));
+        s_base[0] = 0;
+    }
+}
+
+void e2e_tmp_teardown(void)
+{
+    if (!s_base[0])
+        return;
+    if (getenv("ORDO_E2E_KEEP"))
+        fprintf(stderr, "e2e: keeping %s\n", s_base);
+    else
+        nftw(s_base, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    s_base[0] = 0;
+}
 
 const char *e2e_program(const char *name_env, const char *fallback)
 {
@@ -54,7 +90,8 @@ void e2e_start(e2e_daemon_t *d, const char *const *extra)
 {
     memset(d, 0, sizeof *d);
     const char *tmp = getenv("TMPDIR");
-    snprintf(d->dir, sizeof d->dir, "%s/ordo-e2e-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    snprintf(d->dir, sizeof d->dir, "%s/ordo-e2e-XXXXXX",
+             s_base[0] ? s_base : tmp && tmp[0] ? tmp : "/tmp");
     ck_assert_msg(mkdtemp(d->dir) != NULL, "mkdtemp %s: %s", d->dir, strerror(errno));
     snprintf(d->endpoint, sizeof d->endpoint, "ipc://%s/ordod.sock", d->dir);
     snprintf(d->status, sizeof d->status, "ipc://%s/status.sock", d->dir);

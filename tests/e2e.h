@@ -36,6 +36,13 @@ typedef struct {
     pid_t pid;                  /* 0 when not running */
 } e2e_daemon_t;
 
+/* Unchecked fixtures (they run in the Check parent, even after a test
+ * failed in its forked child): a directory per TCase under which every
+ * e2e_start of the TCase makes its own, all removed in the teardown, so a
+ * failed test leaves nothing behind. */
+void e2e_tmp_setup(void);
+void e2e_tmp_teardown(void);
+
 /* Starts ordod with extra options (a NULL-terminated list, may be NULL);
  * fails the test with the daemon's log when it does not come up. */
 void e2e_start(e2e_daemon_t *d, const char *const *extra);
