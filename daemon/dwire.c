@@ -5,7 +5,13 @@
  * unpacked protobuf message and hands out pointers into it; encoding builds
  * the protobuf structures on the stack (or in one array per Completions
  * message) and packs them into the caller's reusable buffer.
+ *
+ * A client message is unpacked into an arena owned by the message (a bump
+ * allocator given to protobuf-c), so that a Submit of many tasks costs a
+ * couple of allocations in all rather than several per task, and is freed
+ * at once when its last task finishes.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,12 +19,61 @@
 #include "ordo.pb-c.h"
 #include "dwire.h"
 
+typedef struct s_chunk {
+    struct s_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+} s_chunk_t;
+
 struct ordo_dwire_msg {
     Ordo__V1__ClientMsg *pb;
     uint32_t refs;
     ordo_dwire_kind_t kind;
     ordo_dwire_msg_t *next;
+    ProtobufCAllocator arena;       /* allocator_data is this message */
+    s_chunk_t *chunks;
+    size_t first_cap;
 };
+
+/* protobuf-c's alloc: bump allocation in the message's chunks, a new chunk
+ * (twice the last) when the current one is full. */
+static void *s_arena_alloc(void *data, size_t size)
+{
+    ordo_dwire_msg_t *m = data;
+    size_t align = sizeof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    s_chunk_t *c = m->chunks;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = c ? 2 * c->cap : m->first_cap;
+        if (cap < size)
+            cap = size;
+        s_chunk_t *n = malloc(sizeof *n + cap);
+        if (!n)
+            return NULL;
+        n->next = c;
+        n->used = 0;
+        n->cap = cap;
+        m->chunks = c = n;
+    }
+    void *p = (char *)c->data + c->used;
+    c->used += size;
+    return p;
+}
+
+/* protobuf-c's free: nothing; the arena goes as a whole. */
+static void s_arena_free(void *data, void *p)
+{
+}
+
+static void s_msg_free(ordo_dwire_msg_t *m)
+{
+    while (m->chunks) {
+        s_chunk_t *c = m->chunks;
+        m->chunks = c->next;
+        free(c);
+    }
+    free(m);
+}
 
 static int s_err(char *err, size_t errlen, int code, const char *text)
 {
@@ -31,10 +86,20 @@ int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
                      char *err, size_t errlen)
 {
     *out = NULL;
-    Ordo__V1__ClientMsg *pb = ordo__v1__client_msg__unpack(NULL, size, data);
-    if (!pb)
+    ordo_dwire_msg_t *m = calloc(1, sizeof *m);
+    if (!m)
+        return s_err(err, errlen, ORDO_ENOMEM, "out of memory");
+    m->arena.alloc = s_arena_alloc;
+    m->arena.free = s_arena_free;
+    m->arena.allocator_data = m;
+    /* Unpacked structures take a few times the encoded size. */
+    m->first_cap = size < (SIZE_MAX - 4096) / 4 ? 4 * size + 4096 : size;
+    Ordo__V1__ClientMsg *pb = ordo__v1__client_msg__unpack(&m->arena, size, data);
+    if (!pb) {
+        s_msg_free(m);
         return s_err(err, errlen, ORDO_EPROTO,
                      "undecodable message (not an ordo.v1.ClientMsg, or truncated)");
+    }
     ordo_dwire_kind_t kind;
     switch (pb->msg_case) {
     case ORDO__V1__CLIENT_MSG__MSG_HELLO: kind = ORDO_DWIRE_HELLO; break;
@@ -46,7 +111,7 @@ int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
     case ORDO__V1__CLIENT_MSG__MSG_HEARTBEAT: kind = ORDO_DWIRE_HEARTBEAT; break;
     case ORDO__V1__CLIENT_MSG__MSG_BYE: kind = ORDO_DWIRE_BYE; break;
     default:
-        ordo__v1__client_msg__free_unpacked(pb, NULL);
+        s_msg_free(m);
         return s_err(err, errlen, ORDO_EPROTO, "ClientMsg without a known message");
     }
     /* Submit: a task slot may be absent only in a hostile message; refuse
@@ -54,15 +119,10 @@ int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
     if (kind == ORDO_DWIRE_SUBMIT) {
         for (size_t i = 0; i < pb->submit->n_tasks; i++) {
             if (!pb->submit->tasks[i]) {
-                ordo__v1__client_msg__free_unpacked(pb, NULL);
+                s_msg_free(m);
                 return s_err(err, errlen, ORDO_EPROTO, "Submit with an empty task");
             }
         }
-    }
-    ordo_dwire_msg_t *m = calloc(1, sizeof *m);
-    if (!m) {
-        ordo__v1__client_msg__free_unpacked(pb, NULL);
-        return s_err(err, errlen, ORDO_ENOMEM, "out of memory");
     }
     m->pb = pb;
     m->refs = 1;
@@ -85,8 +145,7 @@ void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p)
     *self_p = NULL;
     if (--self->refs > 0)
         return;
-    ordo__v1__client_msg__free_unpacked(self->pb, NULL);
-    free(self);
+    s_msg_free(self);       /* the unpacked message lives in the arena */
 }
 
 ordo_dwire_kind_t ordo_dwire_kind(const ordo_dwire_msg_t *self)
