@@ -15,6 +15,9 @@
  *  - tombstones: failed and cancelled ids that left the table, with cause.
  * Pools grow and never shrink, so a steady state allocates nothing.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -95,6 +98,7 @@ struct ordo_graph {
     uint32_t *stack;
     uint32_t cap_stack;
     uint32_t epoch;
+    uint64_t access_seq;
 
     ordo_graph_stats_t st;
 };
@@ -657,7 +661,7 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
             continue;
         a->node.lo = a->fp.lo;
         a->node.hi = a->fp.hi;
-        a->node.seq = g->st.accepted;
+        a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
         ordo_itree_insert(s_tree(a), &a->node);
         a->in_index = true;
         g->st.index_accesses++;

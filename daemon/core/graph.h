@@ -63,9 +63,10 @@ typedef struct {
     /* Called for every new edge (tests, tracing); may be NULL. */
     void (*on_edge)(void *arg, uint64_t from, uint64_t to, unsigned kinds);
     void *on_edge_arg;
-#ifdef ORDO_UNSAFE_DROP_WAR
-    bool unsafe_drop_war;   /* UNSAFE, tests only: derive no WAR edges */
-#endif
+    /* UNSAFE, tests only: derive no WAR edges, to prove that the tests
+     * catch the race.  Honoured only in builds configured with
+     * --enable-unsafe-drop-war; ignored otherwise. */
+    bool unsafe_drop_war;
 } ordo_graph_config_t;
 
 /* A task that ended without running: cancelled because of cause. */

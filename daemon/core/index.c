@@ -6,6 +6,9 @@
  * right once lo passes the query's end.  Insert and remove are recursive
  * (the depth is at most 1.44 log2 n, about 40 for a billion nodes).
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
 #include <stddef.h>
 
 #include "index.h"

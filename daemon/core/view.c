@@ -12,9 +12,11 @@
  *     sum_i c_i x_i = T,   0 <= x_i <= u_i,   T = b.hi - 1 - a.lo,
  *
  * which the solver below decides by depth-first search over the variables
- * in decreasing coefficient order.  Three facts keep the search small for
+ * in decreasing coefficient order.  Four facts keep the search small for
  * the views that slicing, reshaping, transposing and broadcasting make:
  *  - terms with equal coefficients merge into one (u = u1 + u2), exactly;
+ *  - a term whose coefficient is a small multiple m of another's folds into
+ *    it when m <= u + 1 (no value in between can be missed);
  *  - interval pruning: x_i must leave a remainder that the smaller terms
  *    can still reach, so for nested strides at most one or two values of
  *    each variable survive;
@@ -24,6 +26,9 @@
  * The search counts its nodes; past ORDO_OVERLAP_MAX_WORK it answers
  * "overlap" and the caller's conservative counter says so.
  */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -245,10 +250,32 @@ static void s_add_term(s_problem_t *pb, uint64_t c, uint64_t u)
     pb->t[pb->n++] = (s_term_t){c, u};
 }
 
+/* Folds a term into a smaller one whose coefficient divides it, when no
+ * gap can open: with c_i = m c_j and m <= u_j + 1, the values of
+ * m x_i + x_j are exactly [0, m u_i + u_j].  Views sliced from one base
+ * have strides that are multiples of each other, so this collapses most of
+ * their equations to two or three terms. */
+static void s_fold(s_problem_t *pb)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (int i = 0; i < pb->n && !again; i++)
+            for (int j = 0; j < pb->n && !again; j++) {
+                s_term_t *ti = &pb->t[i], *tj = &pb->t[j];
+                if (ti->c <= tj->c || ti->c % tj->c != 0 || ti->c / tj->c > tj->u + 1)
+                    continue;
+                tj->u += (ti->c / tj->c) * ti->u;
+                pb->t[i] = pb->t[--pb->n];
+                again = true;
+            }
+    }
+}
+
 /* Sorts the terms by decreasing coefficient and computes the suffix sums,
  * gcds and the reach-everything boundary p. */
 static void s_prepare(s_problem_t *pb)
 {
+    s_fold(pb);
     for (int i = 1; i < pb->n; i++) {
         s_term_t x = pb->t[i];
         int j = i;
