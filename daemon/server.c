@@ -187,9 +187,16 @@ static void s_send_error(ordo_server_t *self, const void *route, size_t route_le
         s_send(self, route, route_len, &self->obuf);
 }
 
+static void s_flush_session(ordo_server_t *self, s_session_t *sess);
+
+/* Sends a Reply, after the completions queued for sess so far: a client
+ * that waits for the Reply to a request (a Heartbeat as a barrier, say)
+ * has then seen every completion the daemon produced before it. */
 static void s_send_reply(ordo_server_t *self, s_session_t *sess, uint64_t req, int code,
                          const char *error, uint64_t buffer, uint64_t size)
 {
+    if (sess->nout)
+        s_flush_session(self, sess);    /* stays on the dirty list, empty */
     if (ordo_dwire_encode_reply(&self->obuf, req, code, error, buffer, size) == 0)
         s_send_session(self, sess, &self->obuf);
 }

@@ -666,6 +666,30 @@ START_TEST(test_random_input)
 }
 END_TEST
 
+/* A Reply follows every completion produced before it (Heartbeat as a
+ * barrier): the refused task's completion is already in hand. */
+START_TEST(test_reply_after_completions)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    for (int round = 0; round < 50; round++) {
+        rc_task_t t;
+        uint64_t id = rc_next_id(a);
+        rc_task_init(&t, id, "no_such_kernel");
+        rc_submit1(a, &t);
+        s_heartbeat_ok(a);
+        ck_assert_uint_eq(a->ncomps, 1);
+        ck_assert_uint_eq(a->comps[0].id, id);
+        rc_comp_t c;
+        ck_assert_int_eq(rc_take(a, id, &c), 0);
+    }
+    rc_close(&a);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Failure, cancellation, Watch                                          */
 
@@ -1265,6 +1289,7 @@ static Suite *s_suite(void)
     tc = tcase_create("tasks");
     tcase_add_test(tc, test_bad_tasks);
     tcase_add_test(tc, test_random_input);
+    tcase_add_test(tc, test_reply_after_completions);
     tcase_add_test(tc, test_failure_cancels_dependents);
     tcase_add_test(tc, test_watch);
     tcase_add_test(tc, test_axpy_bit_exact);
