@@ -64,6 +64,8 @@
 #define S_DEFAULT_MAX_MESSAGE (16u << 20)
 #define S_CLOSE_LINGER_MS 2000          /* to deliver the last tasks and Bye */
 #define S_READ_HEADROOM 4096            /* envelope of a host_read Completion */
+#define S_HEARTBEAT_IVL_MS 5000         /* ZMTP PING on an idle connection */
+#define S_HEARTBEAT_TIMEOUT_MS 30000    /* no traffic this long: disconnected */
 #define S_ENDPOINT_MAX 1024
 
 /* ---------------------------------------------------------------------- */
@@ -1115,6 +1117,13 @@ int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
     zmq_setsockopt(self->sock, ZMQ_RCVHWM, &zero, sizeof zero);
     zmq_setsockopt(self->sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt(self->mon, ZMQ_LINGER, &zero, sizeof zero);
+    /* ZMTP heartbeats (answered by libzmq in the daemon, no application
+     * message): over tcp a peer that vanished without closing (a crashed
+     * host, a cut link) is noticed as a disconnect within the timeout, and
+     * the session fails clearly instead of waiting forever. */
+    int ivl = S_HEARTBEAT_IVL_MS, hb_timeout = S_HEARTBEAT_TIMEOUT_MS;
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof ivl);
+    zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     char monaddr[64];
     snprintf(monaddr, sizeof monaddr, "inproc://ordo-monitor-%p", (void *)self);
     if (zmq_socket_monitor(self->sock, monaddr, ZMQ_EVENT_DISCONNECTED) < 0 ||

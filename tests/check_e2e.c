@@ -678,6 +678,33 @@ START_TEST(test_sigterm_drains)
 }
 END_TEST
 
+/* The same client over tcp, on a port the system picks. */
+START_TEST(test_tcp_endpoint)
+{
+    e2e_stop(&D);
+    const char *args[] = {"--workers=2", "--endpoint=tcp://127.0.0.1:*", "--log-level=info",
+                          NULL};
+    e2e_start(&D, args);
+    ck_assert_msg(strncmp(D.endpoint, "tcp://127.0.0.1:", 16) == 0, "%s", D.endpoint);
+    ck_assert(e2e_daemon_serves(&D));
+    ordo_client_t *c = e2e_connect(&D);
+    uint64_t b, id;
+    ck_assert_int_eq(ordo_buffer_create(c, 4096, NULL, &b), 0);
+    ordo_tensor_t v;
+    ck_assert_int_eq(ordo_tensor_init(&v, b, ORDO_F32, 0, 1, (int64_t[]){1024}, NULL), 0);
+    float in[1024], out[1024];
+    for (int i = 0; i < 1024; i++)
+        in[i] = (float)i;
+    ck_assert_int_eq(ordo_write(c, &v, in, sizeof in, &id), 0);
+    ck_assert_int_eq(ordo_scale(c, &v, -2.0, &id), 0);
+    ck_assert_int_eq(ordo_read(c, &v, out, sizeof out, &id), 0);
+    ck_assert_int_eq(ordo_wait(c, id, 10000, NULL), 0);
+    for (int i = 0; i < 1024; i++)
+        ck_assert(out[i] == -2.0f * (float)i);
+    ordo_client_destroy(&c);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -695,6 +722,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_ordoctl_usage);
     tcase_add_test(tc, test_message_limit);
     tcase_add_test(tc, test_sigterm_drains);
+    tcase_add_test(tc, test_tcp_endpoint);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -86,6 +86,29 @@ void e2e_dump_log(const e2e_daemon_t *d)
     fclose(f);
 }
 
+/* Reads "ordod ready: endpoint=URL " from the daemon's log (info level)
+ * into d->endpoint; false while it is not there. */
+static bool s_bound_endpoint(e2e_daemon_t *d)
+{
+    FILE *f = fopen(d->log, "r");
+    if (!f)
+        return false;
+    char line[1024];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *p = strstr(line, "ordod ready: endpoint=");
+        if (p) {
+            p += strlen("ordod ready: endpoint=");
+            size_t n = strcspn(p, " \n");
+            found = n > 0 && n < sizeof d->endpoint;
+            if (found)
+                snprintf(d->endpoint, sizeof d->endpoint, "%.*s", (int)n, p);
+        }
+    }
+    fclose(f);
+    return found;
+}
+
 void e2e_start(e2e_daemon_t *d, const char *const *extra)
 {
     memset(d, 0, sizeof *d);
@@ -109,6 +132,12 @@ void e2e_start(e2e_daemon_t *d, const char *const *extra)
     for (int i = 0; extra && extra[i] && n < 62; i++)
         argv[n++] = extra[i];
     argv[n] = NULL;
+
+    /* An --endpoint=tcp://HOST:* among the extra options replaces the ipc
+     * one: the port the system chose is read from the daemon's log. */
+    bool tcp = false;
+    for (int i = 0; extra && extra[i]; i++)
+        tcp = tcp || strncmp(extra[i], "--endpoint=tcp://", 17) == 0;
 
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -157,7 +186,9 @@ void e2e_start(e2e_daemon_t *d, const char *const *extra)
         int rc = ordo_status_query(d->status, "status", NULL, 0, 0, 100, &text);
         ordo_free(text);
         struct stat sb;
-        if (rc == 0 && stat(d->endpoint + 6, &sb) == 0)
+        if (rc == 0 && tcp && s_bound_endpoint(d))
+            return;
+        if (rc == 0 && !tcp && stat(d->endpoint + 6, &sb) == 0)
             return;
         s_sleep_ms(i < 10 ? 10 : 100);
     }

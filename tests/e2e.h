@@ -44,7 +44,9 @@ void e2e_tmp_setup(void);
 void e2e_tmp_teardown(void);
 
 /* Starts ordod with extra options (a NULL-terminated list, may be NULL);
- * fails the test with the daemon's log when it does not come up. */
+ * fails the test with the daemon's log when it does not come up.  With
+ * "--endpoint=tcp://127.0.0.1:*" (and "--log-level=info") among them, the
+ * daemon serves tcp on a port the system picks, read back from its log. */
 void e2e_start(e2e_daemon_t *d, const char *const *extra);
 
 /* SIGTERM, wait (up to 20 s, then SIGKILL); returns the exit status as
