@@ -1382,6 +1382,12 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     zmq_setsockopt(self->router, ZMQ_SNDHWM, &zero, sizeof zero);
     zmq_setsockopt(self->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg);
     zmq_setsockopt(self->router, ZMQ_LINGER, &linger, sizeof linger);
+    /* ZMTP heartbeats: a tcp peer that vanished (host down, cable out) is
+     * disconnected within 15 s, so sends to it fail and its session is
+     * found gone like any other. */
+    int hb_ivl = 5000, hb_timeout = 15000;
+    zmq_setsockopt(self->router, ZMQ_HEARTBEAT_IVL, &hb_ivl, sizeof hb_ivl);
+    zmq_setsockopt(self->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     zmq_setsockopt(self->status, ZMQ_MAXMSGSIZE, &status_max, sizeof status_max);
     zmq_setsockopt(self->status, ZMQ_LINGER, &status_linger, sizeof status_linger);
     if (s_bind(self->router, cfg->endpoint, self->endpoint, sizeof self->endpoint, err,
