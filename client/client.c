@@ -100,7 +100,8 @@ enum {
     S_OWN = 1,          /* submitted by this session */
     S_WATCH = 2,        /* another session's id that we watch */
     S_TERMINAL = 4,     /* its completion arrived */
-    S_QUEUED = 8        /* in the event FIFO */
+    S_QUEUED = 8,       /* in the event FIFO */
+    S_KEPT = 16         /* quiet_success: a failure kept after its delivery */
 };
 
 typedef struct s_rec {
@@ -300,6 +301,7 @@ struct ordo_client {
 
     /* Options. */
     int request_timeout_ms, batch_max_tasks;
+    bool quiet;                     /* quiet_success */
     uint64_t batch_delay_ns;
 
     /* Session (fixed after the Welcome). */
@@ -529,7 +531,12 @@ static int s_consume_locked(ordo_client_t *self, s_rec_t *r, ordo_event_t *ev)
         snprintf(ev->error, sizeof ev->error, "%s", text);
     }
     s_queue_remove_locked(self, r);
-    s_rec_free_locked(self, r);
+    /* quiet_success: a missing own record means "done", so a failure must
+     * stay to keep saying otherwise (failures are few). */
+    if (self->quiet && (r->flags & S_OWN) && rc < 0)
+        r->flags |= S_KEPT;
+    else
+        s_rec_free_locked(self, r);
     return rc;
 }
 
@@ -630,7 +637,10 @@ static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
         r->flags |= S_TERMINAL;
         if (r->flags & S_OWN)
             self->unfinished--;
-        s_queue_push_locked(self, r);
+        if (self->quiet && (r->flags & S_OWN) && r->state == ORDO_TASK_DONE && r->code == 0)
+            s_rec_free_locked(self, r);     /* no event; ordo_wait infers "done" */
+        else
+            s_queue_push_locked(self, r);
     }
     pthread_cond_broadcast(&self->cv);
 }
@@ -1070,6 +1080,7 @@ int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
     self->request_timeout_ms = o.request_timeout_ms > 0 ? o.request_timeout_ms
                                                         : S_REQUEST_TIMEOUT_MS;
     self->batch_max_tasks = o.batch_max_tasks > 0 ? o.batch_max_tasks : S_BATCH_TASKS;
+    self->quiet = o.quiet_success != 0;
     self->batch_delay_ns = (uint64_t)(o.batch_delay_us > 0 ? o.batch_delay_us
                                                            : S_BATCH_DELAY_US) * 1000u;
     self->next_req = 1;
@@ -1513,6 +1524,28 @@ static s_rec_t *s_watch_locked(ordo_client_t *self, uint64_t id)
     return r;
 }
 
+/* The answer for an own id that has no record (any more): under
+ * quiet_success it finished well (failures keep their record); otherwise
+ * its event was delivered already.  ev receives what is known. */
+static int s_own_missing_locked(ordo_client_t *self, uint64_t id, ordo_event_t *ev,
+                                const char *by)
+{
+    uint64_t seq = ORDO_TASK_SEQ(id);
+    if (seq < self->first_seq || seq >= self->next_seq)
+        return ordo_cl_fail(ORDO_EINVAL, "task %#llx was never submitted by this session",
+                            (unsigned long long)id);
+    if (self->quiet) {
+        if (ev) {
+            memset(ev, 0, sizeof *ev);
+            ev->id = id;
+            ev->state = ORDO_TASK_DONE;
+        }
+        return 0;
+    }
+    return ordo_cl_fail(ORDO_ENOENT, "the event of task %#llx was already delivered (%s)",
+                        (unsigned long long)id, by);
+}
+
 /* Checks an id the application asks about; 0 when it is known here or
  * is another session's. */
 static int s_check_id_locked(ordo_client_t *self, uint64_t id)
@@ -1535,10 +1568,14 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
     if (!self)
         return ordo_cl_fail(ORDO_EINVAL, "ordo_wait: NULL client");
     pthread_mutex_lock(&self->mu);
-    int rc = s_check_id_locked(self, id);
-    if (rc < 0)
-        goto out;
     s_rec_t *r = s_map_get(&self->map, id);
+    int rc = 0;
+    if (!r && id != 0 && ORDO_TASK_SESSION(id) == self->session) {
+        rc = s_own_missing_locked(self, id, ev, "by ordo_poll or an earlier ordo_wait");
+        goto out;
+    }
+    if ((rc = s_check_id_locked(self, id)) < 0)
+        goto out;
     if (!r || !(r->flags & S_TERMINAL)) {
         if ((rc = s_broken_locked(self)) < 0)
             goto out;
@@ -1554,6 +1591,10 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         /* Look up again after every sleep: another thread may have taken
          * the event with ordo_poll. */
         r = s_map_get(&self->map, id);
+        if (!r && ORDO_TASK_SESSION(id) == self->session) {
+            rc = s_own_missing_locked(self, id, ev, "to another caller");
+            goto out;
+        }
         if (!r) {
             rc = ordo_cl_fail(ORDO_ENOENT, "the event of task %#llx was delivered to "
                               "another caller", (unsigned long long)id);

@@ -168,6 +168,8 @@ typedef struct {
     int batch_max_tasks;     /* tasks per Submit message; 0: 256 */
     int batch_delay_us;      /* longest a submitted task waits in the batch; 0: 500 */
     const char *name;        /* Hello.client text; NULL: "<program>[<pid>]" */
+    int quiet_success;       /* non-zero: own tasks that end well produce no event
+                                (see "Events" at ordo_wait) */
 } ordo_client_opts_t;
 
 /* Writes the default task endpoint into buf: $ORDO_ENDPOINT when set, else
@@ -369,7 +371,16 @@ typedef struct {
     char error[ORDO_ERROR_MAX];      /* reason, "" when done */
 } ordo_event_t;
 
-/* Waits until task id is terminal, up to timeout_ms (< 0: forever; 0: just
+/* Events.  By default every own task id produces exactly one event, which
+ * the application consumes with ordo_wait (that id) or ordo_poll (in
+ * arrival order); until then the client keeps it (about 100 bytes), so an
+ * application must consume them all.  With quiet_success, an own task that
+ * ends well produces no event and costs nothing once done (ordo_wait on it
+ * still returns 0, ordo_wait_idle still waits for it); a failed or
+ * cancelled one produces its event as usual and stays known, so that a
+ * later ordo_wait on it reports the failure again.
+ *
+ * Waits until task id is terminal, up to timeout_ms (< 0: forever; 0: just
  * check), and consumes its event (ev, when not NULL, receives it).  id may
  * be any session's: ids of other sessions are watched.  Returns 0 (done),
  * ORDO_EFAILED, ORDO_ECANCELED (the text via ordo_last_error() or

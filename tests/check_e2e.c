@@ -705,6 +705,52 @@ START_TEST(test_tcp_endpoint)
 }
 END_TEST
 
+/* quiet_success: only failures produce events; waits still work. */
+START_TEST(test_quiet_success)
+{
+    ordo_client_t *c = NULL;
+    ordo_client_opts_t o = {.quiet_success = 1};
+    ck_assert_int_eq(ordo_client_new(&c, D.endpoint, &o), 0);
+    uint64_t b, first = 0, id, failed, cancelled, rd;
+    ck_assert_int_eq(ordo_buffer_create(c, 64, NULL, &b), 0);
+    ordo_tensor_t v;
+    ck_assert_int_eq(ordo_tensor_init(&v, b, ORDO_F32, 0, 1, (int64_t[]){16}, NULL), 0);
+    ordo_submit_t noop = {.kernel = "noop"};
+    for (int i = 0; i < 1000; i++) {
+        ck_assert_int_eq(ordo_submit(c, &noop, &id), 0);
+        if (i == 0)
+            first = id;
+    }
+    ordo_submit_t f = {.kernel = "fail", .params = "quiet", .params_len = 5};
+    ck_assert_int_eq(ordo_submit(c, &f, &failed), 0);
+    ordo_submit_t dep = {.kernel = "noop", .deps = &failed, .ndeps = 1};
+    ck_assert_int_eq(ordo_submit(c, &dep, &cancelled), 0);
+    float out[16];
+    ck_assert_int_eq(ordo_fill(c, &v, 6.0, &id), 0);
+    ck_assert_int_eq(ordo_read(c, &v, out, sizeof out, &rd), 0);
+    ck_assert_int_eq(ordo_wait_idle(c, 10000), 0);
+
+    ordo_event_t ev[8];
+    ck_assert_int_eq(ordo_poll(c, ev, 8, 100), 2);
+    ck_assert(ev[0].id == failed || ev[1].id == failed);
+    ck_assert(ev[0].id == cancelled || ev[1].id == cancelled);
+    ck_assert_int_eq(ordo_poll(c, ev, 8, 0), 0);
+    /* Waits: done ones say done, the failure says so again and again. */
+    ordo_event_t e;
+    ck_assert_int_eq(ordo_wait(c, first, 0, &e), 0);
+    ck_assert_int_eq(e.state, ORDO_TASK_DONE);
+    ck_assert_int_eq(ordo_wait(c, rd, 0, NULL), 0);
+    ck_assert(out[0] == 6.0f && out[15] == 6.0f);
+    ck_assert_int_eq(ordo_wait(c, failed, 0, &e), ORDO_EFAILED);
+    ck_assert_msg(strstr(e.error, "quiet") != NULL, "%s", e.error);
+    ck_assert_int_eq(ordo_wait(c, failed, 0, NULL), ORDO_EFAILED);
+    ck_assert_int_eq(ordo_wait(c, cancelled, 0, &e), ORDO_ECANCELED);
+    ck_assert_uint_eq(e.cause, failed);
+    ck_assert_int_eq(ordo_wait(c, rd + 1, 0, NULL), ORDO_EINVAL);
+    ordo_client_destroy(&c);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -723,6 +769,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_message_limit);
     tcase_add_test(tc, test_sigterm_drains);
     tcase_add_test(tc, test_tcp_endpoint);
+    tcase_add_test(tc, test_quiet_success);
     suite_add_tcase(s, tc);
     return s;
 }
