@@ -26,6 +26,8 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -1306,11 +1308,35 @@ int ordo_server_run(ordo_server_t *self)
 
 /* ------------------------------------------------------------------ */
 
+/* True when something accepts connections on the ipc path: ZeroMQ would
+ * silently unlink a live daemon's socket and take over its endpoint. */
+static bool s_ipc_in_use(const char *path)
+{
+    struct sockaddr_un sa;
+    if (strlen(path) >= sizeof sa.sun_path)
+        return false;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    memcpy(sa.sun_path, path, strlen(path));
+    bool live = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return live;
+}
+
 /* Binds sock and records the endpoint actually bound (a tcp port given as
- * '*' is chosen by the system) in bound. */
+ * '*' is chosen by the system) in bound.  A live ipc endpoint is refused;
+ * a stale socket file is replaced. */
 static int s_bind(void *sock, const char *endpoint, char *bound, size_t boundlen, char *err,
                   size_t errlen)
 {
+    if (strncmp(endpoint, "ipc://", 6) == 0 && s_ipc_in_use(endpoint + 6)) {
+        s_errf(err, errlen, "cannot bind %s: another process (ordod?) is serving it",
+               endpoint);
+        return ORDO_EEXIST;
+    }
     if (zmq_bind(sock, endpoint) != 0) {
         s_errf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
         return ORDO_EIO;

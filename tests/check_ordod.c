@@ -252,6 +252,36 @@ START_TEST(test_session_expiry)
 }
 END_TEST
 
+/* A second daemon on the same ipc endpoint refuses to start instead of
+ * stealing the socket; a stale socket file does not stop a restart. */
+START_TEST(test_endpoint_in_use)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, NULL);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "'%s' --endpoint '%s' --status-endpoint 'ipc://%s/other.sock' "
+             "--log-level error 2>/dev/null", getenv("ORDOD"), d.endpoint, d.dir);
+    int rc = system(cmd);
+    ck_assert(WIFEXITED(rc) && WEXITSTATUS(rc) == 1);
+    rc_conn_t *a = rc_connect(&d);
+    rc_hello(a);
+    s_heartbeat_ok(a);
+    rc_close(&a);
+    /* SIGKILL leaves the socket files behind. */
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s", d.dir);
+    kill(d.pid, SIGKILL);
+    waitpid(d.pid, NULL, 0);
+    d.pid = 0;
+    snprintf(cmd, sizeof cmd, "timeout --preserve-status -s TERM 1 '%s' --endpoint 'ipc://%s/ordod.sock' "
+             "--status-endpoint 'ipc://%s/status.sock' --log-level error", getenv("ORDOD"), dir,
+             dir);
+    rc = system(cmd);
+    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "restart over stale sockets: %d", rc);
+    rc_daemon_stop(&d);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Buffers and host transfers                                           */
 
@@ -1280,6 +1310,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_oversized_message);
     tcase_add_test(tc, test_max_sessions);
     tcase_add_test(tc, test_session_expiry);
+    tcase_add_test(tc, test_endpoint_in_use);
     suite_add_tcase(s, tc);
     tc = tcase_create("buffers");
     tcase_add_test(tc, test_write_read_roundtrip);
