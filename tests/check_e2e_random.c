@@ -4,7 +4,8 @@
  * Each program is a few f32 buffers with random initial contents and a few
  * dozen copy, axpy, scale and fill tasks on random strided views of them:
  * transposed, stepped, reversed (negative strides), broadcast inputs
- * (zero strides), all overlapping each other in every way.  No task has
+ * (zero strides), scalars (no dimension), all overlapping each other in
+ * every way.  No task has
  * an explicit dependency: every ordering must come from the bytes.  The
  * daemon runs them under --chaos (shuffled ready queue, random delays)
  * with three workers; the test runs the same program sequentially on the
@@ -153,7 +154,7 @@ static void s_generate(s_prog_t *p, uint64_t seed)
         s_op_t *op = &p->ops[p->nops];
         int r = s_below(&rng, 20);
         op->kind = r < 3 ? 'f' : r < 9 ? 'c' : r < 16 ? 'a' : 's';
-        int ndim = 1 + s_below(&rng, 3);
+        int ndim = s_below(&rng, 10) == 0 ? 0 : 1 + s_below(&rng, 3);  /* 0: a scalar */
         int64_t shape[3];
         for (int k = 0; k < ndim; k++)
             shape[k] = 1 + s_below(&rng, ndim == 1 ? 40 : ndim == 2 ? 8 : 5);
