@@ -407,8 +407,8 @@ static void s_w1(const s_opts_t *o, s_result_t *r)
         if (done < o->tasks) {
             r->omp_cut = true;
             fprintf(stderr, "ordo-engine-bench: OpenMP run %d stopped after %.0f s "
-                    "with %zu of %zu tasks (libgomp falls behind when a core is "
-                    "busy; see README)\n", k + 1, s, done, o->tasks);
+                    "with %zu of %zu tasks (libgomp melts down when a core is "
+                    "busy; see README; OMP_WAIT_POLICY=passive helps)\n", k + 1, s, done, o->tasks);
         }
         t[k] = (double)done / s;
     }
@@ -618,10 +618,11 @@ int main(int argc, char **argv)
             r.load1 = 0;
         fclose(la);
     }
+    const char *policy = getenv("OMP_WAIT_POLICY");
     if (!o.json)
         printf("# ordo-engine-bench tasks=%zu reps=%d window=%u batch=%u seed=%llu "
-               "load1=%.2f\n", o.tasks, o.reps, o.window, o.batch,
-               (unsigned long long)o.seed, r.load1);
+               "load1=%.2f omp_wait_policy=%s\n", o.tasks, o.reps, o.window, o.batch,
+               (unsigned long long)o.seed, r.load1, policy ? policy : "default");
     fflush(stdout);
     if (o.do_w1)
         s_w1(&o, &r);

@@ -6,10 +6,9 @@
  * dependences are on the addresses of the elements of a 64-byte array, one
  * per block, which is all OpenMP looks at: it does no byte analysis.
  *
- * libgomp never throttles the creation of tasks that have dependences, and
- * its per-address dependence lists grow with the tasks not yet run.  When
- * the runners fall behind (another process takes a core), every creation
- * walks longer lists and a run can slow down by orders of magnitude.  So the
+ * When another process takes a core, libgomp's spinning threads and the
+ * unthrottled creation of tasks with dependences make a run slow down by
+ * orders of magnitude (OMP_WAIT_POLICY=passive avoids most of it).  So the
  * creating thread stops after budget seconds; the rate is then computed on
  * the tasks it did create, and the caller says so.
  */
@@ -37,7 +36,7 @@ double ordo_bench_omp_w1(const ordo_bench_w1_t *w, size_t n, double budget, int 
             team = omp_get_num_threads();
             for (i = 0; i < n; i++) {
                 int a = w[i].a, b = w[i].b, c = w[i].c;
-                if ((i & 65535) == 65535 && ordo_bench_now() - t0 > budget)
+                if ((i & 4095) == 4095 && ordo_bench_now() - t0 > budget)
                     break;
 #pragma omp task depend(in : blk[a], blk[b]) depend(inout : blk[c])
                 {
