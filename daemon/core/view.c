@@ -136,7 +136,10 @@ void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
     uint32_t n = 0;
     int64_t base = v->offset;
 
-    memset(fp, 0, sizeof *fp);
+    /* Only lo, hi, ndim and dim[0..ndim) are ever read: no memset of the
+     * whole struct on the hot path. */
+    fp->ndim = 0;
+    fp->lo = fp->hi = 0;
     for (int k = 0; k < v->ndim; k++)
         if (v->shape[k] == 0)
             return; /* empty: lo == hi == 0, ndim == 0 */
@@ -150,12 +153,9 @@ void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
             base += (c - 1) * s;
             s = -s;
         }
-        dims[n++] = (ordo_fpdim_t){.stride = (uint64_t)s * esize, .count = (uint64_t)c};
-    }
-    /* Insertion sort by stride, then by count (at most 9 entries). */
-    for (uint32_t i = 1; i < n; i++) {
-        ordo_fpdim_t d = dims[i];
-        uint32_t j = i;
+        /* Insertion by stride, then count (at most 9 entries). */
+        ordo_fpdim_t d = {.stride = (uint64_t)s * esize, .count = (uint64_t)c};
+        uint32_t j = n++;
         while (j > 0 && (dims[j - 1].stride > d.stride ||
                          (dims[j - 1].stride == d.stride && dims[j - 1].count > d.count))) {
             dims[j] = dims[j - 1];
