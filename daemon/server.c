@@ -103,7 +103,8 @@ struct ordo_server {
     ordo_map_t *watches;        /* task id -> s_watch_t */
     uint32_t next_session;
     uint64_t sessions_total;
-    s_session_t *blocked;       /* sessions whose FIFO waits for the window */
+    s_session_t *blocked;       /* sessions whose FIFO waits for the window, */
+    s_session_t *blocked_tail;  /* in the order they blocked */
     s_session_t *dirty;         /* sessions with completions to send */
     ordo_task_t *free_tasks;
     uint64_t tasks_open;        /* records between acceptance and completion */
@@ -799,8 +800,12 @@ static void s_session_end(ordo_server_t *self, s_session_t *sess)
     }
     if (sess->dirty)
         s_unlink(&self->dirty, sess, offsetof(s_session_t, dirty_next));
-    if (sess->blocked)
+    if (sess->blocked) {
         s_unlink(&self->blocked, sess, offsetof(s_session_t, blocked_next));
+        self->blocked_tail = NULL;
+        for (s_session_t *b = self->blocked; b; b = b->blocked_next)
+            self->blocked_tail = b;
+    }
     s_free_out(sess);
     free(sess->outc);
     free(sess->outown);
@@ -929,8 +934,12 @@ static bool s_pump(ordo_server_t *self, s_session_t *sess)
                 if (s_accept(self, sess, m, sess->q_pos) == ORDO_EAGAIN) {
                     if (!sess->blocked) {
                         sess->blocked = true;
-                        sess->blocked_next = self->blocked;
-                        self->blocked = sess;
+                        sess->blocked_next = NULL;
+                        if (self->blocked_tail)
+                            self->blocked_tail->blocked_next = sess;
+                        else
+                            self->blocked = sess;
+                        self->blocked_tail = sess;
                     }
                     return true;
                 }
@@ -960,12 +969,13 @@ static bool s_pump(ordo_server_t *self, s_session_t *sess)
     return true;
 }
 
-/* Pumps every blocked session once, oldest block first is not promised;
- * sessions that block again go back on the list. */
+/* Pumps every blocked session once, in the order they blocked, so the
+ * window's free slots go round fairly; sessions that block again go back
+ * on the list, in the same order. */
 static void s_pump_blocked(ordo_server_t *self)
 {
     s_session_t *list = self->blocked;
-    self->blocked = NULL;
+    self->blocked = self->blocked_tail = NULL;
     while (list) {
         s_session_t *sess = list;
         list = sess->blocked_next;
@@ -1469,7 +1479,7 @@ void ordo_server_destroy(ordo_server_t **self_p)
     if (self->sessions) {
         s_session_t *list = NULL;
         ordo_map_foreach(self->sessions, s_end_session_cb, &list);
-        self->blocked = NULL;
+        self->blocked = self->blocked_tail = NULL;
         while (list) {
             s_session_t *sess = list;
             list = sess->blocked_next;
