@@ -438,6 +438,95 @@ START_TEST(test_unsafe_drop_war_is_caught)
 END_TEST
 #endif
 
+/*
+ * The bug class of DESIGN.md, end to end: each decode step gathers rows of
+ * a KV cache through a [S*W, D] view (gather_rows), then writes two new
+ * rows per sequence into the same cache, in place, through a slice of its
+ * [S, W, D] reshape.  Nothing but the bytes says that the write must wait
+ * for the gather (a write-after-read through another view).  Every step is
+ * submitted without waiting, under chaos; every gathered block must equal
+ * the one computed sequentially.  (Run against a daemon without WAR edges,
+ * ORDO_E2E_WRAPPER adding --unsafe-drop-war=1 in an unsafe build: 59 of
+ * the 60 steps come out wrong.)
+ */
+#define KV_S 4
+#define KV_W 8
+#define KV_D 16
+#define KV_M 12
+#define KV_STEPS 60
+
+START_TEST(test_kv_cache_write_after_gather)
+{
+    const char *args[] = {"--workers=3", "--chaos=4242", "--log-level=warn", NULL};
+    e2e_start(&D, args);
+    ordo_client_t *c = e2e_connect(&D);
+    uint64_t bcache, bidx, bnew, bout;
+    ck_assert_int_eq(ordo_buffer_create(c, KV_S * KV_W * KV_D * 4, NULL, &bcache), 0);
+    ck_assert_int_eq(ordo_buffer_create(c, KV_STEPS * KV_M * 4, NULL, &bidx), 0);
+    ck_assert_int_eq(ordo_buffer_create(c, KV_STEPS * KV_S * 2 * KV_D * 4, NULL, &bnew), 0);
+    ck_assert_int_eq(ordo_buffer_create(c, KV_STEPS * KV_M * KV_D * 4, NULL, &bout), 0);
+
+    static float cache[KV_S * KV_W * KV_D], news[KV_STEPS][KV_S * 2 * KV_D];
+    static float want[KV_STEPS][KV_M * KV_D], got[KV_STEPS][KV_M * KV_D];
+    static int32_t idx[KV_STEPS][KV_M];
+    uint64_t rng = 99;
+    for (int i = 0; i < KV_S * KV_W * KV_D; i++)
+        cache[i] = (float)i;
+    ordo_tensor_t flat, rows, seqs;
+    ordo_tensor_init(&flat, bcache, ORDO_F32, 0, 1, (int64_t[]){KV_S * KV_W * KV_D}, NULL);
+    ordo_tensor_reshape(&rows, &flat, 2, (int64_t[]){KV_S * KV_W, KV_D});
+    ordo_tensor_reshape(&seqs, &flat, 3, (int64_t[]){KV_S, KV_W, KV_D});
+    uint64_t id, reads[KV_STEPS];
+    ck_assert_int_eq(ordo_write(c, &flat, cache, sizeof cache, &id), 0);
+
+    for (int t = 0; t < KV_STEPS; t++) {
+        for (int i = 0; i < KV_M; i++)
+            idx[t][i] = (int32_t)s_below(&rng, KV_S * KV_W);
+        for (int i = 0; i < KV_S * 2 * KV_D; i++)
+            news[t][i] = (float)(10000 * (t + 1) + i);
+        ordo_tensor_t vidx, vnew, vout, slot;
+        ordo_tensor_init(&vidx, bidx, ORDO_I32, t * KV_M, 1, (int64_t[]){KV_M}, NULL);
+        ordo_tensor_init(&vnew, bnew, ORDO_F32, (int64_t)t * KV_S * 2 * KV_D, 3,
+                         (int64_t[]){KV_S, 2, KV_D}, NULL);
+        ordo_tensor_init(&vout, bout, ORDO_F32, (int64_t)t * KV_M * KV_D, 2,
+                         (int64_t[]){KV_M, KV_D}, NULL);
+        int w0 = (2 * t) % KV_W;
+        ck_assert_int_eq(ordo_tensor_slice(&slot, &seqs, 1, w0, w0 + 2, 1), 0);
+        ck_assert_int_eq(ordo_write(c, &vidx, idx[t], sizeof idx[t], &id), 0);
+        ck_assert_int_eq(ordo_write(c, &vnew, news[t], sizeof news[t], &id), 0);
+        /* gather: out = cache[idx] through the [S*W, D] view */
+        ordo_access_t ga[3] = {{&vout, ORDO_OUT}, {&rows, ORDO_IN}, {&vidx, ORDO_IN}};
+        ordo_submit_t g = {.kernel = "gather_rows", .args = ga, .nargs = 3};
+        ck_assert_msg(ordo_submit(c, &g, &id) == 0, "%s", ordo_last_error());
+        /* write-back: cache[:, w0:w0+2, :] = new, in place */
+        ck_assert_int_eq(ordo_copy(c, &slot, &vnew, &id), 0);
+        ck_assert_int_eq(ordo_read(c, &vout, got[t], sizeof got[t], &reads[t]), 0);
+        /* the sequential reference */
+        for (int i = 0; i < KV_M; i++)
+            memcpy(&want[t][i * KV_D], &cache[idx[t][i] * KV_D], KV_D * sizeof(float));
+        for (int sq = 0; sq < KV_S; sq++)
+            memcpy(&cache[(sq * KV_W + w0) * KV_D], &news[t][sq * 2 * KV_D],
+                   2 * KV_D * sizeof(float));
+    }
+    int bad = 0;
+    for (int t = 0; t < KV_STEPS; t++) {
+        ck_assert_msg(ordo_wait(c, reads[t], 30000, NULL) == 0, "%s", ordo_last_error());
+        if (memcmp(want[t], got[t], sizeof want[t]) != 0) {
+            if (bad++ < 3)
+                fprintf(stderr, "kv step %d: gathered rows differ from the sequential run\n", t);
+        }
+    }
+    ck_assert_msg(bad == 0, "%d of %d decode steps gathered a cache already overwritten",
+                  bad, KV_STEPS);
+    char *json = e2e_status(&D, true);
+    double war = 0;
+    ck_assert(e2e_json_number(json, "edges.edges_war", &war));
+    ck_assert_msg(war >= KV_STEPS, "only %g WAR edges for %d write-backs", war, KV_STEPS);
+    free(json);
+    ordo_client_destroy(&c);
+}
+END_TEST
+
 /* The reference and the generator agree with themselves: a program run
  * twice on the host gives the same bits (no uninitialised or racy input),
  * and the generated views stay inside their buffers. */
@@ -483,6 +572,7 @@ static Suite *s_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_random_programs_under_chaos, 0, 4);
     tcase_add_test(tc, test_check_catches_one_misordered_pair);
+    tcase_add_test(tc, test_kv_cache_write_after_gather);
 #ifdef ORDO_UNSAFE_DROP_WAR
     tcase_add_test(tc, test_unsafe_drop_war_is_caught);
 #endif
