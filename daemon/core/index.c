@@ -3,8 +3,8 @@
  *
  * Ordered by (lo, seq); every node keeps the largest hi of its subtree so a
  * query can skip subtrees that end before it starts, and stops descending
- * right once lo passes the query's end.  Insert and remove are recursive
- * (the depth is at most 1.44 log2 n, about 40 for a billion nodes).
+ * right once lo passes the query's end.  Insert and remove walk down with a
+ * stack of links and rebalance upwards only while something changes.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -79,60 +79,73 @@ static ordo_inode_t *s_balance(ordo_inode_t *n)
     return n;
 }
 
-static ordo_inode_t *s_insert(ordo_inode_t *root, ordo_inode_t *n)
+/* Rebalances the nodes at links path[0..top) bottom-up.  Strictly above
+ * index `must` (or anywhere when must < 0) it stops at the first node whose
+ * height and max_hi came out unchanged without a rotation: nothing above it
+ * can change then.  At and below `must` sits a node that took another's
+ * place, whose old values prove nothing. */
+static void s_fixup(ordo_inode_t **path[], int top, int must)
 {
-    if (!root)
-        return n;
-    if (s_less(n, root))
-        root->left = s_insert(root->left, n);
-    else
-        root->right = s_insert(root->right, n);
-    return s_balance(root);
+    for (int d = top - 1; d >= 0; d--) {
+        ordo_inode_t *x = *path[d];
+        int32_t h = x->height;
+        uint64_t m = x->max_hi;
+        *path[d] = s_balance(x);
+        if (d < must || must < 0)
+            if (*path[d] == x && x->height == h && x->max_hi == m)
+                return;
+    }
 }
+
+#define S_MAX_DEPTH 96 /* AVL height bound for 2^64 nodes is about 92 */
 
 void ordo_itree_insert(ordo_itree_t *t, ordo_inode_t *n)
 {
+    ordo_inode_t **path[S_MAX_DEPTH];
+    int d = 0;
+    ordo_inode_t **link = &t->root;
+    while (*link) {
+        path[d++] = link;
+        link = s_less(n, *link) ? &(*link)->left : &(*link)->right;
+    }
     n->left = n->right = NULL;
     n->height = 1;
     n->max_hi = n->hi;
-    t->root = s_insert(t->root, n);
+    *link = n;
+    s_fixup(path, d, -1);
     t->count++;
-}
-
-/* Detaches the smallest node of root into *min; returns the new root. */
-static ordo_inode_t *s_remove_min(ordo_inode_t *root, ordo_inode_t **min)
-{
-    if (!root->left) {
-        *min = root;
-        return root->right;
-    }
-    root->left = s_remove_min(root->left, min);
-    return s_balance(root);
-}
-
-static ordo_inode_t *s_remove(ordo_inode_t *root, ordo_inode_t *n)
-{
-    if (root == n) {
-        if (!n->left)
-            return n->right;
-        if (!n->right)
-            return n->left;
-        ordo_inode_t *succ;
-        ordo_inode_t *right = s_remove_min(n->right, &succ);
-        succ->left = n->left;
-        succ->right = right;
-        return s_balance(succ);
-    }
-    if (s_less(n, root))
-        root->left = s_remove(root->left, n);
-    else
-        root->right = s_remove(root->right, n);
-    return s_balance(root);
 }
 
 void ordo_itree_remove(ordo_itree_t *t, ordo_inode_t *n)
 {
-    t->root = s_remove(t->root, n);
+    ordo_inode_t **path[S_MAX_DEPTH];
+    int d = 0;
+    ordo_inode_t **link = &t->root;
+    while (*link != n) {
+        path[d++] = link;
+        link = s_less(n, *link) ? &(*link)->left : &(*link)->right;
+    }
+    int at = d; /* the link whose node changes identity */
+    if (!n->left || !n->right) {
+        *link = n->left ? n->left : n->right;
+        s_fixup(path, d, -1);
+    } else {
+        /* Replace n by its successor, the leftmost node of n->right. */
+        path[d++] = link;
+        ordo_inode_t **l = &n->right;
+        while ((*l)->left) {
+            path[d++] = l;
+            l = &(*l)->left;
+        }
+        ordo_inode_t *succ = *l;
+        *l = succ->right;
+        succ->left = n->left;
+        succ->right = n->right;
+        *link = succ;
+        if (d > at + 1)
+            path[at + 1] = &succ->right; /* that link moved from n to succ */
+        s_fixup(path, d, at);
+    }
     t->count--;
     n->left = n->right = NULL;
 }
