@@ -1299,6 +1299,57 @@ START_TEST(test_plugin_kernel)
 }
 END_TEST
 
+/* Runs ordod on a kernel directory that must be refused: exit status 1
+ * and the reason in its log. */
+static void s_expect_refused_dir(const char *dir, const char *why)
+{
+    char log[256], cmd[1024];
+    snprintf(log, sizeof log, "%s.log", dir);
+    snprintf(cmd, sizeof cmd, "'%s' --kernel-dir '%s' --endpoint 'ipc://%s/o.sock' "
+             "--status-endpoint 'ipc://%s/s.sock' 2>'%s'", getenv("ORDOD"), dir, dir, dir, log);
+    int rc = system(cmd);
+    ck_assert_msg(WIFEXITED(rc) && WEXITSTATUS(rc) == 1, "status %d", rc);
+    FILE *f = fopen(log, "r");
+    ck_assert_ptr_nonnull(f);
+    char text[4096] = "";
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    text[n] = '\0';
+    fclose(f);
+    unlink(log);
+    ck_assert_msg(strstr(text, why), "log lacks '%s':\n%s", why, text);
+}
+
+START_TEST(test_plugin_errors)
+{
+    const char *so = getenv("ORDO_TEST_PLUGIN");
+    ck_assert_ptr_nonnull(so);
+    char dir[] = "/tmp/ordo-plugins-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char a[256], b[256], cmd[1024];
+    /* The same kernel name twice. */
+    snprintf(a, sizeof a, "%s/a.so", dir);
+    snprintf(b, sizeof b, "%s/b.so", dir);
+    ck_assert_int_eq(symlink(so, a), 0);
+    ck_assert_int_eq(symlink(so, b), 0);
+    s_expect_refused_dir(dir, "cannot register kernel 'test_add1'");
+    unlink(b);
+    /* Not a plugin: no ordo_plugin_init. */
+    snprintf(cmd, sizeof cmd, "printf 'not an elf' > '%s'", b);
+    ck_assert_int_eq(system(cmd), 0);
+    s_expect_refused_dir(dir, "b.so");
+    unlink(b);
+    /* Writable by others. */
+    unlink(a);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 0666 '%s'", so, a, a);
+    ck_assert_int_eq(system(cmd), 0);
+    s_expect_refused_dir(dir, "writable by others");
+    unlink(a);
+    /* A missing directory. */
+    rmdir(dir);
+    s_expect_refused_dir(dir, "kernel directory");
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("ordod");
@@ -1341,6 +1392,7 @@ static Suite *s_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("plugins");
     tcase_add_test(tc, test_plugin_kernel);
+    tcase_add_test(tc, test_plugin_errors);
     suite_add_tcase(s, tc);
     return s;
 }
