@@ -1063,6 +1063,10 @@ int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
     ordo_client_opts_t o = {0};
     if (opts)
         o = *opts;
+    for (size_t i = 0; i < sizeof o.reserved / sizeof o.reserved[0]; i++)
+        if (o.reserved[i])
+            return ordo_cl_fail(ORDO_EINVAL, "ordo_client_opts_t: reserved fields must be "
+                                "zero (zero-initialise the structure)");
     int connect_ms = o.connect_timeout_ms > 0
                          ? o.connect_timeout_ms
                          : s_env_int("ORDO_CONNECT_TIMEOUT_MS", S_CONNECT_TIMEOUT_MS);
@@ -1345,6 +1349,10 @@ int ordo_sync(ordo_client_t *self, int timeout_ms)
 
 static int s_check_task(const ordo_submit_t *t)
 {
+    for (size_t i = 0; i < sizeof t->reserved / sizeof t->reserved[0]; i++)
+        if (t->reserved[i])
+            return ordo_cl_fail(ORDO_EINVAL, "ordo_submit_t: reserved fields must be zero "
+                                "(zero-initialise the structure)");
     if (!t->kernel || !t->kernel[0])
         return ordo_cl_fail(ORDO_EINVAL, "task without a kernel name");
     if (t->nargs < 0 || (t->nargs > 0 && !t->args) || t->ndeps < 0 ||

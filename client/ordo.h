@@ -160,8 +160,14 @@ typedef struct ordo_client ordo_client_t;
 /* Longest error text kept with an event (longer daemon texts are cut). */
 #define ORDO_ERROR_MAX 256
 
+/* ABI: the plain-data structures below have reserved fields, so that later
+ * versions can add fields without changing their size.  Zero-initialise
+ * the ones you pass in (the library refuses non-zero reserved fields with
+ * ORDO_EINVAL, so that their future meaning can never surprise an old
+ * program); the library zeroes them in what it hands out. */
+
 /* Options of ordo_client_new().  Zero-initialise, then set what you need:
- * every zero field takes its default.  New fields are only ever appended. */
+ * every zero field takes its default. */
 typedef struct {
     int connect_timeout_ms;  /* Hello/Welcome round trip; 0: $ORDO_CONNECT_TIMEOUT_MS or 5000 */
     int request_timeout_ms;  /* buffer requests and ordo_sync; 0: 10000 */
@@ -170,6 +176,7 @@ typedef struct {
     const char *name;        /* Hello.client text; NULL: "<program>[<pid>]" */
     int quiet_success;       /* non-zero: own tasks that end well produce no event
                                 (see "Events" at ordo_wait) */
+    int reserved[7];         /* zero */
 } ordo_client_opts_t;
 
 /* Writes the default task endpoint into buf: $ORDO_ENDPOINT when set, else
@@ -334,6 +341,7 @@ typedef struct {
     void *read_dst;                  /* Completion.data is copied here (host_read) */
     size_t read_len;                 /* ...and must have exactly this length */
     int flags;                       /* ORDO_SUBMIT_* */
+    uint64_t reserved[4];            /* zero */
 } ordo_submit_t;
 
 /* Submits a task and writes its id into *id at once, before the daemon has
@@ -369,6 +377,7 @@ typedef struct {
     uint64_t finished_ns;
     uint64_t data_len;               /* host_read: bytes copied to read_dst */
     char error[ORDO_ERROR_MAX];      /* reason, "" when done */
+    uint64_t reserved[4];            /* zero */
 } ordo_event_t;
 
 /* Events.  By default every own task id produces exactly one event, which

@@ -141,6 +141,24 @@ START_TEST(test_bad_tasks)
     badp.params_len = 4;
     s_expect_failed(c, &badp, ORDO_EINVAL, "fill with a short parameter");
 
+    /* Refused before anything is sent: garbage in reserved fields, a mode
+     * that is no mode, a view of too many dimensions. */
+    ordo_submit_t junk = {.kernel = "noop", .reserved = {1}};
+    uint64_t jid;
+    ck_assert_int_eq(ordo_submit(c, &junk, &jid), ORDO_EINVAL);
+    ck_assert_msg(strstr(ordo_last_error(), "reserved") != NULL, "%s", ordo_last_error());
+    a[0] = (ordo_access_t){&v, 7};
+    ck_assert_int_eq(ordo_submit(c, &fill, &jid), ORDO_EINVAL);
+    ordo_tensor_t deep = v;
+    deep.ndim = ORDO_MAX_NDIM + 1;
+    a[0] = (ordo_access_t){&deep, ORDO_OUT};
+    ck_assert_int_eq(ordo_submit(c, &fill, &jid), ORDO_EINVAL);
+    ck_assert_msg(strstr(ordo_last_error(), "dimensions") != NULL, "%s", ordo_last_error());
+    ordo_client_opts_t bad_opts = {.reserved = {0, 0, 3}};
+    ordo_client_t *nc = NULL;
+    ck_assert_int_eq(ordo_client_new(&nc, D.endpoint, &bad_opts), ORDO_EINVAL);
+    ck_assert_ptr_null(nc);
+
     /* A written argument declared as read only. */
     v = s_raw_view(b, 0, 1, s4, st1);
     a[0] = (ordo_access_t){&v, ORDO_IN};
