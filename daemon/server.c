@@ -71,6 +71,7 @@ typedef struct s_session {
 
     ordo_dwire_msg_t *q_head, *q_tail;
     size_t q_pos;               /* next task of q_head (Submit) */
+    uint64_t q_msgs, q_tasks;   /* messages and their tasks in the FIFO */
     bool blocked;
     struct s_session *blocked_next;
 
@@ -964,6 +965,8 @@ static bool s_pump(ordo_server_t *self, s_session_t *sess)
         if (!sess->q_head)
             sess->q_tail = NULL;
         sess->q_pos = 0;
+        sess->q_msgs--;
+        sess->q_tasks -= ordo_dwire_task_count(m);
         ordo_dwire_msg_unref(&m);
     }
     return true;
@@ -1048,8 +1051,26 @@ static bool s_read_client(ordo_server_t *self)
     else
         sess->q_head = m;
     sess->q_tail = m;
-    if (!sess->blocked)
+    sess->q_msgs++;
+    sess->q_tasks += ordo_dwire_task_count(m);
+    if (!sess->blocked) {
         s_pump(self, sess);
+    } else if (sess->q_tasks > 2 * self->cfg->credits ||
+               sess->q_msgs > 2 * self->cfg->credits + 1024) {
+        /* A client within its credits never has more than credits tasks
+         * queued here; this one ignores them while the window is full.
+         * Bound the memory: end the session with a clear error. */
+        ordo_log_warn("session %u: %llu tasks queued while the window is full, over its "
+                      "credits (%llu): session ended", sess->id,
+                      (unsigned long long)sess->q_tasks,
+                      (unsigned long long)self->cfg->credits);
+        s_send_error(self, sess->route, sess->route_len, ORDO_ELIMIT,
+                     "session %u ended: it queued %llu tasks while the daemon's window was "
+                     "full, more than twice its credits (%llu)", sess->id,
+                     (unsigned long long)sess->q_tasks,
+                     (unsigned long long)self->cfg->credits);
+        s_session_end(self, sess);
+    }
 out:
     zmq_msg_close(&route);
     zmq_msg_close(&body);

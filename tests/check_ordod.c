@@ -1142,6 +1142,49 @@ START_TEST(test_sessions_share_small_window)
 }
 END_TEST
 
+/* A client that ignores its credits while the window is full cannot grow
+ * the daemon's memory: past twice its credits queued, its session ends
+ * with a clear error; other sessions are served. */
+START_TEST(test_flood_over_credits)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--window", "2", "--credits", "2", NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    uint8_t p[8];
+    rc_le64(p, 300000);
+    rc_task_t t, u[2];
+    rc_task_t *up[2] = { &u[0], &u[1] };
+    for (int i = 0; i < 2; i++) {                   /* b fills the window */
+        rc_task_init(&u[i], rc_next_id(b), "sleep");
+        rc_task_params(&u[i], p, 8);
+    }
+    rc_submit(b, up, 2);
+    s_heartbeat_ok(b);
+    for (int i = 0; i < 10; i++) {                  /* a queues, and queues */
+        rc_task_init(&t, rc_next_id(a), "noop");
+        rc_submit1(a, &t);
+    }
+    Ordo__V1__ServerMsg *m = rc_recv(a);
+    ck_assert_ptr_nonnull(m);
+    ck_assert_int_eq(m->msg_case, ORDO__V1__SERVER_MSG__MSG_ERROR);
+    ck_assert_int_eq(m->error->code, ORDO_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(m->error->message, "credits"));
+    ordo__v1__server_msg__free_unpacked(m, NULL);
+    /* b's sleeps finish; b is served as before. */
+    rc_comp_t c;
+    ck_assert_int_eq(rc_take(b, u[1].task.id, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    c = s_one(b, "noop", 0, 0, 0, ORDO_IN);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+    ck_assert_int_eq(s_wait_info(&d, "sessions_active", 1, 2000), 1);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Status socket                                                         */
 
@@ -1382,6 +1425,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_credits);
     tcase_add_test(tc, test_window_full_queues);
     tcase_add_test(tc, test_sessions_share_small_window);
+    tcase_add_test(tc, test_flood_over_credits);
     suite_add_tcase(s, tc);
     tc = tcase_create("status");
     tcase_add_test(tc, test_status);
