@@ -90,9 +90,11 @@ int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size
     }
     if (empty)
         hi = lo - 1; /* touches no byte; only the offset must be sane */
-    uint64_t end;
-    if (lo < 0 || __builtin_mul_overflow((uint64_t)(hi + 1), (uint64_t)esize, &end) ||
-        end > buffer_bytes || (empty && (uint64_t)lo * esize > buffer_bytes)) {
+    uint64_t end, start;
+    if (lo < 0 || __builtin_mul_overflow((uint64_t)hi + 1, (uint64_t)esize, &end) ||
+        end > buffer_bytes ||
+        (empty && (__builtin_mul_overflow((uint64_t)lo, (uint64_t)esize, &start) ||
+                   start > buffer_bytes))) {
         snprintf(msg, sizeof msg, "view leaves its buffer: elements [%lld, %lld] of %s, buffer %llu bytes",
                  (long long)lo, (long long)hi, ordo_dtype_name(v->dtype),
                  (unsigned long long)buffer_bytes);
