@@ -13,7 +13,9 @@
  *
  * Environment (tests/kvdecode.am): ORDOD, ORDOD_UNSAFE, ORDO_KVDECODE (the
  * client), ORDO_KVDECODE_KERNELS (the directory of kvdecode_kernels.so);
- * ORDO_KVDECODE_STEPS overrides the steps per process (500).
+ * ORDO_KVDECODE_STEPS overrides the steps per process (500);
+ * ORDO_KVDECODE_WRAPPER runs each client under that program (valgrind:
+ * make check-valgrind-kvdecode).
  */
 #define _GNU_SOURCE
 #include "config.h"
@@ -75,7 +77,7 @@ typedef struct {
     long steps;
     long mismatches;            /* -1 when the summary line is missing */
     double steps_per_s;
-    char out[4096];             /* its stdout and stderr */
+    char out[8192];             /* its stdout and stderr */
 } s_proc_t;
 
 static pid_t s_spawn(const char *const *argv, const char *outpath)
@@ -130,9 +132,13 @@ static void s_run_pair(long steps, bool explicit_deps, s_proc_t res[2])
     pid_t pid[2];
     for (int i = 0; i < 2; i++) {
         snprintf(out[i], sizeof out[i], "%s/kvdecode-%d.out", D.dir, i);
-        const char *argv[] = {prog, i == 0 ? "--create-weights" : "--open-weights", ready, ep,
+        /* $ORDO_KVDECODE_WRAPPER (say, a script that runs valgrind) runs
+         * the client with its arguments. */
+        const char *wrapper = getenv("ORDO_KVDECODE_WRAPPER");
+        const char *argv[] = {wrapper && wrapper[0] ? wrapper : prog, prog,
+                              i == 0 ? "--create-weights" : "--open-weights", ready, ep,
                               nsteps, explicit_deps ? "--explicit" : NULL, NULL};
-        pid[i] = s_spawn(argv, out[i]);
+        pid[i] = s_spawn(wrapper && wrapper[0] ? argv : argv + 1, out[i]);
     }
     bool running[2] = {true, true};
     for (int ms = 0; (running[0] || running[1]) && ms < 100000; ms += 10) {
