@@ -53,9 +53,10 @@ fail() {
     exit 1
 }
 
-# The kernels' directory holds only the plugin module (libtool's .libs).
-# shellcheck disable=SC2086
+# The kernels' directory is libtool's .libs, where the only *.so is the
+# plugin module.  ORDOD_OPTS is split into words on purpose.
 echo "== starting ordod (--kernel-dir $kernels ${ORDOD_OPTS:-})"
+# shellcheck disable=SC2086
 "$ordod" --kernel-dir "$kernels" ${ORDOD_OPTS:-} 2>"$log" &
 pid=$!
 up=
