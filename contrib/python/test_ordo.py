@@ -11,6 +11,7 @@ import ctypes
 import json
 import os
 import re
+import struct
 import subprocess
 import sys
 import time
@@ -339,6 +340,35 @@ class TestOrdering(DaemonCase):
         self.assertEqual(cm.exception.code, ordo.CODES["ENOENT"])
         with self.assertRaises(ordo.InvalidArgument):
             c.submit("fill", buf.view("f32"))       # not wrapped in In/Out/InOut
+
+
+class TestSessions(DaemonCase):
+    def test_raw_submit_and_shared_buffer(self):
+        """submit() with packed params, a named buffer opened by a second
+        session, and an explicit dependency on the first session's task."""
+        c = self.c
+        name = "py-test-%d" % os.getpid()
+        buf = c.create_buffer(8 * 10, name)
+        v = buf.view("f64", (10,))
+        t0 = c.sleep(0.2, ordo.InOut(v))
+        t1 = c.submit("fill", ordo.Out(v[::2]), params=np.float64(2.5).tobytes())
+        c.sync(timeout=10)                          # t0, t1 accepted: ids shareable
+        with ordo.Client() as other:
+            ob = other.open_buffer(name)
+            self.assertEqual((ob.id, ob.size), (buf.id, buf.size))
+            ov = ob.view("f64")
+            t2 = other.submit("scale", ordo.InOut(ov[1::2]),
+                              params=struct.pack("<d", 4.0), deps=[t1])
+            got = other.read(ov).result(timeout=10)  # after t0 and t1: same bytes
+            e2 = other.wait(t2, timeout=10)
+            ob.release()
+        e1 = c.wait(t1, timeout=10)
+        self.assertGreaterEqual(e2.started_ns, e1.finished_ns)
+        np.testing.assert_array_equal(got, np.tile([2.5, 0.0], 5))
+        c.wait(t0, timeout=10)
+        buf.release()
+        with self.assertRaises(ordo.NotFound):
+            c.open_buffer(name)
 
 
 class TestEvents(DaemonCase):

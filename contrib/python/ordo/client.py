@@ -305,10 +305,8 @@ class Client:
         t.nargs = len(args)
         keep = []
         if params is not None:
-            p = _bytes(params)
+            p, t.params, t.params_len = _bytes(params)
             keep.append(p)
-            t.params = ctypes.cast(p, ctypes.c_void_p)
-            t.params_len = len(p)
         ids = _dep_ids(deps)
         if ids:
             d = (ctypes.c_uint64 * len(ids))(*ids)
@@ -316,10 +314,8 @@ class Client:
             t.deps = d
             t.ndeps = len(ids)
         if data is not None:
-            b = _bytes(data)
+            b, t.data, t.data_len = _bytes(data)
             keep.append(b)
-            t.data = ctypes.cast(b, ctypes.c_void_p)
-            t.data_len = len(b)
         if _read is not None:
             t.read_dst = _read.ctypes.data
             t.read_len = _read.nbytes
@@ -403,9 +399,10 @@ class Client:
         check(_lib.flush(self._check_open()))
 
     def sync(self, timeout=None):
-        """Waits until the daemon has accepted or refused every task sent so
-        far (so that their ids can be given to other sessions)."""
-        check(_lib.sync(self._check_open(), _ms(timeout) if timeout is not None else 0))
+        """Flushes, then waits (timeout in seconds, None: forever) until the
+        daemon has accepted or refused every task sent so far, so that their
+        ids can be given to other sessions as dependencies."""
+        check(_lib.sync(self._check_open(), _ms(timeout)))
 
     # ---- completion --------------------------------------------------------
 
@@ -504,17 +501,17 @@ class Client:
 
 
 def _bytes(x):
-    """Parameter or data bytes as a ctypes-addressable object."""
+    """(object to keep alive, address, length) of parameter or data bytes:
+    bytes, bytearray, memoryview, str (UTF-8) or numpy values."""
     if isinstance(x, str):
         x = x.encode()
-    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
-        x = np.ascontiguousarray(x).tobytes()
-    if isinstance(x, (bytearray, memoryview)):
-        x = bytes(x)
-    if not isinstance(x, bytes):
+    if isinstance(x, (bytes, bytearray, memoryview)):
+        x = np.frombuffer(x, dtype=np.uint8) if len(x) else np.zeros(0, np.uint8)
+    if not isinstance(x, (np.ndarray, np.generic)):
         raise InvalidArgument(-1, "params and data are bytes, str or numpy values, not %s"
                               % type(x).__name__)
-    return ctypes.create_string_buffer(x, len(x))
+    x = np.ascontiguousarray(x)
+    return x, (x.ctypes.data if x.nbytes else None), x.nbytes
 
 
 def _host_data(view, array):
