@@ -8,6 +8,7 @@ array when the daemon's completion arrives.
 """
 
 import ctypes
+import operator
 import os
 import struct
 import time
@@ -171,10 +172,13 @@ def _np_of(dtype):
 def _dep_ids(deps):
     ids = []
     for d in deps or ():
-        d = getattr(d, "id", d)
-        if not isinstance(d, int) or isinstance(d, bool) or d <= 0:
+        try:
+            i = operator.index(getattr(d, "id", d))
+        except TypeError:
+            i = 0
+        if isinstance(d, bool) or not 0 < i < 1 << 64:
             raise InvalidArgument(-1, "deps must be task ids (or read futures), not %r" % (d,))
-        ids.append(d)
+        ids.append(i)
     return ids
 
 

@@ -71,14 +71,18 @@ class View:
             if len(strides) != len(shape):
                 raise InvalidArgument(-1, "shape %s and strides %s differ in length"
                                       % (tuple(shape), tuple(strides)))
-        bid = buffer if isinstance(buffer, int) else buffer.id
+        if hasattr(buffer, "id"):
+            bid = buffer.id
+        else:
+            bid = operator.index(buffer)
+            buffer = None
         t = _lib.Tensor()
         check(_lib.tensor_init(ctypes.byref(t), bid, DTYPES[name][0], int(offset),
                                len(shape), _lib.int64s(shape),
                                None if strides is None else _lib.int64s(strides)))
         self._t = t
-        self.buffer = None if isinstance(buffer, int) else buffer
-        if self.buffer is not None:
+        self.buffer = buffer
+        if buffer is not None:
             self._check_bounds(self.buffer.size)
 
     @classmethod
