@@ -39,9 +39,10 @@
  * weights buffer: --create-weights makes and writes it and, once the daemon
  * has accepted the write (ordo_sync), puts the write's task id into
  * --ready-file; --open-weights waits for that file, waits for the task
- * (ordo_wait on another session's id), then opens the buffer.  Its tasks
- * are accepted after the write, so their reads of the weights follow it by
- * a derived read-after-write edge as well.
+ * (ordo_wait on another session's id), then opens the buffer and says so
+ * (READY_FILE.opened), so that the creator keeps its hold until then.  The
+ * opener's tasks are accepted after the write, so their reads of the
+ * weights follow it by a derived read-after-write edge as well.
  *
  * usage: ordo-kvdecode [--create-weights | --open-weights] [OPTIONS]
  * Exit status: 0 when every output matches, 1 on a mismatch, 2 on an error.
@@ -255,6 +256,14 @@ static uint64_t s_weights_open(ordo_client_t *c, const s_opts_t *o, const s_geom
     int rc = ordo_buffer_open(c, o->weights, &wb, &size);
     if (rc < 0)
         s_die("opening the named weights buffer", rc);
+    if (o->ready_file) {
+        /* Tell the creator that its buffer has a second holder now. */
+        char path[4096];
+        snprintf(path, sizeof path, "%s.opened", o->ready_file);
+        FILE *f = fopen(path, "w");
+        if (!f || fclose(f) != 0)
+            s_die("writing the opened file", 0);
+    }
     if (size != (uint64_t)(g->E * 3 * g->hd) * sizeof(float)) {
         fprintf(stderr, "%s: the weights buffer has %llu bytes, not %llu\n", s_label,
                 (unsigned long long)size,
@@ -262,6 +271,27 @@ static uint64_t s_weights_open(ordo_client_t *c, const s_opts_t *o, const s_geom
         exit(2);
     }
     return wb;
+}
+
+/* The creator keeps its hold on the weights until the opener has opened
+ * them (it says so with READY_FILE.opened): a named buffer lives while
+ * some session holds it, and a short run could end before the other
+ * process has even connected.  Gives up after 60 s with a warning. */
+static void s_weights_await_opener(const s_opts_t *o)
+{
+    if (!o->creator || !o->ready_file)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s.opened", o->ready_file);
+    for (int i = 0; i < 6000; i++) {
+        FILE *f = fopen(path, "r");
+        if (f) {
+            fclose(f);
+            return;
+        }
+        s_sleep_ms(10);
+    }
+    fprintf(stderr, "%s: warning: nobody opened the weights within 60 s\n", s_label);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -277,8 +307,10 @@ static void s_usage(FILE *f)
             "\n"
             "  --create-weights     create and write the named weights buffer (default)\n"
             "  --open-weights       open it (another process created it)\n"
-            "  --ready-file PATH    creator: write the weights task id there once accepted;\n"
-            "                       opener: wait for it, then for that task\n"
+            "  --ready-file PATH    creator: write the weights task id there once accepted,\n"
+            "                       and hold the weights until PATH.opened exists;\n"
+            "                       opener: wait for it, then for that task; open, and\n"
+            "                       create PATH.opened\n"
             "  --weights NAME       name of the weights buffer (kvdecode.weights)\n"
             "  --explicit           also make each write-back depend explicitly on its gather\n"
             "  --steps N            decode steps (500)\n"
@@ -571,6 +603,7 @@ int main(int argc, char **argv)
         ordo_free(text);
     }
 
+    s_weights_await_opener(&o);
     uint64_t bufs[] = {wb, cb, ib, xb, qb, kvb, winb, outb};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
         ordo_buffer_release(c, bufs[i]);
