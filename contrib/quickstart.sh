@@ -2,6 +2,7 @@
 # Quick start for a fresh Debian 12 machine (run as root, from the checkout).
 #
 #   bash contrib/quickstart.sh demo   install what is missing, build, run the main job
+#                                     (the demo workload, then the KV-cache decode example)
 #   bash contrib/quickstart.sh test   install what is missing, build, run the whole test suite
 #
 # Environment: JOBS (parallel make jobs, default: cores), BUILD_DIR (default: build).
@@ -45,7 +46,10 @@ case "$mode" in
 demo)
     install_missing "${packages[@]}"
     build_tree
-    exec "$top/contrib/demo.sh" "$PWD"
+    "$top/contrib/demo.sh" "$PWD"
+    echo
+    echo "== the KV-cache decode example: two processes, in-place cache writes ordered by bytes"
+    exec "$top/contrib/examples/kvdecode/run.sh" "$PWD" --steps 2000
     ;;
 test)
     install_missing "${packages[@]}"
