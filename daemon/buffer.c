@@ -186,3 +186,23 @@ uint64_t ordo_buffers_bytes(const ordo_buffers_t *self)
 {
     return self->bytes;
 }
+
+typedef struct {
+    void (*fn)(void *arg, const ordo_buffer_t *b);
+    void *arg;
+} s_foreach_ctx_t;
+
+static void s_foreach_live(uint64_t key, void *value, void *arg)
+{
+    s_foreach_ctx_t *ctx = arg;
+    ctx->fn(ctx->arg, value);
+}
+
+void ordo_buffers_foreach(const ordo_buffers_t *self,
+                          void (*fn)(void *arg, const ordo_buffer_t *b), void *arg)
+{
+    s_foreach_ctx_t ctx = { fn, arg };
+    ordo_map_foreach(self->by_id, s_foreach_live, &ctx);
+    for (const ordo_buffer_t *b = self->dead; b; b = b->dead_next)
+        fn(arg, b);
+}

@@ -57,6 +57,10 @@ void ordo_buffers_drop(ordo_buffers_t *self, ordo_buffer_t *b);
 /* Frees every dead buffer that no task uses and whose index is empty. */
 void ordo_buffers_collect(ordo_buffers_t *self);
 
+/* Visits every buffer whose memory is held, live ones then dead ones. */
+void ordo_buffers_foreach(const ordo_buffers_t *self,
+                          void (*fn)(void *arg, const ordo_buffer_t *b), void *arg);
+
 /* Buffers whose memory is held (dead ones included), and their bytes. */
 uint64_t ordo_buffers_count(const ordo_buffers_t *self);
 uint64_t ordo_buffers_bytes(const ordo_buffers_t *self);

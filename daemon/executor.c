@@ -54,7 +54,7 @@ static uint64_t s_rand(uint64_t *state)
 }
 
 /* Runs one task on this thread and fills its result fields. */
-static void s_run(ordo_task_t *t, uint64_t *rng, bool chaos)
+static void s_run(ordo_task_t *t, uint32_t worker, uint64_t *rng, bool chaos)
 {
     char err[ORDO_ERRLEN];
     err[0] = '\0';
@@ -63,6 +63,7 @@ static void s_run(ordo_task_t *t, uint64_t *rng, bool chaos)
         struct timespec ts = { 0, us * 1000 };
         nanosleep(&ts, NULL);
     }
+    t->worker = worker;
     t->started_ns = ordo_now_ns();
     t->out = NULL;
     t->nout = 0;
@@ -126,7 +127,7 @@ static void *s_worker(void *arg)
         pthread_mutex_unlock(&ex->job_lock);
 
         t->next = NULL;
-        s_run(t, &rng, ex->chaos != 0);
+        s_run(t, wa.index, &rng, ex->chaos != 0);
 
         pthread_mutex_lock(&ex->done_lock);
         bool was_empty = ex->done_head == NULL;

@@ -2,7 +2,8 @@
  * main.c - ordod: parse the options, load the kernels, serve until a signal.
  *
  * The daemon runs in the foreground, never forks and writes no PID file; it
- * logs to stderr.  Exit status: 0 after a clean stop (SIGTERM/SIGINT),
+ * logs to stderr.  Under systemd it reports READY=1 when it serves, STATUS=
+ * as it works and STOPPING=1 on SIGTERM (sdnotify.h).  Exit status: 0 after a clean stop (SIGTERM/SIGINT),
  * 1 when it cannot start, 2 for a usage error.
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 #include "ordo_config.h"
 #include "kernels.h"
 #include "log.h"
+#include "sdnotify.h"
 #include "server.h"
 
 #ifndef PACKAGE_VERSION
@@ -83,6 +85,14 @@ int main(int argc, char **argv)
                   (unsigned long long)cfg->workers,
                   (unsigned long long)cfg->window, (unsigned long long)cfg->credits,
                   cfg->chaos ? " chaos=on" : "");
+    /* Under systemd (Type=notify): ready once both sockets are bound and
+     * the workers run, so that units ordered after ordod can connect. */
+    char line[128], note[256];
+    ordo_server_status_line(server, line, sizeof line);
+    snprintf(note, sizeof note, "READY=1\nSTATUS=serving %s: %s", ordo_server_endpoint(server),
+             line);
+    if (ordo_sdnotify(note) < 0)
+        ordo_log_warn("cannot notify systemd (NOTIFY_SOCKET=%s)", getenv("NOTIFY_SOCKET"));
     rc = ordo_server_run(server);
     if (ordo_server_abandoned(server)) {
         /* Kernels may still run on worker threads: keep the server and the

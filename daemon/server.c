@@ -37,6 +37,7 @@
 #include "log.h"
 #include "map.h"
 #include "sbuf.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "status.h"
 #include "task.h"
@@ -58,6 +59,9 @@
 #define S_PROBE_NS (UINT64_C(2) * 1000000000)
 /* How often the loop wakes to probe and expire sessions. */
 #define S_TICK_MS 1000
+/* Finished tasks kept for the "trace" status command (a ring: the oldest
+ * record is overwritten, so the steady state does not allocate). */
+#define S_TRACE_CAP 8192
 
 typedef struct s_session {
     uint32_t id;
@@ -119,6 +123,16 @@ struct ordo_server {
     ordo_arg_t gargs[ORDO_MAX_TASK_ARGS];
     char endpoint[512], status_endpoint[512];   /* as bound */
     uint64_t tick_ns;           /* last s_tick */
+    int listen_fds;             /* sockets passed by systemd */
+    /* systemd STATUS=: last text sent, when, and whether a change waits
+     * for the next second (at most one notification a second). */
+    bool notify;
+    char notify_text[128];
+    uint64_t notify_ns;
+    bool notify_pending;
+    ordo_trace_rec_t *trace;    /* ring of S_TRACE_CAP finished tasks */
+    uint32_t trace_next, trace_n;
+    uint64_t trace_total;
 };
 
 static uint64_t s_rand(uint64_t *state)
@@ -1117,6 +1131,24 @@ static void s_read_status(ordo_server_t *self)
     zmq_msg_close(&req);
 }
 
+/* Keeps the timings of a task that ran in the trace ring. */
+static void s_trace_record(ordo_server_t *self, const ordo_task_t *t)
+{
+    ordo_trace_rec_t *r = &self->trace[self->trace_next];
+    r->id = t->id;
+    r->session = t->session;
+    r->worker = t->worker;
+    r->kernel = t->kernel->name;
+    r->failed = t->code != 0;
+    r->accepted_ns = t->accepted_ns;
+    r->started_ns = t->started_ns;
+    r->finished_ns = t->finished_ns;
+    self->trace_next = (self->trace_next + 1) % S_TRACE_CAP;
+    if (self->trace_n < S_TRACE_CAP)
+        self->trace_n++;
+    self->trace_total++;
+}
+
 /* Takes the tasks the workers finished and lets the graph release their
  * successors. */
 static void s_collect_done(ordo_server_t *self)
@@ -1126,6 +1158,7 @@ static void s_collect_done(ordo_server_t *self)
         ordo_task_t *t = list;
         list = t->next;
         self->inflight--;
+        s_trace_record(self, t);
         if (t->code == 0) {
             ordo_graph_complete(self->graph, t->id);
             s_finish(self, t, ORDO_STATUS_DONE, 0, 0);
@@ -1210,6 +1243,12 @@ static void s_abandon(ordo_server_t *self)
 static void s_begin_drain(ordo_server_t *self)
 {
     self->draining = true;
+    if (self->notify) {
+        char text[160];
+        snprintf(text, sizeof text, "STOPPING=1\nSTATUS=draining %llu unfinished tasks",
+                 (unsigned long long)self->tasks_open);
+        ordo_sdnotify(text);
+    }
     self->drain_deadline_ns = ordo_now_ns() + self->cfg->drain_timeout * UINT64_C(1000000000);
     ordo_log_info("stopping: draining %llu unfinished tasks (timeout %llus)",
                   (unsigned long long)self->tasks_open,
@@ -1270,6 +1309,33 @@ static void s_tick(ordo_server_t *self)
     }
 }
 
+/* Tells systemd what the daemon is doing (STATUS=, shown by systemctl
+ * status) when it changed, at most once a second: the text costs a
+ * snprintf per turn of the loop, the notification a syscall per second. */
+static void s_notify_status(ordo_server_t *self)
+{
+    if (!self->notify || self->draining)
+        return;
+    char text[sizeof self->notify_text];
+    ordo_server_status_line(self, text, sizeof text);
+    if (strcmp(text, self->notify_text) == 0) {
+        self->notify_pending = false;
+        return;
+    }
+    uint64_t now = ordo_now_ns();
+    if (self->notify_ns && now - self->notify_ns < (uint64_t)S_TICK_MS * 1000000) {
+        self->notify_pending = true;
+        return;
+    }
+    char msg[sizeof text + 16];
+    snprintf(msg, sizeof msg, "STATUS=%s", text);
+    if (ordo_sdnotify(msg) < 0)
+        ordo_log_debug("sd_notify: %s", strerror(errno));
+    memcpy(self->notify_text, text, sizeof text);
+    self->notify_ns = now;
+    self->notify_pending = false;
+}
+
 /* ------------------------------------------------------------------ */
 
 int ordo_server_run(ordo_server_t *self)
@@ -1281,7 +1347,7 @@ int ordo_server_run(ordo_server_t *self)
             { NULL, ordo_executor_fd(self->exec), ZMQ_POLLIN, 0 },
             { NULL, self->sigfd, ZMQ_POLLIN, 0 },
         };
-        long timeout = ordo_map_size(self->sessions) ? S_TICK_MS : -1;
+        long timeout = ordo_map_size(self->sessions) || self->notify_pending ? S_TICK_MS : -1;
         if (self->draining) {
             uint64_t now = ordo_now_ns();
             long left = now >= self->drain_deadline_ns
@@ -1322,6 +1388,7 @@ int ordo_server_run(ordo_server_t *self)
         }
         s_dispatch(self);
         s_tick(self);
+        s_notify_status(self);
         ordo_buffers_collect(self->buffers);
         if (self->draining && self->tasks_open == 0 && self->inflight == 0 && !self->blocked) {
             s_flush(self);
@@ -1360,10 +1427,21 @@ static bool s_ipc_in_use(const char *path)
 /* Binds sock and records the endpoint actually bound (a tcp port given as
  * '*' is chosen by the system) in bound.  A live ipc endpoint is refused;
  * a stale socket file is replaced. */
-static int s_bind(void *sock, const char *endpoint, char *bound, size_t boundlen, char *err,
-                  size_t errlen)
+static int s_bind(void *sock, const char *endpoint, int listen_fds, char *bound,
+                  size_t boundlen, char *err, size_t errlen)
 {
-    if (strncmp(endpoint, "ipc://", 6) == 0 && s_ipc_in_use(endpoint + 6)) {
+    /* Socket activation: systemd bound and listens on the path already;
+     * ZeroMQ takes that descriptor over instead of making its own. */
+    int fd = strncmp(endpoint, "ipc://", 6) == 0 && listen_fds > 0
+                 ? ordo_sd_find_unix(listen_fds, endpoint + 6) : -1;
+    if (fd >= 0) {
+        if (zmq_setsockopt(sock, ZMQ_USE_FD, &fd, sizeof fd) != 0) {
+            s_errf(err, errlen, "cannot adopt the activated socket of %s: %s", endpoint,
+                   zmq_strerror(zmq_errno()));
+            return ORDO_EIO;
+        }
+        ordo_log_info("%s: adopting the socket passed by systemd (fd %d)", endpoint, fd);
+    } else if (strncmp(endpoint, "ipc://", 6) == 0 && s_ipc_in_use(endpoint + 6)) {
         s_errf(err, errlen, "cannot bind %s: another process (ordod?) is serving it",
                endpoint);
         return ORDO_EEXIST;
@@ -1392,6 +1470,7 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     self->next_session = 1;
     self->start_ns = ordo_now_ns();
     self->rng = cfg->chaos ? cfg->chaos : self->start_ns;
+    self->notify = ordo_sdnotify_enabled();
     /* Chaos picks among ready tasks, so keep them in the graph; otherwise a
      * small queue per worker saves wake-ups. */
     self->inflight_max = (uint32_t)(cfg->chaos ? cfg->workers : 8 * cfg->workers + 16);
@@ -1407,7 +1486,9 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     self->sessions = ordo_map_new();
     self->routes = ordo_smap_new();
     self->watches = ordo_map_new();
-    if (!self->graph || !self->buffers || !self->sessions || !self->routes || !self->watches) {
+    self->trace = calloc(S_TRACE_CAP, sizeof *self->trace);
+    if (!self->graph || !self->buffers || !self->sessions || !self->routes || !self->watches ||
+        !self->trace) {
         s_errf(err, errlen, "out of memory (window %llu)", (unsigned long long)cfg->window);
         goto fail;
     }
@@ -1447,9 +1528,10 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     zmq_setsockopt(self->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     zmq_setsockopt(self->status, ZMQ_MAXMSGSIZE, &status_max, sizeof status_max);
     zmq_setsockopt(self->status, ZMQ_LINGER, &status_linger, sizeof status_linger);
-    if (s_bind(self->router, cfg->endpoint, self->endpoint, sizeof self->endpoint, err,
-               errlen) != 0 ||
-        s_bind(self->status, cfg->status_endpoint, self->status_endpoint,
+    self->listen_fds = ordo_sd_listen_fds();
+    if (s_bind(self->router, cfg->endpoint, self->listen_fds, self->endpoint,
+               sizeof self->endpoint, err, errlen) != 0 ||
+        s_bind(self->status, cfg->status_endpoint, self->listen_fds, self->status_endpoint,
                sizeof self->status_endpoint, err, errlen) != 0)
         goto fail;
 
@@ -1523,6 +1605,7 @@ void ordo_server_destroy(ordo_server_t **self_p)
         free(t);
     }
     ordo_dwire_buf_free(&self->obuf);
+    free(self->trace);
     if (self->router)
         zmq_close(self->router);
     if (self->status)
@@ -1564,4 +1647,94 @@ void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out)
     out->buffers = ordo_buffers_count(self->buffers);
     out->buffer_bytes = ordo_buffers_bytes(self->buffers);
     ordo_graph_stats(self->graph, &out->graph);
+}
+
+void ordo_server_status_line(const ordo_server_t *self, char *out, size_t outlen)
+{
+    ordo_graph_stats_t st;
+    ordo_graph_stats(self->graph, &st);
+    size_t ns = ordo_map_size(self->sessions);
+    snprintf(out, outlen, "%zu session%s, %llu tasks in flight (%llu running), %llu done, "
+             "%llu failed", ns, ns == 1 ? "" : "s", (unsigned long long)self->tasks_open,
+             (unsigned long long)self->inflight, (unsigned long long)st.done,
+             (unsigned long long)st.failed);
+}
+
+typedef struct {
+    void (*fn)(void *arg, const ordo_session_info_t *s);
+    void *arg;
+    uint64_t now;
+} s_sessions_ctx_t;
+
+static void s_session_visit(uint64_t key, void *value, void *arg)
+{
+    s_sessions_ctx_t *ctx = arg;
+    const s_session_t *sess = value;
+    ordo_session_info_t in = {
+        .id = sess->id, .client = sess->client, .next_seq = sess->next_seq,
+        .unfinished = sess->unfinished, .handles = ordo_map_size(sess->handles),
+        .queued = sess->q_tasks, .blocked = sess->blocked, .attached = sess->gone_ns == 0,
+        .idle_ms = ctx->now > sess->seen_ns ? (ctx->now - sess->seen_ns) / 1000000 : 0,
+    };
+    ctx->fn(ctx->arg, &in);
+}
+
+void ordo_server_sessions(const ordo_server_t *self,
+                          void (*fn)(void *arg, const ordo_session_info_t *s), void *arg)
+{
+    s_sessions_ctx_t ctx = { fn, arg, ordo_now_ns() };
+    ordo_map_foreach(self->sessions, s_session_visit, &ctx);
+}
+
+void ordo_server_buffers(const ordo_server_t *self,
+                         void (*fn)(void *arg, const ordo_buffer_t *b), void *arg)
+{
+    ordo_buffers_foreach(self->buffers, fn, arg);
+}
+
+typedef struct {
+    const ordo_server_visitor_t *v;
+    void *arg;
+    uint64_t now;
+} s_walk_ctx_t;
+
+static void s_walk_task(void *arg, uint64_t id, ordo_task_state_t state, void *user)
+{
+    s_walk_ctx_t *ctx = arg;
+    /* A running task's record belongs to a worker, which writes only its
+     * result fields: id, session, kernel and accepted_ns are read-only. */
+    const ordo_task_t *t = user;
+    ordo_task_info_t in = {
+        .id = id, .state = state, .session = ORDO_TASK_SESSION(id),
+        .kernel = t ? t->kernel->name : NULL,
+        .age_us = t && ctx->now > t->accepted_ns ? (ctx->now - t->accepted_ns) / 1000 : 0,
+    };
+    ctx->v->task(ctx->arg, &in);
+}
+
+static void s_walk_edge(void *arg, uint64_t from, uint64_t to, unsigned kinds)
+{
+    s_walk_ctx_t *ctx = arg;
+    ctx->v->edge(ctx->arg, from, to, kinds);
+}
+
+void ordo_server_walk(const ordo_server_t *self, const ordo_server_visitor_t *v, void *arg)
+{
+    s_walk_ctx_t ctx = { v, arg, ordo_now_ns() };
+    ordo_graph_visitor_t gv = { v->task ? s_walk_task : NULL, v->edge ? s_walk_edge : NULL };
+    ordo_graph_walk(self->graph, &gv, &ctx);
+}
+
+uint64_t ordo_server_trace(const ordo_server_t *self,
+                           void (*fn)(void *arg, const ordo_trace_rec_t *r), void *arg)
+{
+    uint32_t first = (self->trace_next + S_TRACE_CAP - self->trace_n) % S_TRACE_CAP;
+    for (uint32_t i = 0; i < self->trace_n; i++)
+        fn(arg, &self->trace[(first + i) % S_TRACE_CAP]);
+    return self->trace_total;
+}
+
+uint64_t ordo_server_start_ns(const ordo_server_t *self)
+{
+    return self->start_ns;
 }

@@ -16,6 +16,7 @@
 
 #include "ordo_config.h"
 #include "graph.h"
+#include "buffer.h"
 #include "kernels.h"
 
 typedef struct ordo_server ordo_server_t;
@@ -54,5 +55,64 @@ typedef struct {
 } ordo_server_info_t;
 
 void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out);
+
+/* One line for systemd's STATUS= and ordoctl top: "N sessions, M tasks in
+ * flight, ...". */
+void ordo_server_status_line(const ordo_server_t *self, char *out, size_t outlen);
+
+/* ------------------------------------------------------------------ */
+/* Views of the live state, for the status commands.  The pointers passed
+ * to the callbacks are valid only during the call.                      */
+
+typedef struct {
+    uint32_t id;
+    const char *client;         /* as the client named itself in Hello */
+    uint64_t next_seq;
+    uint64_t unfinished;        /* accepted tasks without a completion yet */
+    uint64_t handles;           /* buffers held */
+    uint64_t queued;            /* tasks waiting for the window */
+    bool blocked;               /* waiting for the window */
+    bool attached;              /* false: connection gone, kept for a resume */
+    uint64_t idle_ms;           /* since the last message */
+} ordo_session_info_t;
+
+void ordo_server_sessions(const ordo_server_t *self,
+                          void (*fn)(void *arg, const ordo_session_info_t *s), void *arg);
+
+void ordo_server_buffers(const ordo_server_t *self,
+                         void (*fn)(void *arg, const ordo_buffer_t *b), void *arg);
+
+typedef struct {
+    uint64_t id;
+    ordo_task_state_t state;
+    uint32_t session;
+    const char *kernel;         /* NULL for a cancelled task kept as a barrier */
+    uint64_t age_us;            /* since acceptance (0 when unknown) */
+} ordo_task_info_t;
+
+typedef struct {
+    void (*task)(void *arg, const ordo_task_info_t *t);
+    void (*edge)(void *arg, uint64_t from, uint64_t to, unsigned kinds);
+} ordo_server_visitor_t;
+
+/* Visits every live task and every edge between live tasks (graph.h). */
+void ordo_server_walk(const ordo_server_t *self, const ordo_server_visitor_t *v, void *arg);
+
+/* A task that ran, as kept for the trace (times: CLOCK_MONOTONIC ns). */
+typedef struct {
+    uint64_t id;
+    uint32_t session, worker;
+    const char *kernel;
+    bool failed;
+    uint64_t accepted_ns, started_ns, finished_ns;
+} ordo_trace_rec_t;
+
+/* Visits the most recent finished tasks (at most the ring's size), oldest
+ * first; returns how many tasks finished since the start. */
+uint64_t ordo_server_trace(const ordo_server_t *self,
+                           void (*fn)(void *arg, const ordo_trace_rec_t *r), void *arg);
+
+/* CLOCK_MONOTONIC of the daemon's start, the origin of trace timestamps. */
+uint64_t ordo_server_start_ns(const ordo_server_t *self);
 
 #endif /* ORDO_SERVER_H_INCLUDED */

@@ -30,6 +30,7 @@ typedef struct ordo_task {
     ordo_buffer_t **bufs;       /* buffer of each argument */
     uint32_t nargs, cap;
     uint64_t accepted_ns, started_ns, finished_ns;
+    uint32_t worker;            /* the worker thread that ran it */
     int code;                   /* 0 or the kernel's ORDO_E* */
     char *error;                /* malloc'd failure text, or NULL */
     void *out;                  /* host output (malloc'd by the worker) */
