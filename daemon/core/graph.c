@@ -31,13 +31,13 @@ enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
 
 typedef struct s_access {
     ordo_inode_t node;      /* first: the index hands back node pointers */
-    ordo_fp_t fp;
-    ordo_index_t *index;
     struct s_access *next;  /* next access of the same task, or free list */
+    ordo_index_t *index;
     uint32_t task;          /* slot */
     uint8_t mode;
     bool in_index;
     bool retiring;
+    ordo_fp_t fp;           /* last: the fields above share its first lines */
 } s_access_t;
 
 typedef struct {
@@ -64,13 +64,18 @@ typedef struct {
     uint64_t id, cause;     /* id 0 marks an empty entry */
 } s_tomb_t;
 
+typedef struct {
+    uint64_t id;            /* 0 marks an empty entry */
+    uint32_t slot;
+} s_mapent_t;
+
 struct ordo_graph {
     ordo_graph_config_t cfg;
 
     s_task_t *tasks;
     uint32_t ntasks, free_task;     /* slots in use or freed; free chain */
 
-    uint32_t *map;                  /* slot + 1, 0 = empty */
+    s_mapent_t *map;                /* id 0 = empty */
     uint32_t map_mask;
 
     s_edge_t *edges;
@@ -133,11 +138,6 @@ static bool s_reserve(void **arr, uint32_t *cap, uint32_t need, size_t sz)
     return true;
 }
 
-static inline uint32_t s_hash(uint64_t id, uint32_t mask)
-{
-    return (uint32_t)((id * UINT64_C(0x9E3779B97F4A7C15)) >> 32) & mask;
-}
-
 static inline uint64_t s_mix(uint64_t id)
 {
     id ^= id >> 31;
@@ -149,39 +149,48 @@ static inline uint64_t s_mix(uint64_t id)
 /* ------------------------------------------------------------------ */
 /* Id map                                                              */
 
+/* Home entry of id: four consecutive ids of a session share a cache line
+ * (16-byte entries), since a session's live tasks are mostly consecutive. */
+static inline uint32_t s_home(uint64_t id, uint32_t mask)
+{
+    return (uint32_t)(((s_mix(id >> 2) << 2) | (id & 3)) & mask);
+}
+
 static uint32_t s_map_find(const ordo_graph_t *g, uint64_t id)
 {
-    for (uint32_t h = s_hash(s_mix(id), g->map_mask);; h = (h + 1) & g->map_mask) {
-        uint32_t e = g->map[h];
-        if (e == 0)
+    if (id == 0)
+        return S_NONE;
+    for (uint32_t h = s_home(id, g->map_mask);; h = (h + 1) & g->map_mask) {
+        if (g->map[h].id == id)
+            return g->map[h].slot;
+        if (g->map[h].id == 0)
             return S_NONE;
-        if (g->tasks[e - 1].id == id)
-            return e - 1;
     }
 }
 
 static void s_map_put(ordo_graph_t *g, uint32_t slot)
 {
-    uint32_t h = s_hash(s_mix(g->tasks[slot].id), g->map_mask);
-    while (g->map[h])
+    uint64_t id = g->tasks[slot].id;
+    uint32_t h = s_home(id, g->map_mask);
+    while (g->map[h].id)
         h = (h + 1) & g->map_mask;
-    g->map[h] = slot + 1;
+    g->map[h] = (s_mapent_t){id, slot};
 }
 
 static void s_map_del(ordo_graph_t *g, uint64_t id)
 {
-    uint32_t h = s_hash(s_mix(id), g->map_mask);
-    while (g->tasks[g->map[h] - 1].id != id)
+    uint32_t h = s_home(id, g->map_mask);
+    while (g->map[h].id != id)
         h = (h + 1) & g->map_mask;
     /* Backward-shift deletion keeps probe chains intact without markers. */
-    for (uint32_t j = (h + 1) & g->map_mask; g->map[j]; j = (j + 1) & g->map_mask) {
-        uint32_t home = s_hash(s_mix(g->tasks[g->map[j] - 1].id), g->map_mask);
+    for (uint32_t j = (h + 1) & g->map_mask; g->map[j].id; j = (j + 1) & g->map_mask) {
+        uint32_t home = s_home(g->map[j].id, g->map_mask);
         if (((j - home) & g->map_mask) >= ((j - h) & g->map_mask)) {
             g->map[h] = g->map[j];
             h = j;
         }
     }
-    g->map[h] = 0;
+    g->map[h].id = 0;
 }
 
 /* Doubles the map when the table of slots outgrows half of it. */
@@ -190,7 +199,7 @@ static bool s_map_grow(ordo_graph_t *g, uint32_t nslots)
     if ((uint64_t)nslots * 2 <= (uint64_t)g->map_mask + 1)
         return true;
     uint64_t ncap = ((uint64_t)g->map_mask + 1) * 2;
-    uint32_t *m = calloc(ncap, sizeof *m);
+    s_mapent_t *m = calloc(ncap, sizeof *m);
     if (!m)
         return false;
     free(g->map);
@@ -867,5 +876,5 @@ size_t ordo_graph_task_bytes(void)
 {
     /* A slot, two map entries (the map is kept at most half full) and a
      * ready-ring entry; edges and accesses are counted by their owners. */
-    return sizeof(s_task_t) + 2 * sizeof(uint32_t) + sizeof(uint32_t);
+    return sizeof(s_task_t) + 2 * sizeof(s_mapent_t) + sizeof(uint32_t);
 }
