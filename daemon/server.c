@@ -1310,30 +1310,29 @@ static void s_tick(ordo_server_t *self)
 }
 
 /* Tells systemd what the daemon is doing (STATUS=, shown by systemctl
- * status) when it changed, at most once a second: the text costs a
- * snprintf per turn of the loop, the notification a syscall per second. */
+ * status) when it changed, at most once a second: within the second the
+ * loop only notes that it must look again (and wakes up for it), so a busy
+ * daemon formats the line once a second and sends at most one datagram. */
 static void s_notify_status(ordo_server_t *self)
 {
     if (!self->notify || self->draining)
         return;
-    char text[sizeof self->notify_text];
-    ordo_server_status_line(self, text, sizeof text);
-    if (strcmp(text, self->notify_text) == 0) {
-        self->notify_pending = false;
-        return;
-    }
     uint64_t now = ordo_now_ns();
     if (self->notify_ns && now - self->notify_ns < (uint64_t)S_TICK_MS * 1000000) {
         self->notify_pending = true;
         return;
     }
+    char text[sizeof self->notify_text];
+    ordo_server_status_line(self, text, sizeof text);
+    self->notify_pending = false;
+    self->notify_ns = now;
+    if (strcmp(text, self->notify_text) == 0)
+        return;
     char msg[sizeof text + 16];
     snprintf(msg, sizeof msg, "STATUS=%s", text);
     if (ordo_sdnotify(msg) < 0)
         ordo_log_debug("sd_notify: %s", strerror(errno));
     memcpy(self->notify_text, text, sizeof text);
-    self->notify_ns = now;
-    self->notify_pending = false;
 }
 
 /* ------------------------------------------------------------------ */
