@@ -656,24 +656,40 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         if (v.oom)
             goto oom;
     }
-    for (uint32_t i = 0; i < g->nretire; i++) {
-        s_access_t *c = g->retire[i];
-        ordo_itree_remove(s_tree(c), &c->node);
-        c->in_index = false;
-        c->retiring = false;
-        g->st.retired++;
-        g->st.index_accesses--;
-    }
+    /* Join the index.  A write that retires an access with the very same
+     * bounds in the same tree takes its node's place (no rebalance): the
+     * in-place update chain costs one descent, not a removal and an insert. */
     t = &g->tasks[slot];
     for (s_access_t *a = t->accesses; a; a = a->next) {
         if (ordo_fp_empty(&a->fp))
             continue;
         a->node.lo = a->fp.lo;
         a->node.hi = a->fp.hi;
-        a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
-        ordo_itree_insert(s_tree(a), &a->node);
         a->in_index = true;
         g->st.index_accesses++;
+        s_access_t *twin = NULL;
+        for (uint32_t i = 0; i < g->nretire && !twin; i++) {
+            s_access_t *c = g->retire[i];
+            if (c->in_index && s_tree(c) == s_tree(a) &&
+                c->node.lo == a->node.lo && c->node.hi == a->node.hi)
+                twin = c;
+        }
+        if (twin) {
+            ordo_itree_replace(s_tree(a), &twin->node, &a->node);
+            twin->in_index = false;
+        } else {
+            a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
+            ordo_itree_insert(s_tree(a), &a->node);
+        }
+    }
+    for (uint32_t i = 0; i < g->nretire; i++) {
+        s_access_t *c = g->retire[i];
+        if (c->in_index)
+            ordo_itree_remove(s_tree(c), &c->node);
+        c->in_index = false;
+        c->retiring = false;
+        g->st.retired++;
+        g->st.index_accesses--;
     }
 
     if (t->cancelled)

@@ -150,6 +150,16 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_inode_t *n)
     n->left = n->right = NULL;
 }
 
+void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
+{
+    ordo_inode_t **link = &t->root;
+    while (*link != old)
+        link = s_less(old, *link) ? &(*link)->left : &(*link)->right;
+    *n = *old; /* same bounds, so the same key and augmentation */
+    *link = n;
+    old->left = old->right = NULL;
+}
+
 static void s_query(ordo_inode_t *n, uint64_t lo, uint64_t hi, ordo_itree_visit_fn visit,
                     void *arg)
 {

@@ -53,6 +53,10 @@ void ordo_itree_insert(ordo_itree_t *t, ordo_inode_t *n);
 /* Removes n, which must be in t. */
 void ordo_itree_remove(ordo_itree_t *t, ordo_inode_t *n);
 
+/* Puts n in the place of old, which must be in t with n's bounds: n takes
+ * old's key (seq) and position without a rebalance. */
+void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n);
+
 /* Calls visit(n, arg) for every node with n->lo < hi and n->hi > lo, in
  * increasing (lo, seq) order.  visit must not modify the tree. */
 typedef void (*ordo_itree_visit_fn)(ordo_inode_t *n, void *arg);

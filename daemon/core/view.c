@@ -123,6 +123,10 @@ static void s_push_dim(ordo_fp_t *fp, ordo_fpdim_t d)
 {
     if (fp->ndim > 0) {
         ordo_fpdim_t *last = &fp->dim[fp->ndim - 1];
+        if (d.stride == last->stride * last->count) { /* tiles: the common case */
+            last->count *= d.count;
+            return;
+        }
         if (d.stride % last->stride == 0 && d.stride / last->stride <= last->count) {
             last->count += (d.count - 1) * (d.stride / last->stride);
             return;
