@@ -1,6 +1,7 @@
 /*
- * bench.h - pieces shared by the sources of ordo-engine-bench: the W1
- * workload, the clock, and the peer runtimes measured beside the engine.
+ * bench.h - pieces shared by the sources of ordo-engine-bench and
+ * ordo-bench: the workloads, the clock, and the peer runtimes measured
+ * beside ordo.
  *
  * W1 is one buffer of ORDO_BENCH_W1_BLOCKS blocks of 1 KiB; task i reads
  * blocks a and b and writes (inout) block c, three distinct blocks drawn at
@@ -22,6 +23,16 @@ typedef struct {
     uint8_t a, b, c;
 } ordo_bench_w1_t;
 
+/* W3, the decode pattern of the KV-cache example: a cache of NSEQ rings of
+ * RING rows of D f32; step t gathers rows of the whole cache (read as
+ * [NSEQ*RING, D]) into scratch slab t % DEPTH, then writes two rows per
+ * sequence back into the cache in place (through a [NSEQ, RING, D] slice)
+ * from another scratch slab.  Two tasks per step. */
+#define ORDO_BENCH_W3_NSEQ 4
+#define ORDO_BENCH_W3_RING 16
+#define ORDO_BENCH_W3_D 64
+#define ORDO_BENCH_W3_DEPTH 8 /* scratch slabs, and ordo's steps in flight */
+
 /* Seconds on CLOCK_MONOTONIC (the benchmark reads the clock, the core never). */
 double ordo_bench_now(void);
 
@@ -33,6 +44,17 @@ double ordo_bench_now(void);
 double ordo_bench_omp_w1(const ordo_bench_w1_t *w, size_t n, double budget, int *threads,
                          size_t *done);
 
+/* W2 under OpenMP: the W1 sequence with all three blocks read
+ * (depend(in: ...) only), so no task waits for another. */
+double ordo_bench_omp_w2(const ordo_bench_w1_t *w, size_t n, double budget, int *threads,
+                         size_t *done);
+
+/* W3 under OpenMP, steps steps (2 tasks each): the gather as
+ * depend(in: cache) depend(out: win[r]), the write-back as
+ * depend(inout: cache) depend(in: kv[r]) -- the whole cache, since OpenMP
+ * cannot name the two rows of a reshaped view.  *done: tasks created. */
+double ordo_bench_omp_w3(size_t steps, double budget, int *threads, size_t *done);
+
 #ifdef ORDO_BENCH_STARPU
 /* StarPU peer: start the runtime (0 or -1), run W1 with one registered
  * vector per block and a codelet (R, R, RW) with an empty CPU function
@@ -42,6 +64,11 @@ double ordo_bench_omp_w1(const ordo_bench_w1_t *w, size_t n, double budget, int 
 int ordo_bench_starpu_init(int *workers);
 double ordo_bench_starpu_w1(const ordo_bench_w1_t *w, size_t n);
 void ordo_bench_starpu_shutdown(void);
+/* W2: the W1 sequence with a codelet (R, R, R). */
+double ordo_bench_starpu_w2(const ordo_bench_w1_t *w, size_t n);
+/* W3: one handle for the cache, DEPTH for each scratch ring; codelets
+ * gather (R cache, W win[r]) and write-back (RW cache, R kv[r]). */
+double ordo_bench_starpu_w3(size_t steps);
 #endif
 
 #endif /* ORDO_BENCH_H_INCLUDED */
