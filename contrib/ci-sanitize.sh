@@ -118,7 +118,7 @@ for step in "${steps[@]}"; do
     fuzz)
         configure_dir "$asan_dir" "$SAN_CFLAGS"
         say "fuzz: $fuzz_seconds s per harness"
-        make -C "$asan_dir" fuzz-run FUZZ_SECONDS="$fuzz_seconds" CLANG="$clang" || {
+        make --no-print-directory -C "$asan_dir" fuzz-run FUZZ_SECONDS="$fuzz_seconds" CLANG="$clang" || {
             say "FAILED: fuzzing (inputs and logs in $asan_dir/tests/fuzz/run/)"; exit 1; }
         ;;
     valgrind)

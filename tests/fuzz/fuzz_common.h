@@ -22,6 +22,9 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Each harness prints what its inputs reached (counters) at exit. */
+static void fz_report(void);
+
 /* A property failed: say which and where, then abort. */
 #define FUZZ_ASSERT(cond)                                                        \
     do {                                                                         \
@@ -145,8 +148,6 @@ static long fz_run_dir(const char *dir)
     return count;
 }
 
-static void fz_report(void);
-
 int main(int argc, char **argv)
 {
     const char *fallback[] = { argv[0], FUZZ_CORPUS_DIR };
@@ -175,6 +176,13 @@ int main(int argc, char **argv)
     }
     printf("%s: %ld inputs replayed\n", argv[0], total);
     fz_report();
+    return 0;
+}
+#else
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    atexit(fz_report);
     return 0;
 }
 #endif /* !LIBFUZZER */

@@ -483,7 +483,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifndef LIBFUZZER
 static void fz_report(void)
 {
     printf("messages %llu (decoded %llu); tasks %llu: out of sequence %llu, rejected %llu, "
@@ -495,4 +494,3 @@ static void fz_report(void)
            (unsigned long long)s_count.run_failed);
     ordo_kernels_destroy(&s_kernels);
 }
-#endif

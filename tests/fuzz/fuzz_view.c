@@ -342,7 +342,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     return 0;
 }
 
-#ifndef LIBFUZZER
 static void fz_report(void)
 {
     printf("views %llu (valid %llu), oracle %llu; overlap tests %llu, conservative %llu; "
@@ -352,4 +351,3 @@ static void fz_report(void)
            (unsigned long long)s_count.conservative, (unsigned long long)s_count.contain,
            (unsigned long long)s_count.contain_unknown);
 }
-#endif
