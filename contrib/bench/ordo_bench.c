@@ -1010,7 +1010,7 @@ static void s_usage(FILE *f)
             "  --window N        ordod --window (default 1048576)\n"
             "  --credits N       ordod --credits for W1-W3 and LAT (default 65536)\n"
             "  --batch N         client batch_max_tasks (default 0: libordo's 256)\n"
-            "  --omp-budget S    seconds an OpenMP run may create tasks (default 5)\n"
+            "  --omp-budget S    seconds an OpenMP run may create tasks (default 2)\n"
             "  --seed N          seed of the W1 sequence (default 1)\n"
             "  --only LIST       comma-separated: w1,w2,w3,lat,scale,mem\n"
             "  --no-peers        ordo only (no OpenMP, no StarPU)\n"
@@ -1056,7 +1056,7 @@ int main(int argc, char **argv)
         return s_zmq_echo(argv[2]);
     s_opts_t o = {.tasks = 300000, .peer_tasks = 100000, .w3_steps = 50000,
                   .lat_n = 10000, .scale_tasks = 100000, .mem_tasks = 100000, .reps = 3,
-                  .window = 1u << 20, .credits = 65536, .omp_budget = 5.0, .seed = 1,
+                  .window = 1u << 20, .credits = 65536, .omp_budget = 2.0, .seed = 1,
                   .peers = true};
     const char *ordod = NULL;
     for (int i = 1; i < argc; i++) {
