@@ -36,6 +36,24 @@ typedef struct {
 /* Seconds on CLOCK_MONOTONIC (the benchmark reads the clock, the core never). */
 double ordo_bench_now(void);
 
+/* splitmix64: a small, good generator; a sequence depends only on its
+ * seed.  ordo_bench_below draws uniformly from [0, n). */
+uint64_t ordo_bench_rand(uint64_t *state);
+uint32_t ordo_bench_below(uint64_t *state, uint32_t n);
+
+/* The W1 sequence for a seed: n tasks of three distinct random blocks.
+ * Returns NULL when out of memory; free() it. */
+ordo_bench_w1_t *ordo_bench_w1_sequence(size_t n, uint64_t seed);
+
+/* Median of v[n] and the q-quantile (0..1) of v[n]; both sort v. */
+double ordo_bench_median(double *v, int n);
+double ordo_bench_quantile(double *v, size_t n, double q);
+
+/* The number in s for option opt, within [min, max]; exits 2 with a message
+ * naming prog otherwise. */
+unsigned long long ordo_bench_number(const char *prog, const char *opt, const char *s,
+                                     unsigned long long min, unsigned long long max);
+
 /* Runs the n tasks of w under OpenMP (parallel + single, one `task depend`
  * per W1 task, empty body) and returns the elapsed seconds, or a negative
  * value when the program was built without OpenMP.  Task creation stops

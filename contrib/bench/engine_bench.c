@@ -78,43 +78,12 @@ typedef struct {
     uint64_t scale_index[S_SCALE_POINTS];
 } s_result_t;
 
-double ordo_bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+static const char *s_prog = "ordo-engine-bench";
 
 static void s_die(const char *what, int rc)
 {
-    fprintf(stderr, "ordo-engine-bench: %s: %s\n", what, ordo_strerror(rc));
+    fprintf(stderr, "%s: %s: %s\n", s_prog, what, ordo_strerror(rc));
     exit(1);
-}
-
-/* splitmix64: a small, good generator; the sequence depends only on --seed. */
-static uint64_t s_rand(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static uint32_t s_below(uint64_t *state, uint32_t n)
-{
-    return (uint32_t)(((s_rand(state) >> 32) * n) >> 32);
-}
-
-static int s_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double s_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, s_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A one-dimensional contiguous f32 view of elems elements at offset. */
@@ -348,42 +317,23 @@ static void s_scale(const s_opts_t *o, s_result_t *r, bool local)
         }
         uint64_t rs = o->seed ^ UINT64_C(0x5ca1e);
         for (size_t i = 0; i < n; i++) {
-            uint32_t x = s_below(&rs, nodd), y = s_below(&rs, nodd - 1);
+            uint32_t x = ordo_bench_below(&rs, nodd), y = ordo_bench_below(&rs, nodd - 1);
             y += y >= x; /* distinct */
             slots[2 * i] = 2 * (base + x) + 1;
             slots[2 * i + 1] = 2 * (base + y) + 1;
         }
         for (int k = 0; k < o->reps; k++)
             t[k] = s_scale_run(o, nlive, slots, warm, &r->scale_index[p]);
-        (local ? r->local_ns : r->scale_ns)[p] = s_median(t, o->reps);
+        (local ? r->local_ns : r->scale_ns)[p] = ordo_bench_median(t, o->reps);
     }
     free(slots);
 }
 
-static ordo_bench_w1_t *s_w1_sequence(size_t n, uint64_t seed)
-{
-    ordo_bench_w1_t *w = malloc(n * sizeof *w);
-    if (w == NULL)
-        s_die("W1 sequence", ORDO_ENOMEM);
-    uint64_t rs = seed;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = s_below(&rs, ORDO_BENCH_W1_BLOCKS);
-        uint32_t b = s_below(&rs, ORDO_BENCH_W1_BLOCKS - 1);
-        uint32_t c = s_below(&rs, ORDO_BENCH_W1_BLOCKS - 2);
-        b += b >= a; /* three distinct blocks */
-        uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
-        c += c >= lo;
-        c += c >= hi;
-        w[i].a = (uint8_t)a;
-        w[i].b = (uint8_t)b;
-        w[i].c = (uint8_t)c;
-    }
-    return w;
-}
-
 static void s_w1(const s_opts_t *o, s_result_t *r)
 {
-    ordo_bench_w1_t *w = s_w1_sequence(o->tasks, o->seed);
+    ordo_bench_w1_t *w = ordo_bench_w1_sequence(o->tasks, o->seed);
+    if (w == NULL)
+        s_die("W1 sequence", ORDO_ENOMEM);
     double t[S_MAX_REPS];
 
     /* Engine and OpenMP runs alternate, so that a change of the machine's
@@ -412,9 +362,9 @@ static void s_w1(const s_opts_t *o, s_result_t *r)
         }
         t[k] = (double)done / s;
     }
-    r->engine_tps = s_median(te, o->reps);
+    r->engine_tps = ordo_bench_median(te, o->reps);
     if (r->have_omp) {
-        r->omp_tps = s_median(t, o->reps);
+        r->omp_tps = ordo_bench_median(t, o->reps);
         r->omp_threads = threads;
     }
 
@@ -430,7 +380,7 @@ static void s_w1(const s_opts_t *o, s_result_t *r)
                 t[k] = (double)n / s;
             }
             if (r->have_starpu)
-                r->starpu_tps = s_median(t, o->reps);
+                r->starpu_tps = ordo_bench_median(t, o->reps);
             ordo_bench_starpu_shutdown();
         }
         if (!r->have_starpu)
@@ -553,20 +503,6 @@ static void s_usage(FILE *f)
             "  --json            print one JSON object instead of lines\n");
 }
 
-static unsigned long long s_number(const char *opt, const char *s, unsigned long long min,
-                                   unsigned long long max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
-    if (s == NULL || errno || *end || end == s || v < min || v > max) {
-        fprintf(stderr, "ordo-engine-bench: %s wants a number in [%llu, %llu]\n", opt,
-                min, max);
-        exit(2);
-    }
-    return v;
-}
-
 int main(int argc, char **argv)
 {
     s_opts_t o = {2000000, 300000, 200000, 10.0, 0, 5, 4096, 256, 1,
@@ -574,23 +510,23 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--tasks") == 0)
-            o.tasks = s_number(a, v, 1, UINT64_C(1) << 40), i++;
+            o.tasks = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 40), i++;
         else if (strcmp(a, "--starpu-tasks") == 0)
-            o.starpu_tasks = s_number(a, v, 1, UINT64_C(1) << 40), i++;
+            o.starpu_tasks = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 40), i++;
         else if (strcmp(a, "--scale-tasks") == 0)
-            o.scale_tasks = s_number(a, v, 1, UINT64_C(1) << 32), i++;
+            o.scale_tasks = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 32), i++;
         else if (strcmp(a, "--reps") == 0)
-            o.reps = (int)s_number(a, v, 1, S_MAX_REPS), i++;
+            o.reps = (int)ordo_bench_number(s_prog, a, v, 1, S_MAX_REPS), i++;
         else if (strcmp(a, "--window") == 0)
-            o.window = (uint32_t)s_number(a, v, 1, UINT32_C(1) << 30), i++;
+            o.window = (uint32_t)ordo_bench_number(s_prog, a, v, 1, UINT32_C(1) << 30), i++;
         else if (strcmp(a, "--batch") == 0)
-            o.batch = (uint32_t)s_number(a, v, 1, UINT32_MAX), i++;
+            o.batch = (uint32_t)ordo_bench_number(s_prog, a, v, 1, UINT32_MAX), i++;
         else if (strcmp(a, "--seed") == 0)
-            o.seed = s_number(a, v, 0, UINT64_MAX), i++;
+            o.seed = ordo_bench_number(s_prog, a, v, 0, UINT64_MAX), i++;
         else if (strcmp(a, "--omp-budget") == 0)
-            o.omp_budget = (double)s_number(a, v, 1, 86400), i++;
+            o.omp_budget = (double)ordo_bench_number(s_prog, a, v, 1, 86400), i++;
         else if (strcmp(a, "--scale-point") == 0)
-            o.scale_point = (uint32_t)s_number(a, v, 100, 100000), i++;
+            o.scale_point = (uint32_t)ordo_bench_number(s_prog, a, v, 100, 100000), i++;
         else if (strcmp(a, "--json") == 0)
             o.json = true;
         else if (strcmp(a, "--only") == 0 && v && strcmp(v, "w1") == 0)

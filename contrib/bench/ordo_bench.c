@@ -114,13 +114,6 @@ typedef struct {
 
 static const char *s_prog = "ordo-bench";
 
-double ordo_bench_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void s_die(const char *what, int rc)
 {
     fprintf(stderr, "%s: %s: %s (%s)\n", s_prog, what, ordo_strerror(rc), ordo_last_error());
@@ -137,62 +130,6 @@ static void s_fail(const char *fmt, ...)
     fprintf(stderr, "\n");
     va_end(ap);
     exit(1);
-}
-
-/* splitmix64, as in ordo-engine-bench: the W1 sequence depends on --seed only. */
-static uint64_t s_rand(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9e3779b97f4a7c15));
-    z = (z ^ (z >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94d049bb133111eb);
-    return z ^ (z >> 31);
-}
-
-static uint32_t s_below(uint64_t *state, uint32_t n)
-{
-    return (uint32_t)(((s_rand(state) >> 32) * n) >> 32);
-}
-
-/* The W1 sequence of ordo-engine-bench: three distinct random blocks. */
-static ordo_bench_w1_t *s_w1_sequence(size_t n, uint64_t seed)
-{
-    ordo_bench_w1_t *w = malloc(n * sizeof *w);
-    if (w == NULL)
-        s_die("W1 sequence", ORDO_ENOMEM);
-    uint64_t rs = seed;
-    for (size_t i = 0; i < n; i++) {
-        uint32_t a = s_below(&rs, ORDO_BENCH_W1_BLOCKS);
-        uint32_t b = s_below(&rs, ORDO_BENCH_W1_BLOCKS - 1);
-        uint32_t c = s_below(&rs, ORDO_BENCH_W1_BLOCKS - 2);
-        b += b >= a;
-        uint32_t lo = a < b ? a : b, hi = a < b ? b : a;
-        c += c >= lo;
-        c += c >= hi;
-        w[i].a = (uint8_t)a;
-        w[i].b = (uint8_t)b;
-        w[i].c = (uint8_t)c;
-    }
-    return w;
-}
-
-static int s_cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double s_median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, s_cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-/* The q-quantile (0..1) of v[n], sorting v. */
-static double s_quantile(double *v, size_t n, double q)
-{
-    qsort(v, n, sizeof *v, s_cmp_double);
-    size_t k = (size_t)(q * (double)(n - 1) + 0.5);
-    return v[k < n ? k : n - 1];
 }
 
 static double s_load1(void)
@@ -620,9 +557,9 @@ static void s_throughput(const s_opts_t *o, s_result_t *r, int which, const ordo
 #endif
     }
     s_daemon_stop(&d, false);
-    t->e2e = s_median(e, o->reps);
-    t->omp = have_omp ? s_median(om, o->reps) : 0;
-    t->starpu = have_starpu ? s_median(sp, o->reps) : 0;
+    t->e2e = ordo_bench_median(e, o->reps);
+    t->omp = have_omp ? ordo_bench_median(om, o->reps) : 0;
+    t->starpu = have_starpu ? ordo_bench_median(sp, o->reps) : 0;
     (void)sp;
 }
 
@@ -735,11 +672,11 @@ static void s_lat(const s_opts_t *o, s_result_t *r)
     ordo_client_t *c = s_connect(o, &d);
     for (int j = 0; j < o->reps; j++) {
         s_ordo_lat_run(c, n, warm, us);
-        e50[j] = s_quantile(us, n, 0.50);
-        e99[j] = s_quantile(us, n, 0.99);
+        e50[j] = ordo_bench_quantile(us, n, 0.50);
+        e99[j] = ordo_bench_quantile(us, n, 0.99);
         s_zmq_run(sock, n, warm, us);
-        z50[j] = s_quantile(us, n, 0.50);
-        z99[j] = s_quantile(us, n, 0.99);
+        z50[j] = ordo_bench_quantile(us, n, 0.50);
+        z99[j] = ordo_bench_quantile(us, n, 0.99);
     }
     ordo_client_destroy(&c);
     zmq_send(sock, "", 0, 0); /* the echo child quits */
@@ -749,10 +686,10 @@ static void s_lat(const s_opts_t *o, s_result_t *r)
     zmq_ctx_term(zctx);
     waitpid(echo, NULL, 0);
     s_daemon_stop(&d, false);
-    r->lat_e2e_p50 = s_median(e50, o->reps);
-    r->lat_e2e_p99 = s_median(e99, o->reps);
-    r->lat_zmq_p50 = s_median(z50, o->reps);
-    r->lat_zmq_p99 = s_median(z99, o->reps);
+    r->lat_e2e_p50 = ordo_bench_median(e50, o->reps);
+    r->lat_e2e_p99 = ordo_bench_median(e99, o->reps);
+    r->lat_zmq_p50 = ordo_bench_median(z50, o->reps);
+    r->lat_zmq_p99 = ordo_bench_median(z99, o->reps);
     free(us);
 }
 
@@ -849,7 +786,7 @@ static void s_scale(const s_opts_t *o, s_result_t *r, const ordo_bench_w1_t *w)
         for (int p = 0; p < S_SCALE_POINTS; p++)
             t[p][k] = s_scale_run(o, s_scale_live[p], w);
     for (int p = 0; p < S_SCALE_POINTS; p++)
-        r->scale_ns[p] = s_median(t[p], o->reps);
+        r->scale_ns[p] = ordo_bench_median(t[p], o->reps);
 }
 
 /* MEM: VmRSS of ordod with mem_tasks tasks waiting, minus idle, per task. */
@@ -887,9 +824,9 @@ static void s_mem(const s_opts_t *o, s_result_t *r, const ordo_bench_w1_t *w)
         ordo_client_destroy(&c);
         s_daemon_stop(&d, true);
     }
-    r->mem_bytes = s_median(b, o->reps);
-    r->mem_rss_idle_kb = s_median(idle, o->reps);
-    r->mem_rss_full_kb = s_median(full, o->reps);
+    r->mem_bytes = ordo_bench_median(b, o->reps);
+    r->mem_rss_idle_kb = ordo_bench_median(idle, o->reps);
+    r->mem_rss_full_kb = ordo_bench_median(full, o->reps);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1017,19 +954,6 @@ static void s_usage(FILE *f)
             "  --json            one JSON object instead of lines\n");
 }
 
-static unsigned long long s_number(const char *opt, const char *s, unsigned long long min,
-                                   unsigned long long max)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = s ? strtoull(s, &end, 10) : 0;
-    if (s == NULL || errno || *end || end == s || v < min || v > max) {
-        fprintf(stderr, "%s: %s wants a number in [%llu, %llu]\n", s_prog, opt, min, max);
-        exit(2);
-    }
-    return v;
-}
-
 static unsigned s_sections(const char *list)
 {
     static const char *const names[] = {"w1", "w2", "w3", "lat", "scale", "mem"};
@@ -1064,31 +988,31 @@ int main(int argc, char **argv)
         if (strcmp(a, "--ordod") == 0 && v)
             ordod = v, i++;
         else if (strcmp(a, "--tasks") == 0)
-            o.tasks = s_number(a, v, 1, UINT64_C(1) << 32), i++;
+            o.tasks = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 32), i++;
         else if (strcmp(a, "--peer-tasks") == 0)
-            o.peer_tasks = s_number(a, v, 1, UINT64_C(1) << 32), i++;
+            o.peer_tasks = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 32), i++;
         else if (strcmp(a, "--w3-steps") == 0)
-            o.w3_steps = s_number(a, v, 1, UINT64_C(1) << 31), i++;
+            o.w3_steps = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 31), i++;
         else if (strcmp(a, "--lat") == 0)
-            o.lat_n = s_number(a, v, 10, UINT64_C(1) << 26), i++;
+            o.lat_n = ordo_bench_number(s_prog, a, v, 10, UINT64_C(1) << 26), i++;
         else if (strcmp(a, "--scale-tasks") == 0)
-            o.scale_tasks = s_number(a, v, 1, UINT64_C(1) << 32), i++;
+            o.scale_tasks = ordo_bench_number(s_prog, a, v, 1, UINT64_C(1) << 32), i++;
         else if (strcmp(a, "--mem-tasks") == 0)
-            o.mem_tasks = s_number(a, v, 1000, 1000000), i++;
+            o.mem_tasks = ordo_bench_number(s_prog, a, v, 1000, 1000000), i++;
         else if (strcmp(a, "--reps") == 0)
-            o.reps = (int)s_number(a, v, 1, S_MAX_REPS), i++;
+            o.reps = (int)ordo_bench_number(s_prog, a, v, 1, S_MAX_REPS), i++;
         else if (strcmp(a, "--workers") == 0)
-            o.workers = (int)s_number(a, v, 0, 1024), i++;
+            o.workers = (int)ordo_bench_number(s_prog, a, v, 0, 1024), i++;
         else if (strcmp(a, "--window") == 0)
-            o.window = (uint32_t)s_number(a, v, 1024, UINT32_C(1) << 30), i++;
+            o.window = (uint32_t)ordo_bench_number(s_prog, a, v, 1024, UINT32_C(1) << 30), i++;
         else if (strcmp(a, "--credits") == 0)
-            o.credits = (uint32_t)s_number(a, v, 1, UINT32_C(1) << 30), i++;
+            o.credits = (uint32_t)ordo_bench_number(s_prog, a, v, 1, UINT32_C(1) << 30), i++;
         else if (strcmp(a, "--batch") == 0)
-            o.batch = (int)s_number(a, v, 0, 1 << 20), i++;
+            o.batch = (int)ordo_bench_number(s_prog, a, v, 0, 1 << 20), i++;
         else if (strcmp(a, "--omp-budget") == 0)
-            o.omp_budget = (double)s_number(a, v, 1, 86400), i++;
+            o.omp_budget = (double)ordo_bench_number(s_prog, a, v, 1, 86400), i++;
         else if (strcmp(a, "--seed") == 0)
-            o.seed = s_number(a, v, 0, UINT64_MAX), i++;
+            o.seed = ordo_bench_number(s_prog, a, v, 0, UINT64_MAX), i++;
         else if (strcmp(a, "--only") == 0 && v)
             o.only = s_sections(v), i++;
         else if (strcmp(a, "--no-peers") == 0)
@@ -1129,7 +1053,9 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     size_t nseq = o.tasks > o.scale_tasks ? o.tasks : o.scale_tasks;
-    ordo_bench_w1_t *w = s_w1_sequence(nseq > 4096 ? nseq : 4096, o.seed);
+    ordo_bench_w1_t *w = ordo_bench_w1_sequence(nseq > 4096 ? nseq : 4096, o.seed);
+    if (w == NULL)
+        s_die("W1 sequence", ORDO_ENOMEM);
     if (only & S_W1)
         s_throughput(&o, &r, 0, w);
     if (only & S_W2)
