@@ -221,6 +221,77 @@ START_TEST(test_readers_never_wait_for_readers)
 }
 END_TEST
 
+/* A gather that reads the whole cache after a partial write-back, which
+ * itself followed an older gather, supersedes the older gather's read: the
+ * next write-back waits for the new gather only, and is still ordered after
+ * the old one (old gather -> write-back -> new gather -> next write-back). */
+START_TEST(test_reader_superseded_through_writer)
+{
+    ordo_view_t cache = tu_base(ORDO_F32, 2, I64(16), I64(8));
+    uint64_t g1 = s_one(&buf, cache, ORDO_IN);
+    uint64_t w1 = s_one(&buf, tu_slice(cache, 0, 0, 2, 1), ORDO_OUT);
+    uint64_t g2 = s_one(&buf, tu_reshape(cache, 1, I64(128)), ORDO_IN);
+    ordo_graph_stats_t st;
+    ordo_graph_stats(g, &st);
+    ck_assert_uint_eq(st.retired, 1);
+    uint64_t w2 = s_one(&buf, tu_slice(cache, 0, 2, 4, 1), ORDO_OUT);
+    ck_assert_uint_eq(ordo_graph_edge(g, g1, w1), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, w1, g2), ORDO_EDGE_RAW);
+    ck_assert_uint_eq(ordo_graph_edge(g, g2, w2), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, g1, w2), 0);
+    s_run(g1);
+    s_run(w1);
+    ck_assert_int_eq(ordo_graph_state(g, w2), ORDO_TASK_WAITING);
+    s_run(g2);
+    s_run(w2);
+}
+END_TEST
+
+/* The controls: without a task between them, or when the new read does not
+ * contain the old one, the old read stays and later writers wait for it. */
+START_TEST(test_reader_not_superseded)
+{
+    ordo_view_t cache = tu_base(ORDO_F32, 2, I64(16), I64(8));
+    uint64_t g1 = s_one(&buf, cache, ORDO_IN);
+    uint64_t g2 = s_one(&buf, cache, ORDO_IN);           /* concurrent reader */
+    uint64_t w1 = s_one(&buf, tu_slice(cache, 0, 0, 2, 1), ORDO_OUT);
+    ck_assert_uint_eq(ordo_graph_edge(g, g1, w1), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, g2, w1), ORDO_EDGE_WAR);
+    uint64_t g3 = s_one(&buf, tu_slice(cache, 0, 4, 16, 1), ORDO_IN); /* after w1? no */
+    uint64_t g4 = s_one(&buf, tu_slice(cache, 0, 1, 16, 1), ORDO_IN); /* after w1, partial */
+    ck_assert_uint_eq(ordo_graph_edge(g, w1, g3), 0);
+    ck_assert_uint_eq(ordo_graph_edge(g, w1, g4), ORDO_EDGE_RAW);
+    ordo_graph_stats_t st;
+    ordo_graph_stats(g, &st);
+    ck_assert_uint_eq(st.retired, 0);
+    uint64_t w2 = s_one(&buf, tu_slice(cache, 0, 0, 1, 1), ORDO_OUT);
+    ck_assert_uint_eq(ordo_graph_edge(g, g1, w2), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, g2, w2), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, g4, w2), 0);
+}
+END_TEST
+
+/* A decode loop with many steps in flight: gathers of the whole cache and
+ * two-row write-backs.  WAR edges stay linear in the steps (they were
+ * quadratic when every write-back waited for every pending gather); RAW
+ * edges are bounded by the write-backs of distinct rows still pending. */
+START_TEST(test_decode_loop_edges_linear)
+{
+    enum { STEPS = 2000, ROWS = 64 };
+    ordo_view_t cache = tu_base(ORDO_F32, 2, I64(ROWS), I64(16));
+    for (int i = 0; i < STEPS; i++) {
+        s_one(&buf, tu_reshape(cache, 1, I64(ROWS * 16)), ORDO_IN);
+        int r = (2 * i) % ROWS;
+        s_one(&buf, tu_slice(cache, 0, r, r + 2, 1), ORDO_OUT);
+    }
+    ordo_graph_stats_t st;
+    ordo_graph_stats(g, &st);
+    ck_assert_uint_le(st.edges_war, 2 * STEPS);
+    ck_assert_uint_le(st.edges_raw, (ROWS / 2) * STEPS);
+    ck_assert_uint_le(st.index_accesses, ROWS / 2 + 2);
+}
+END_TEST
+
 /* ------------------------------------------------- explicit dependencies */
 
 START_TEST(test_explicit_unioned_with_derived)
@@ -513,6 +584,9 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_loop_carried_out);
     tcase_add_test(tc, test_fan_in_column_blocks);
     tcase_add_test(tc, test_readers_never_wait_for_readers);
+    tcase_add_test(tc, test_reader_superseded_through_writer);
+    tcase_add_test(tc, test_reader_not_superseded);
+    tcase_add_test(tc, test_decode_loop_edges_linear);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("explicit_and_failure");

@@ -37,6 +37,7 @@ typedef struct s_access {
     uint8_t mode;
     bool in_index;
     bool retiring;
+    bool outlived;          /* a read a later write met but did not cover */
     ordo_fp_t fp;           /* last: the fields above share its first lines */
 } s_access_t;
 
@@ -406,6 +407,17 @@ static void s_cancel_push(ordo_graph_t *g, uint32_t slot)
     g->st.cancelled++;
 }
 
+/* A new traversal mark: tasks marked before compare unequal to it. */
+static uint32_t s_new_epoch(ordo_graph_t *g)
+{
+    if (++g->epoch == 0) {
+        for (uint32_t i = 0; i < g->ntasks; i++)
+            g->tasks[i].mark = 0;
+        g->epoch = 1;
+    }
+    return g->epoch;
+}
+
 /* ------------------------------------------------------------------ */
 /* Streams                                                             */
 
@@ -493,6 +505,7 @@ static bool s_edge_add(ordo_graph_t *g, uint32_t p, uint32_t t, unsigned kind)
         else
             pt->succ = e;
         pt->succ_tail = e;
+        pt->mark = g->epoch; /* a direct predecessor of the task being submitted */
         tt->pending++;
         g->st.edges++;
         if (pt->cancelled && !tt->cancelled) {
@@ -545,7 +558,14 @@ static void s_visit(ordo_inode_t *n, void *arg)
     unsigned kind = cw && aw ? ORDO_EDGE_WAW : cw ? ORDO_EDGE_RAW : ORDO_EDGE_WAR;
     if (!s_edge_add(g, c->task, v->slot, kind))
         v->oom = true;
-    if (aw && !c->retiring && ordo_fp_contains(&a->fp, &c->fp, &g->st.geom)) {
+    if (!aw || c->retiring)
+        return;
+    if (!ordo_fp_contains(&a->fp, &c->fp, &g->st.geom)) {
+        if (!cw && !c->outlived) { /* a candidate for s_visit_read */
+            c->outlived = true;
+            c->index->outlived++;
+        }
+    } else {
         if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire)) {
             v->oom = true;
             return;
@@ -555,9 +575,55 @@ static void s_visit(ordo_inode_t *n, void *arg)
     }
 }
 
+/* How many successor edges of an older task s_precedes looks at: a reader's
+ * successors are the few writers that waited for it. */
+#define S_PRECEDES_SCAN 16
+
+/* Is the task in slot a a direct predecessor of a direct predecessor of
+ * the task being submitted (whose predecessors carry the current mark)? */
+static bool s_precedes(const ordo_graph_t *g, uint32_t a)
+{
+    uint32_t n = 0;
+    for (uint32_t e = g->tasks[a].succ; e != S_NONE && n < S_PRECEDES_SCAN;
+         e = g->edges[e].next, n++) {
+        const s_task_t *s = &g->tasks[g->edges[e].to];
+        if (s->gen == g->edges[e].gen && s->state != S_FREE && s->mark == g->epoch)
+            return true;
+    }
+    return false;
+}
+
+/* An older read c meeting the new read access: retire it when the new one
+ * contains it and its task precedes the new task through an edge. */
+static void s_visit_read(ordo_inode_t *n, void *arg)
+{
+    s_visit_t *v = arg;
+    s_access_t *c = (s_access_t *)n;
+    ordo_graph_t *g = v->g;
+    if (!c->outlived || c->retiring || c->task == v->slot || !s_precedes(g, c->task) ||
+        !ordo_fp_contains(&v->acc->fp, &c->fp, &g->st.geom))
+        return;
+    if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire)) {
+        v->oom = true;
+        return;
+    }
+    c->retiring = true;
+    g->retire[g->nretire++] = c;
+}
+
 static ordo_itree_t *s_tree(s_access_t *a)
 {
     return ORDO_MODE_WRITES(a->mode) ? &a->index->writes : &a->index->reads;
+}
+
+/* Bookkeeping of an access whose node leaves the index. */
+static void s_left_index(s_access_t *a)
+{
+    a->in_index = false;
+    if (a->outlived) {
+        a->outlived = false;
+        a->index->outlived--;
+    }
 }
 
 static void s_release(ordo_graph_t *g, uint32_t slot);
@@ -614,6 +680,7 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
     s_map_put(g, slot);
     g->st.accepted++;
     g->st.live++;
+    s_new_epoch(g); /* s_edge_add marks the new task's predecessors with it */
 
     for (uint32_t i = 0; i < d->ndeps; i++) {
         uint64_t dep = d->deps[i];
@@ -645,6 +712,7 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         a->task = slot;
         a->in_index = false;
         a->retiring = false;
+        a->outlived = false;
         a->next = t->accesses;
         t->accesses = a;
         if (ordo_fp_empty(&a->fp))
@@ -656,6 +724,24 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         if (v.oom)
             goto oom;
     }
+    /* A read that contains an older read of a task known to precede it
+     * supersedes that read: a later writer of those bytes meets this read
+     * and waits for this task, which waits for the older one.  Without
+     * this, a whole-buffer reader (a KV-cache gather) stays in the index
+     * until it finishes, and every partial writer after it gets an edge from
+     * every such reader still pending: edges grow with the square of the
+     * tasks in flight. */
+    t = &g->tasks[slot];
+    if (t->pending > 0)
+        for (s_access_t *a = t->accesses; a; a = a->next) {
+            if (ORDO_MODE_WRITES(a->mode) || ordo_fp_empty(&a->fp) || !a->index->outlived)
+                continue;
+            s_visit_t v = {.g = g, .acc = a, .slot = slot, .oom = false};
+            ordo_itree_query(&a->index->reads, a->fp.lo, a->fp.hi, s_visit_read, &v);
+            if (v.oom)
+                goto oom;
+        }
+
     /* Join the index.  A write that retires an access with the very same
      * bounds in the same tree takes its node's place (no rebalance): the
      * in-place update chain costs one descent, not a removal and an insert. */
@@ -676,7 +762,7 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         }
         if (twin) {
             ordo_itree_replace(s_tree(a), &twin->node, &a->node);
-            twin->in_index = false;
+            s_left_index(twin);
         } else {
             a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
             ordo_itree_insert(s_tree(a), &a->node);
@@ -684,9 +770,10 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
     }
     for (uint32_t i = 0; i < g->nretire; i++) {
         s_access_t *c = g->retire[i];
-        if (c->in_index)
+        if (c->in_index) {
             ordo_itree_remove(s_tree(c), &c->node);
-        c->in_index = false;
+            s_left_index(c);
+        }
         c->retiring = false;
         g->st.retired++;
         g->st.index_accesses--;
@@ -781,6 +868,7 @@ static void s_release(ordo_graph_t *g, uint32_t first)
             next = a->next;
             if (a->in_index) {
                 ordo_itree_remove(s_tree(a), &a->node);
+                s_left_index(a);
                 g->st.index_accesses--;
             }
             a->next = g->free_access;
@@ -826,8 +914,7 @@ static int s_finish(ordo_graph_t *g, uint64_t id, bool ok)
         g->st.failed++;
         g->tasks[slot].cancelled = true;
         g->tasks[slot].cause = id;
-        if (++g->epoch == 0)
-            ++g->epoch;
+        s_new_epoch(g);
         uint32_t depth = 0;
         g->stack[depth++] = slot;
         g->tasks[slot].mark = g->epoch;

@@ -19,6 +19,7 @@ void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size)
     idx->size = size;
     idx->reads = (ordo_itree_t){NULL, 0};
     idx->writes = (ordo_itree_t){NULL, 0};
+    idx->outlived = 0;
 }
 
 static inline int32_t s_height(const ordo_inode_t *n) { return n ? n->height : 0; }

@@ -37,6 +37,7 @@ typedef struct {
     uint64_t size;          /* bytes */
     ordo_itree_t reads;
     ordo_itree_t writes;
+    size_t outlived;        /* reads that a later write met but did not cover */
 } ordo_index_t;
 
 void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size);
