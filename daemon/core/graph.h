@@ -9,6 +9,8 @@
  * edges of their own kind.  A write that contains an older access retires it
  * from the index: the older task stays ordered before every later access
  * through the writer, so an in-place update chain keeps the index small.
+ * Likewise a read that contains an older read, whose task precedes it
+ * through a direct predecessor, retires that read.
  *
  * Ordering contract (DESIGN.md, semantics 1-7):
  *  - task ids are accepted in order, per session strictly sequential;
@@ -80,7 +82,7 @@ typedef struct {
     uint64_t accepted, done, failed, cancelled;
     uint64_t live, waiting, ready, running;
     uint64_t edges, edges_raw, edges_war, edges_waw, edges_explicit;
-    uint64_t retired;       /* accesses retired by a containing write */
+    uint64_t retired;       /* accesses retired by a containing write or read */
     uint64_t index_accesses;/* accesses now in all indexes */
     uint64_t window;
     ordo_geom_stats_t geom;
