@@ -33,7 +33,17 @@ struct ordo_dwire_msg {
     ProtobufCAllocator arena;       /* allocator_data is this message */
     s_chunk_t *chunks;
     size_t first_cap;
+    size_t budget;                  /* most bytes the arena may take */
+    size_t allocated;
 };
+
+/* Decoded structures take a few times the encoded size (about 7x for
+ * ordinary tasks, 1x for host data), but a hostile message of empty
+ * repeated entries takes 2 bytes on the wire per ~100-byte structure.  The
+ * arena refuses to grow past this multiple, so such a message is refused as
+ * undecodable instead of taking gigabytes. */
+#define S_ARENA_FACTOR 16
+#define S_ARENA_SLACK (1u << 20)
 
 /* protobuf-c's alloc: bump allocation in the message's chunks, a new chunk
  * (twice the last) when the current one is full. */
@@ -45,14 +55,17 @@ static void *s_arena_alloc(void *data, size_t size)
     s_chunk_t *c = m->chunks;
     if (!c || c->cap - c->used < size) {
         size_t cap = c ? 2 * c->cap : m->first_cap;
+        if (cap > m->budget - m->allocated)
+            cap = m->budget - m->allocated;
         if (cap < size)
-            cap = size;
+            return NULL; /* over budget: protobuf-c then fails the unpack */
         s_chunk_t *n = malloc(sizeof *n + cap);
         if (!n)
             return NULL;
         n->next = c;
         n->used = 0;
         n->cap = cap;
+        m->allocated += cap;
         m->chunks = c = n;
     }
     void *p = (char *)c->data + c->used;
@@ -94,11 +107,17 @@ int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
     m->arena.allocator_data = m;
     /* Unpacked structures take a few times the encoded size. */
     m->first_cap = size < (SIZE_MAX - 4096) / 4 ? 4 * size + 4096 : size;
+    m->budget = size < (SIZE_MAX - S_ARENA_SLACK) / S_ARENA_FACTOR
+                    ? S_ARENA_FACTOR * size + S_ARENA_SLACK
+                    : SIZE_MAX;
+    if (m->first_cap > m->budget)
+        m->first_cap = m->budget;
     Ordo__V1__ClientMsg *pb = ordo__v1__client_msg__unpack(&m->arena, size, data);
     if (!pb) {
         s_msg_free(m);
         return s_err(err, errlen, ORDO_EPROTO,
-                     "undecodable message (not an ordo.v1.ClientMsg, or truncated)");
+                     "undecodable message (not an ordo.v1.ClientMsg, truncated, or "
+                     "decoding to more than 16 times its size)");
     }
     ordo_dwire_kind_t kind;
     switch (pb->msg_case) {

@@ -125,6 +125,74 @@ static int s_arg_code(size_t nshape, size_t nstrides, int mode, uint32_t dtype, 
     return rc;
 }
 
+/* A Submit of empty tasks costs 2 bytes per task on the wire and about 100
+ * decoded: the arena budget refuses it instead of taking 50x its size.  An
+ * ordinary Submit of the same size decodes. */
+START_TEST(test_amplification_refused)
+{
+    size_t body = 1 << 20, n = body / 2;
+    unsigned char *msg = malloc(body + 16), *p = msg;
+    *p++ = 0x12; /* ClientMsg.submit, length-delimited */
+    size_t len = body;
+    while (len >= 0x80) {
+        *p++ = (unsigned char)(len | 0x80);
+        len >>= 7;
+    }
+    *p++ = (unsigned char)len;
+    for (size_t i = 0; i < n; i++) {
+        *p++ = 0x0a; /* Submit.tasks, empty */
+        *p++ = 0x00;
+    }
+    ordo_dwire_msg_t *m = NULL;
+    char err[200];
+    ck_assert_int_eq(ordo_dwire_decode(msg, (size_t)(p - msg), &m, err, sizeof err), ORDO_EPROTO);
+    ck_assert_ptr_null(m);
+    ck_assert_ptr_nonnull(strstr(err, "16 times"));
+    free(msg);
+
+    /* 2000 tasks with three one-dimensional views each: well within. */
+    Ordo__V1__View views[3];
+    Ordo__V1__Arg args[3], *argp[3];
+    int64_t shape[1] = {256}, strides[1] = {1};
+    for (int i = 0; i < 3; i++) {
+        ordo__v1__view__init(&views[i]);
+        views[i].buffer = 1;
+        views[i].dtype = ORDO_F32;
+        views[i].n_shape = views[i].n_strides = 1;
+        views[i].shape = shape;
+        views[i].strides = strides;
+        ordo__v1__arg__init(&args[i]);
+        args[i].view = &views[i];
+        args[i].mode = ORDO__V1__MODE__MODE_IN;
+        argp[i] = &args[i];
+    }
+    enum { NT = 2000 };
+    Ordo__V1__Task *tasks = calloc(NT, sizeof *tasks), **tp = calloc(NT, sizeof *tp);
+    for (int i = 0; i < NT; i++) {
+        ordo__v1__task__init(&tasks[i]);
+        tasks[i].id = (uint64_t)i + 1;
+        tasks[i].kernel = "noop";
+        tasks[i].n_args = 3;
+        tasks[i].args = argp;
+        tp[i] = &tasks[i];
+    }
+    Ordo__V1__Submit sub = ORDO__V1__SUBMIT__INIT;
+    sub.n_tasks = NT;
+    sub.tasks = tp;
+    Ordo__V1__ClientMsg cm = ORDO__V1__CLIENT_MSG__INIT;
+    cm.msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
+    cm.submit = &sub;
+    size_t sz = ordo__v1__client_msg__get_packed_size(&cm);
+    uint8_t *buf = malloc(sz);
+    ordo__v1__client_msg__pack(&cm, buf);
+    ck_assert_int_eq(ordo_dwire_decode(buf, sz, &m, err, sizeof err), 0);
+    ordo_dwire_msg_unref(&m);
+    free(buf);
+    free(tasks);
+    free(tp);
+}
+END_TEST
+
 START_TEST(test_arg_checks)
 {
     char err[256];
@@ -209,6 +277,7 @@ static Suite *s_suite(void)
     Suite *s = suite_create("wire");
     TCase *tc = tcase_create("wire");
     tcase_add_test(tc, test_garbage);
+    tcase_add_test(tc, test_amplification_refused);
     tcase_add_test(tc, test_arg_checks);
     tcase_add_test(tc, test_encode);
     tcase_add_test(tc, test_status_request);
