@@ -15,6 +15,10 @@
  * so one client, one message, can push ordod into the OOM killer before
  * any per-task limit (credits, window) is consulted.
  *
+ * Fixed by 584d430 (the decoding arena refuses to grow past 16 times the
+ * message): the reproducer now gets EPROTO with a max RSS of about 145 MiB
+ * for 16 MiB; tests/check_dwire.c keeps the case.
+ *
  * Build and run from a configured build tree (proto/ordo.pb-c.c generated):
  *
  *   gcc -O2 -I../daemon/core -I../daemon -I../client -Iproto \
