@@ -17,7 +17,7 @@ build=${BUILD_DIR:-build}
 # Debian packages the build and the tests need.
 packages=(build-essential autoconf automake libtool pkg-config
           libzmq3-dev libprotobuf-c-dev protobuf-c-compiler check valgrind
-          python3 python3-numpy)
+          python3 python3-numpy graphviz)
 
 install_missing() {
     local missing=()
