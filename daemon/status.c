@@ -253,7 +253,8 @@ static int s_cmd_sessions(ordo_server_t *srv, const ordo_dwire_status_req_t *req
         free(l.v);
         return ORDO_ENOMEM;
     }
-    qsort(l.v, l.n, sizeof *l.v, s_by_session_id);
+    if (l.n > 1) /* l.v may be NULL when there is none */
+        qsort(l.v, l.n, sizeof *l.v, s_by_session_id);
     if (req->json)
         ordo_sbuf_printf(out, "{\"sessions\":[");
     else
@@ -337,7 +338,8 @@ static int s_cmd_buffers(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         free(l.v);
         return ORDO_ENOMEM;
     }
-    qsort(l.v, l.n, sizeof *l.v, s_by_buffer_id);
+    if (l.n > 1) /* l.v may be NULL when there is none */
+        qsort(l.v, l.n, sizeof *l.v, s_by_buffer_id);
     uint64_t bytes = 0;
     size_t shown = 0;
     for (size_t i = 0; i < l.n; i++)
@@ -442,7 +444,8 @@ static int s_live_tasks(ordo_server_t *srv, const s_filter_t *f, s_tasks_t *l)
         l->v = NULL;
         return ORDO_ENOMEM;
     }
-    qsort(l->v, l->n, sizeof *l->v, s_by_task_id);
+    if (l->n > 1) /* l->v is NULL when nothing matched: qsort must not see it */
+        qsort(l->v, l->n, sizeof *l->v, s_by_task_id);
     if (l->n > f->limit)
         l->n = (size_t)f->limit;
     return 0;
