@@ -528,7 +528,7 @@ typedef struct {
 static bool s_shown(const s_tasks_t *l, uint64_t id)
 {
     ordo_task_info_t key = { .id = id };
-    return bsearch(&key, l->v, l->n, sizeof *l->v, s_by_task_id) != NULL;
+    return l->n && bsearch(&key, l->v, l->n, sizeof *l->v, s_by_task_id) != NULL;
 }
 
 static void s_graph_edge(void *arg, uint64_t from, uint64_t to, unsigned kinds)
