@@ -4,6 +4,7 @@
 #   bash contrib/quickstart.sh demo   install what is missing, build, run the main job
 #                                     (the demo workload, then the KV-cache decode example)
 #   bash contrib/quickstart.sh test   install what is missing, build, run the whole test suite
+#                                     (make check, then the sanitizer, fuzz and valgrind pass)
 #
 # Environment: JOBS (parallel make jobs, default: cores), BUILD_DIR (default: build).
 set -euo pipefail
@@ -17,7 +18,7 @@ build=${BUILD_DIR:-build}
 # Debian packages the build and the tests need.
 packages=(build-essential autoconf automake libtool pkg-config
           libzmq3-dev libprotobuf-c-dev protobuf-c-compiler check valgrind
-          python3 python3-numpy graphviz)
+          python3 python3-numpy graphviz clang libclang-rt-14-dev)
 
 install_missing() {
     local missing=()
@@ -56,6 +57,10 @@ test)
     install_missing "${packages[@]}"
     build_tree
     make -j"$jobs" check || { cat tests/*.log 2>/dev/null | tail -n 200; exit 1; }
+    # The same suites under AddressSanitizer and UndefinedBehaviorSanitizer,
+    # bounded fuzz runs, and the core tests under valgrind: zero reports.
+    cd "$top"
+    "$top/contrib/ci-sanitize.sh"
     ;;
 *)
     echo "usage: $0 demo|test" >&2
