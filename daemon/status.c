@@ -219,18 +219,27 @@ typedef struct {
     bool oom;
 } s_sessions_t;
 
+/* Makes room for one more element of size sz in *v (capacity *cap, n used),
+ * doubling from first.  False when out of memory (*v unchanged). */
+static bool s_grow(void **v, size_t *cap, size_t n, size_t sz, size_t first)
+{
+    if (n < *cap)
+        return true;
+    size_t ncap = *cap ? 2 * *cap : first;
+    void *p = realloc(*v, ncap * sz);
+    if (!p)
+        return false;
+    *v = p;
+    *cap = ncap;
+    return true;
+}
+
 static void s_collect_session(void *arg, const ordo_session_info_t *s)
 {
     s_sessions_t *l = arg;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        ordo_session_info_t *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (!s_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 16)) {
+        l->oom = true;
+        return;
     }
     l->v[l->n++] = *s;
 }
@@ -306,15 +315,9 @@ typedef struct {
 static void s_collect_buffer(void *arg, const ordo_buffer_t *b)
 {
     s_buffers_t *l = arg;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 16;
-        const ordo_buffer_t **v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (!s_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 16)) {
+        l->oom = true;
+        return;
     }
     l->v[l->n++] = b;
 }
@@ -413,15 +416,9 @@ static void s_collect_task(void *arg, const ordo_task_info_t *t)
     if (!s_match(l->f, t))
         return;
     l->matched++;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        ordo_task_info_t *v = realloc(l->v, cap * sizeof *v);
-        if (!v) {
-            l->oom = true;
-            return;
-        }
-        l->v = v;
-        l->cap = cap;
+    if (!s_grow((void **)&l->v, &l->cap, l->n, sizeof *l->v, 64)) {
+        l->oom = true;
+        return;
     }
     l->v[l->n++] = *t;
 }
