@@ -1,7 +1,8 @@
 /*
  * check_index.c - the interval trees of the access index against a plain
  * list: every query reports exactly the intersecting nodes, in order, and
- * the AVL and augmentation invariants hold after every change.
+ * the B+ tree's order, fill and augmentation invariants hold after every
+ * change.
  */
 #include <check.h>
 #include <stdint.h>
@@ -44,18 +45,20 @@ START_TEST(test_random_against_list)
     ordo_inode_t *nodes = calloc(N, sizeof *nodes);
     bool *in = calloc(N, sizeof *in);
     uint8_t *seen = calloc(N, 1);
-    ordo_itree_t t = {NULL, 0};
+    ordo_itree_t t = ORDO_ITREE_EMPTY;
+    ordo_ipool_t pool;
+    ordo_ipool_init(&pool);
     uint64_t seq = 0;
     for (int r = 0; r < ROUNDS; r++) {
         size_t i = s_next() % N;
         if (in[i]) {
-            ordo_itree_remove(&t, &nodes[i]);
+            ordo_itree_remove(&t, &pool, &nodes[i]);
             in[i] = false;
         } else {
             nodes[i].lo = s_next() % 10000;
             nodes[i].hi = nodes[i].lo + 1 + s_next() % (s_next() % 8 ? 50 : 3000);
             nodes[i].seq = ++seq;
-            ordo_itree_insert(&t, &nodes[i]);
+            TU_CHECK(ordo_itree_insert(&t, &pool, &nodes[i]), "round %d: insert failed", r);
             in[i] = true;
         }
         if (r % 97 == 0)
@@ -72,6 +75,7 @@ START_TEST(test_random_against_list)
         }
     }
     ck_assert(ordo_itree_check(&t));
+    ordo_ipool_fini(&pool);
     free(nodes);
     free(in);
     free(seen);
@@ -83,13 +87,15 @@ START_TEST(test_equal_bounds_many)
     /* Many accesses of the same bytes (readers of one block). */
     enum { N = 1000 };
     ordo_inode_t *nodes = calloc(N, sizeof *nodes);
-    ordo_itree_t t = {NULL, 0};
+    ordo_itree_t t = ORDO_ITREE_EMPTY;
+    ordo_ipool_t pool;
+    ordo_ipool_init(&pool);
     for (size_t i = 0; i < N; i++) {
         nodes[i] = (ordo_inode_t){.lo = 64, .hi = 128, .seq = i + 1};
-        ordo_itree_insert(&t, &nodes[i]);
+        ck_assert(ordo_itree_insert(&t, &pool, &nodes[i]));
     }
     ck_assert(ordo_itree_check(&t));
-    ck_assert_int_le(t.root->height, 15);
+    ck_assert_int_le(t.height, 6);
     uint8_t *seen = calloc(N, 1);
     s_acc_t acc = {.seen = seen, .base = nodes, .ordered = true};
     ordo_itree_query(&t, 127, 128, s_collect, &acc);
@@ -99,10 +105,142 @@ START_TEST(test_equal_bounds_many)
     ordo_itree_query(&t, 0, 64, s_collect, &acc);
     ck_assert_uint_eq(acc.count, 0);
     for (size_t i = 0; i < N; i += 2)
-        ordo_itree_remove(&t, &nodes[i]);
+        ordo_itree_remove(&t, &pool, &nodes[i]);
     ck_assert(ordo_itree_check(&t));
     ck_assert_uint_eq(t.count, N / 2);
+    ordo_ipool_fini(&pool);
     free(nodes);
+    free(seen);
+}
+END_TEST
+
+/* Every node of a query's answer, checked against the plain list. */
+static void s_query_matches(const ordo_itree_t *t, ordo_inode_t **nodes, const bool *in, size_t n,
+                            const ordo_inode_t *base, uint8_t *seen, uint64_t lo, uint64_t hi,
+                            int round)
+{
+    s_acc_t acc = {.seen = seen, .base = base, .ordered = true};
+    ordo_itree_query(t, lo, hi, s_collect, &acc);
+    TU_CHECK(acc.ordered, "round %d: query out of order", round);
+    for (size_t j = 0; j < n; j++) {
+        const ordo_inode_t *x = nodes[j];
+        bool want = in[j] && x->lo < hi && x->hi > lo;
+        TU_CHECK(seen[x - base] == want, "round %d node %zu: reported %u, want %d", round, j,
+                 seen[x - base], want);
+        seen[x - base] = 0;
+    }
+}
+
+START_TEST(test_grow_and_drain)
+{
+    /* Deep trees: grow to N accesses (splits up to four levels), then
+     * remove them all in random order (merges and shares at every level)
+     * down to an empty tree that holds no node. */
+    enum { N = 30000 };
+    ordo_inode_t *store = calloc(N, sizeof *store);
+    ordo_inode_t **nodes = calloc(N, sizeof *nodes);
+    bool *in = calloc(N, sizeof *in);
+    uint8_t *seen = calloc(N, 1);
+    ordo_itree_t t = ORDO_ITREE_EMPTY;
+    ordo_ipool_t pool;
+    ordo_ipool_init(&pool);
+    for (size_t i = 0; i < N; i++)
+        nodes[i] = &store[i];
+    for (size_t i = 0; i < N; i++) {
+        /* Clustered bounds: many equal lo, so the seq tiebreak matters. */
+        store[i].lo = (s_next() % 512) * 64;
+        store[i].hi = store[i].lo + 1 + s_next() % (i % 16 ? 64 : 4096);
+        store[i].seq = i + 1;
+        TU_CHECK(ordo_itree_insert(&t, &pool, &store[i]), "insert %zu failed", i);
+        in[i] = true;
+        if (i % 1499 == 0) {
+            TU_CHECK(ordo_itree_check(&t), "insert %zu: invariants broken", i);
+            uint64_t lo = s_next() % 33000;
+            s_query_matches(&t, nodes, in, N, store, seen, lo, lo + 1 + s_next() % 200, (int)i);
+        }
+    }
+    ck_assert(ordo_itree_check(&t));
+    ck_assert_uint_eq(t.count, N);
+    ck_assert_uint_ge(t.height, 4);
+    for (size_t i = N - 1; i > 0; i--) { /* a random order of removal */
+        size_t j = s_next() % (i + 1);
+        ordo_inode_t *x = nodes[i];
+        nodes[i] = nodes[j];
+        nodes[j] = x;
+    }
+    for (size_t i = 0; i < N; i++) {
+        ordo_itree_remove(&t, &pool, nodes[i]);
+        in[nodes[i] - store] = false;
+        if (i % 1499 == 0) {
+            TU_CHECK(ordo_itree_check(&t), "remove %zu: invariants broken", i);
+            uint64_t lo = s_next() % 33000;
+            bool *in_by_node = calloc(N, sizeof *in_by_node);
+            ordo_inode_t **by_node = calloc(N, sizeof *by_node);
+            for (size_t k = 0; k < N; k++) {
+                by_node[k] = &store[k];
+                in_by_node[k] = in[k];
+            }
+            s_query_matches(&t, by_node, in_by_node, N, store, seen, 0, UINT64_MAX, (int)i);
+            s_query_matches(&t, by_node, in_by_node, N, store, seen, lo, lo + 1 + s_next() % 200,
+                            (int)i);
+            free(in_by_node);
+            free(by_node);
+        }
+    }
+    ck_assert(ordo_itree_check(&t));
+    ck_assert_ptr_null(t.root);
+    ck_assert_uint_eq(t.count, 0);
+    ck_assert_uint_eq(pool.nfree, pool.nodes); /* every node went back */
+    ordo_ipool_fini(&pool);
+    free(store);
+    free(nodes);
+    free(in);
+    free(seen);
+}
+END_TEST
+
+START_TEST(test_replace)
+{
+    /* A twin takes a node's place: same key, same position, no rebalance;
+     * queries then report the twin and never the old node. */
+    enum { N = 2000, BLOCKS = 100 };
+    ordo_inode_t *store = calloc(2 * N, sizeof *store); /* a: [0, N), twins: [N, 2N) */
+    uint8_t *seen = calloc(2 * N, 1);
+    ordo_itree_t t = ORDO_ITREE_EMPTY;
+    ordo_ipool_t pool;
+    ordo_ipool_init(&pool);
+    for (size_t i = 0; i < N; i++) {
+        uint64_t lo = (i % BLOCKS) * 8;
+        store[i] = (ordo_inode_t){.lo = lo, .hi = lo + 8, .seq = i + 1};
+        ck_assert(ordo_itree_insert(&t, &pool, &store[i]));
+    }
+    size_t nodes_before = pool.nodes - pool.nfree;
+    for (size_t i = 0; i < N; i += 3) {
+        store[N + i] = (ordo_inode_t){.lo = store[i].lo, .hi = store[i].hi};
+        ordo_itree_replace(&t, &store[i], &store[N + i]);
+        ck_assert_uint_eq(store[N + i].seq, store[i].seq);
+    }
+    ck_assert(ordo_itree_check(&t));
+    ck_assert_uint_eq(t.count, N);
+    ck_assert_uint_eq(pool.nodes - pool.nfree, nodes_before);
+    for (size_t blk = 0; blk < BLOCKS; blk++) {
+        s_acc_t acc = {.seen = seen, .base = store, .ordered = true};
+        ordo_itree_query(&t, blk * 8, blk * 8 + 8, s_collect, &acc);
+        ck_assert(acc.ordered);
+        ck_assert_uint_eq(acc.count, N / BLOCKS);
+        for (size_t i = blk; i < N; i += BLOCKS) {
+            bool twin = i % 3 == 0;
+            ck_assert_uint_eq(seen[i], !twin);
+            ck_assert_uint_eq(seen[N + i], twin);
+            seen[i] = seen[N + i] = 0;
+        }
+    }
+    for (size_t i = 0; i < N; i++)
+        ordo_itree_remove(&t, &pool, &store[i % 3 == 0 ? N + i : i]);
+    ck_assert(ordo_itree_check(&t));
+    ck_assert_ptr_null(t.root);
+    ordo_ipool_fini(&pool);
+    free(store);
     free(seen);
 }
 END_TEST
@@ -114,6 +252,8 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_random_against_list);
     tcase_add_test(tc, test_equal_bounds_many);
+    tcase_add_test(tc, test_grow_and_drain);
+    tcase_add_test(tc, test_replace);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

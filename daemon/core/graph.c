@@ -85,6 +85,7 @@ struct ordo_graph {
     s_access_t **chunks;
     uint32_t nchunks;
     s_access_t *free_access;
+    ordo_ipool_t ipool;             /* nodes of every index's trees */
 
     uint32_t *ready;                /* ring of slots */
     uint32_t ready_cap, ready_head, ready_len;
@@ -275,6 +276,7 @@ ordo_graph_t *ordo_graph_new(const ordo_graph_config_t *cfg)
         return NULL;
     }
     g->st.window = cfg->window;
+    ordo_ipool_init(&g->ipool);
     return g;
 }
 
@@ -289,6 +291,7 @@ void ordo_graph_destroy(ordo_graph_t **self_p)
     for (uint32_t i = 0; i < g->nchunks; i++)
         free(g->chunks[i]);
     free(g->chunks);
+    ordo_ipool_fini(&g->ipool);
     free(g->ready);
     free(g->cancels);
     free(g->streams);
@@ -765,13 +768,14 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
             s_left_index(twin);
         } else {
             a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
-            ordo_itree_insert(s_tree(a), &a->node);
+            if (!ordo_itree_insert(s_tree(a), &g->ipool, &a->node))
+                goto oom;
         }
     }
     for (uint32_t i = 0; i < g->nretire; i++) {
         s_access_t *c = g->retire[i];
         if (c->in_index) {
-            ordo_itree_remove(s_tree(c), &c->node);
+            ordo_itree_remove(s_tree(c), &g->ipool, &c->node);
             s_left_index(c);
         }
         c->retiring = false;
@@ -867,7 +871,7 @@ static void s_release(ordo_graph_t *g, uint32_t first)
         for (s_access_t *a = t->accesses, *next; a; a = next) {
             next = a->next;
             if (a->in_index) {
-                ordo_itree_remove(s_tree(a), &a->node);
+                ordo_itree_remove(s_tree(a), &g->ipool, &a->node);
                 s_left_index(a);
                 g->st.index_accesses--;
             }
@@ -973,6 +977,7 @@ void ordo_graph_walk(const ordo_graph_t *g, const ordo_graph_visitor_t *v, void 
 void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out)
 {
     *out = g->st;
+    out->index_bytes = ordo_ipool_bytes(&g->ipool);
 }
 
 size_t ordo_graph_task_bytes(void)

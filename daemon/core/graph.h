@@ -84,6 +84,7 @@ typedef struct {
     uint64_t edges, edges_raw, edges_war, edges_waw, edges_explicit;
     uint64_t retired;       /* accesses retired by a containing write or read */
     uint64_t index_accesses;/* accesses now in all indexes */
+    uint64_t index_bytes;   /* tree nodes held for the indexes (peak use) */
     uint64_t window;
     ordo_geom_stats_t geom;
 } ordo_graph_stats_t;

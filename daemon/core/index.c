@@ -1,210 +1,417 @@
 /*
- * index.c - AVL interval trees of intrusive nodes (see index.h).
+ * index.c - B+ interval trees of intrusive accesses (see index.h).
  *
- * Ordered by (lo, seq); every node keeps the largest hi of its subtree so a
- * query can skip subtrees that end before it starts, and stops descending
- * right once lo passes the query's end.  Insert and remove walk down with a
- * stack of links and rebalance upwards only while something changes.
+ * A node holds up to F entries in four parallel arrays, sorted by key
+ * (lo, seq).  In a leaf an entry is an access: its key, its hi and its
+ * record.  In an inner node an entry is a child: the smallest key and the
+ * largest hi of the child's subtree, and the child.  Every leaf is at the
+ * same depth; every node but the root holds at least S_MIN entries.
+ *
+ * Insert walks down by key, widening the summaries on the way (the new
+ * access will be in each of those subtrees), and splits full nodes on the
+ * way back up.  Remove walks down by key, and on the way back up merges an
+ * underfull node with a sibling, or shares a sibling's entries when both
+ * would not fit in one node, and stops as soon as a summary comes out
+ * unchanged.  A query walks every child whose largest hi passes the query's
+ * start, in key order, and stops at the first whose smallest lo reaches the
+ * query's end.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
-#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "index.h"
+
+#define F ORDO_ITREE_FANOUT
+#define S_MIN (F / 4)
+#define S_MAX_HEIGHT 48 /* S_MIN-way fill: log4(2^64) = 32 levels at most */
+#define S_CHUNK_NODES 64
+
+struct ordo_bnode {
+    uint64_t lo[F];         /* key: lo */
+    uint64_t seq[F];        /* key: tiebreak */
+    uint64_t hi[F];         /* largest hi of the entry */
+    void *ptr[F];           /* leaf: ordo_inode_t *; inner: ordo_bnode_t * */
+    uint32_t n;             /* entries */
+    bool leaf;
+} __attribute__((aligned(64)));
+
+_Static_assert(S_MIN >= 2, "a non-root inner node needs two children");
+
+/* ------------------------------------------------------------------ */
+/* Node pool                                                           */
+
+void ordo_ipool_init(ordo_ipool_t *p)
+{
+    memset(p, 0, sizeof *p);
+}
+
+void ordo_ipool_fini(ordo_ipool_t *p)
+{
+    for (size_t i = 0; i < p->nchunks; i++)
+        free(p->chunks[i]);
+    free(p->chunks);
+    memset(p, 0, sizeof *p);
+}
+
+size_t ordo_ipool_bytes(const ordo_ipool_t *p)
+{
+    return p->nodes * sizeof(ordo_bnode_t);
+}
+
+static void s_node_put(ordo_ipool_t *p, ordo_bnode_t *x)
+{
+    x->ptr[0] = p->free;
+    p->free = x;
+    p->nfree++;
+}
+
+/* Makes sure the pool has need free nodes. */
+static bool s_pool_reserve(ordo_ipool_t *p, size_t need)
+{
+    while (p->nfree < need) {
+        if (p->nchunks == p->cap_chunks) {
+            size_t cap = p->cap_chunks ? 2 * p->cap_chunks : 16;
+            void **c = realloc(p->chunks, cap * sizeof *c);
+            if (!c)
+                return false;
+            p->chunks = c;
+            p->cap_chunks = cap;
+        }
+        ordo_bnode_t *chunk = aligned_alloc(64, S_CHUNK_NODES * sizeof *chunk);
+        if (!chunk)
+            return false;
+        p->chunks[p->nchunks++] = chunk;
+        p->nodes += S_CHUNK_NODES;
+        for (size_t i = 0; i < S_CHUNK_NODES; i++)
+            s_node_put(p, &chunk[i]);
+    }
+    return true;
+}
+
+/* A node from the pool; s_pool_reserve made sure there is one. */
+static ordo_bnode_t *s_node_get(ordo_ipool_t *p, bool leaf)
+{
+    ordo_bnode_t *x = p->free;
+    p->free = x->ptr[0];
+    p->nfree--;
+    x->n = 0;
+    x->leaf = leaf;
+    return x;
+}
+
+/* ------------------------------------------------------------------ */
+/* Entries                                                             */
 
 void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size)
 {
     idx->buffer_id = buffer_id;
     idx->size = size;
-    idx->reads = (ordo_itree_t){NULL, 0};
-    idx->writes = (ordo_itree_t){NULL, 0};
+    idx->reads = ORDO_ITREE_EMPTY;
+    idx->writes = ORDO_ITREE_EMPTY;
     idx->outlived = 0;
 }
 
-static inline int32_t s_height(const ordo_inode_t *n) { return n ? n->height : 0; }
-
-static inline bool s_less(const ordo_inode_t *a, const ordo_inode_t *b)
+static inline bool s_less(uint64_t alo, uint64_t aseq, uint64_t blo, uint64_t bseq)
 {
-    return a->lo < b->lo || (a->lo == b->lo && a->seq < b->seq);
+    return alo < blo || (alo == blo && aseq < bseq);
 }
 
-/* Recomputes height and max_hi of n from its children. */
-static inline void s_update(ordo_inode_t *n)
+/* The entry of x whose subtree holds key (lo, seq): the last one whose key
+ * is not greater, or the first when key precedes them all. */
+static uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
 {
-    int32_t hl = s_height(n->left), hr = s_height(n->right);
-    n->height = (hl > hr ? hl : hr) + 1;
-    uint64_t m = n->hi;
-    if (n->left && n->left->max_hi > m)
-        m = n->left->max_hi;
-    if (n->right && n->right->max_hi > m)
-        m = n->right->max_hi;
-    n->max_hi = m;
+    uint32_t i = 0;
+    while (i + 1 < x->n && !s_less(lo, seq, x->lo[i + 1], x->seq[i + 1]))
+        i++;
+    return i;
 }
 
-static ordo_inode_t *s_rotate_right(ordo_inode_t *n)
+/* Copies cnt entries of src from si to dst at di (they may overlap). */
+static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t si, uint32_t cnt)
 {
-    ordo_inode_t *l = n->left;
-    n->left = l->right;
-    l->right = n;
-    s_update(n);
-    s_update(l);
-    return l;
+    memmove(&dst->lo[di], &src->lo[si], cnt * sizeof dst->lo[0]);
+    memmove(&dst->seq[di], &src->seq[si], cnt * sizeof dst->seq[0]);
+    memmove(&dst->hi[di], &src->hi[si], cnt * sizeof dst->hi[0]);
+    memmove(&dst->ptr[di], &src->ptr[si], cnt * sizeof dst->ptr[0]);
 }
 
-static ordo_inode_t *s_rotate_left(ordo_inode_t *n)
+static void s_insert_at(ordo_bnode_t *x, uint32_t pos, uint64_t lo, uint64_t seq, uint64_t hi,
+                        void *ptr)
 {
-    ordo_inode_t *r = n->right;
-    n->right = r->left;
-    r->left = n;
-    s_update(n);
-    s_update(r);
-    return r;
+    s_move(x, pos + 1, x, pos, x->n - pos);
+    x->lo[pos] = lo;
+    x->seq[pos] = seq;
+    x->hi[pos] = hi;
+    x->ptr[pos] = ptr;
+    x->n++;
 }
 
-/* Restores the AVL balance of n (children balanced) and its augmentation. */
-static ordo_inode_t *s_balance(ordo_inode_t *n)
+static void s_delete_at(ordo_bnode_t *x, uint32_t pos)
 {
-    s_update(n);
-    int32_t bf = s_height(n->left) - s_height(n->right);
-    if (bf > 1) {
-        if (s_height(n->left->left) < s_height(n->left->right))
-            n->left = s_rotate_left(n->left);
-        return s_rotate_right(n);
+    s_move(x, pos, x, pos + 1, x->n - pos - 1);
+    x->n--;
+}
+
+static uint64_t s_max_hi(const ordo_bnode_t *x)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < x->n; i++)
+        if (x->hi[i] > m)
+            m = x->hi[i];
+    return m;
+}
+
+/* Sets entry i of x to the summary of its child c; true when it changed. */
+static bool s_summarize(ordo_bnode_t *x, uint32_t i, const ordo_bnode_t *c)
+{
+    uint64_t hi = s_max_hi(c);
+    bool changed = x->lo[i] != c->lo[0] || x->seq[i] != c->seq[0] || x->hi[i] != hi;
+    x->lo[i] = c->lo[0];
+    x->seq[i] = c->seq[0];
+    x->hi[i] = hi;
+    return changed;
+}
+
+/* ------------------------------------------------------------------ */
+/* Insert                                                              */
+
+bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
+{
+    if (!s_pool_reserve(p, t->height + 1)) /* a split at every level and a root */
+        return false;
+    if (!t->root) {
+        t->root = s_node_get(p, true);
+        t->height = 1;
     }
-    if (bf < -1) {
-        if (s_height(n->right->right) < s_height(n->right->left))
-            n->right = s_rotate_right(n->right);
-        return s_rotate_left(n);
-    }
-    return n;
-}
-
-/* Rebalances the nodes at links path[0..top) bottom-up.  Strictly above
- * index `must` (or anywhere when must < 0) it stops at the first node whose
- * height and max_hi came out unchanged without a rotation: nothing above it
- * can change then.  At and below `must` sits a node that took another's
- * place, whose old values prove nothing. */
-static void s_fixup(ordo_inode_t **path[], int top, int must)
-{
-    for (int d = top - 1; d >= 0; d--) {
-        ordo_inode_t *x = *path[d];
-        int32_t h = x->height;
-        uint64_t m = x->max_hi;
-        *path[d] = s_balance(x);
-        if (d < must || must < 0)
-            if (*path[d] == x && x->height == h && x->max_hi == m)
-                return;
-    }
-}
-
-#define S_MAX_DEPTH 96 /* AVL height bound for 2^64 nodes is about 92 */
-
-void ordo_itree_insert(ordo_itree_t *t, ordo_inode_t *n)
-{
-    ordo_inode_t **path[S_MAX_DEPTH];
-    int d = 0;
-    ordo_inode_t **link = &t->root;
-    while (*link) {
-        path[d++] = link;
-        link = s_less(n, *link) ? &(*link)->left : &(*link)->right;
-    }
-    n->left = n->right = NULL;
-    n->height = 1;
-    n->max_hi = n->hi;
-    *link = n;
-    s_fixup(path, d, -1);
-    t->count++;
-}
-
-void ordo_itree_remove(ordo_itree_t *t, ordo_inode_t *n)
-{
-    ordo_inode_t **path[S_MAX_DEPTH];
-    int d = 0;
-    ordo_inode_t **link = &t->root;
-    while (*link != n) {
-        path[d++] = link;
-        link = s_less(n, *link) ? &(*link)->left : &(*link)->right;
-    }
-    int at = d; /* the link whose node changes identity */
-    if (!n->left || !n->right) {
-        *link = n->left ? n->left : n->right;
-        s_fixup(path, d, -1);
-    } else {
-        /* Replace n by its successor, the leftmost node of n->right. */
-        path[d++] = link;
-        ordo_inode_t **l = &n->right;
-        while ((*l)->left) {
-            path[d++] = l;
-            l = &(*l)->left;
+    ordo_bnode_t *path[S_MAX_HEIGHT];
+    uint32_t at[S_MAX_HEIGHT];
+    uint32_t d = 0;
+    ordo_bnode_t *x = t->root;
+    while (!x->leaf) {
+        uint32_t i = s_child(x, n->lo, n->seq);
+        if (s_less(n->lo, n->seq, x->lo[i], x->seq[i])) { /* a new smallest key */
+            x->lo[i] = n->lo;
+            x->seq[i] = n->seq;
         }
-        ordo_inode_t *succ = *l;
-        *l = succ->right;
-        succ->left = n->left;
-        succ->right = n->right;
-        *link = succ;
-        if (d > at + 1)
-            path[at + 1] = &succ->right; /* that link moved from n to succ */
-        s_fixup(path, d, at);
+        if (n->hi > x->hi[i])
+            x->hi[i] = n->hi;
+        path[d] = x;
+        at[d++] = i;
+        x = x->ptr[i];
     }
+    uint32_t pos = 0;
+    while (pos < x->n && !s_less(n->lo, n->seq, x->lo[pos], x->seq[pos]))
+        pos++;
+
+    /* Put the entry at pos of x; while x is full, split it and carry the
+     * new right half's entry up to the parent. */
+    uint64_t lo = n->lo, seq = n->seq, hi = n->hi;
+    void *ptr = n;
+    for (;;) {
+        if (x->n < F) {
+            s_insert_at(x, pos, lo, seq, hi, ptr);
+            break;
+        }
+        ordo_bnode_t *y = s_node_get(p, x->leaf);
+        uint32_t half = F / 2;
+        s_move(y, 0, x, half, F - half);
+        y->n = F - half;
+        x->n = half;
+        if (pos <= half)
+            s_insert_at(x, pos, lo, seq, hi, ptr);
+        else
+            s_insert_at(y, pos - half, lo, seq, hi, ptr);
+        if (d == 0) {
+            ordo_bnode_t *r = s_node_get(p, false);
+            r->n = 2;
+            r->ptr[0] = x;
+            r->ptr[1] = y;
+            s_summarize(r, 0, x);
+            s_summarize(r, 1, y);
+            t->root = r;
+            t->height++;
+            break;
+        }
+        ordo_bnode_t *parent = path[--d];
+        s_summarize(parent, at[d], x);
+        x = parent;
+        pos = at[d] + 1;
+        lo = y->lo[0];
+        seq = y->seq[0];
+        hi = s_max_hi(y);
+        ptr = y;
+    }
+    t->count++;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Remove                                                              */
+
+/* Children a and a+1 of x, one of them underfull: merges them when they
+ * fit in one node, else shares their entries evenly. */
+static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
+{
+    ordo_bnode_t *l = x->ptr[a], *r = x->ptr[a + 1];
+    uint32_t total = l->n + r->n;
+    if (total <= F) {
+        s_move(l, l->n, r, 0, r->n);
+        l->n = total;
+        s_node_put(p, r);
+        s_delete_at(x, a + 1);
+        s_summarize(x, a, l);
+        return;
+    }
+    uint32_t want = total / 2; /* entries l keeps */
+    if (l->n < want) {
+        uint32_t k = want - l->n;
+        s_move(l, l->n, r, 0, k);
+        s_move(r, 0, r, k, r->n - k);
+        l->n += k;
+        r->n -= k;
+    } else {
+        uint32_t k = l->n - want;
+        s_move(r, k, r, 0, r->n);
+        s_move(r, 0, l, want, k);
+        l->n -= k;
+        r->n += k;
+    }
+    s_summarize(x, a, l);
+    s_summarize(x, a + 1, r);
+}
+
+/* The leaf where n belongs by its key, the entry's position in it, and the
+ * path down to it. */
+static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_bnode_t **path,
+                            uint32_t *at, uint32_t *depth, uint32_t *pos)
+{
+    uint32_t d = 0;
+    ordo_bnode_t *x = t->root;
+    for (;;) {
+        uint32_t i = s_child(x, n->lo, n->seq);
+        if (x->leaf) {
+            *depth = d;
+            *pos = i;
+            return x;
+        }
+        path[d] = x;
+        at[d++] = i;
+        x = x->ptr[i];
+    }
+}
+
+void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
+{
+    ordo_bnode_t *path[S_MAX_HEIGHT];
+    uint32_t at[S_MAX_HEIGHT];
+    uint32_t d, pos;
+    ordo_bnode_t *x = s_find(t, n, path, at, &d, &pos);
+    if (x->ptr[pos] != n)
+        abort(); /* n is not in t: the caller's books are broken */
+    s_delete_at(x, pos);
     t->count--;
-    n->left = n->right = NULL;
+
+    while (d > 0) {
+        ordo_bnode_t *parent = path[--d];
+        uint32_t i = at[d];
+        if (x->n < S_MIN)
+            s_rebalance(p, parent, i + 1 < parent->n ? i : i - 1);
+        else if (!s_summarize(parent, i, x))
+            return; /* nothing above can change */
+        x = parent;
+    }
+    if (x->n == 0) { /* the last entry left */
+        s_node_put(p, x);
+        t->root = NULL;
+        t->height = 0;
+    } else if (!x->leaf && x->n == 1) {
+        t->root = x->ptr[0];
+        t->height--;
+        s_node_put(p, x);
+    }
 }
 
 void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 {
-    ordo_inode_t **link = &t->root;
-    while (*link != old)
-        link = s_less(old, *link) ? &(*link)->left : &(*link)->right;
-    *n = *old; /* same bounds, so the same key and augmentation */
-    *link = n;
-    old->left = old->right = NULL;
+    ordo_bnode_t *path[S_MAX_HEIGHT];
+    uint32_t at[S_MAX_HEIGHT];
+    uint32_t d, pos;
+    ordo_bnode_t *x = s_find(t, old, path, at, &d, &pos);
+    if (x->ptr[pos] != old)
+        abort();
+    *n = *old;
+    x->ptr[pos] = n;
 }
 
-static void s_query(ordo_inode_t *n, uint64_t lo, uint64_t hi, ordo_itree_visit_fn visit,
+/* ------------------------------------------------------------------ */
+/* Query                                                               */
+
+static void s_query(const ordo_bnode_t *x, uint64_t lo, uint64_t hi, ordo_itree_visit_fn visit,
                     void *arg)
 {
-    while (n && n->max_hi > lo) {
-        s_query(n->left, lo, hi, visit, arg);
-        if (n->lo >= hi)
-            return; /* n and everything right of it start after the query */
-        if (n->hi > lo)
-            visit(n, arg);
-        n = n->right;
+    for (uint32_t i = 0; i < x->n && x->lo[i] < hi; i++) {
+        if (x->hi[i] <= lo)
+            continue;
+        if (x->leaf)
+            visit(x->ptr[i], arg);
+        else
+            s_query(x->ptr[i], lo, hi, visit, arg);
     }
 }
 
 void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
                       ordo_itree_visit_fn visit, void *arg)
 {
-    s_query(t->root, lo, hi, visit, arg);
+    if (t->root)
+        s_query(t->root, lo, hi, visit, arg);
 }
 
-static bool s_check(const ordo_inode_t *n, const ordo_inode_t *min, const ordo_inode_t *max,
-                    size_t *count)
+/* ------------------------------------------------------------------ */
+/* Invariants                                                          */
+
+typedef struct {
+    uint32_t height;
+    size_t count;
+    bool any;               /* a leaf entry was seen: last is set */
+    uint64_t last_lo, last_seq;
+} s_check_t;
+
+static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t *c)
 {
-    if (!n)
-        return true;
-    (*count)++;
-    if (n->lo >= n->hi)
+    if (x->n > F || x->n == 0 || (!root && x->n < S_MIN) || (root && !x->leaf && x->n < 2))
         return false;
-    if ((min && !s_less(min, n)) || (max && !s_less(n, max)))
+    if (x->leaf != (level == c->height))
         return false;
-    if (!s_check(n->left, min, n, count) || !s_check(n->right, n, max, count))
-        return false;
-    int32_t hl = s_height(n->left), hr = s_height(n->right);
-    if (n->height != (hl > hr ? hl : hr) + 1 || hl - hr > 1 || hr - hl > 1)
-        return false;
-    uint64_t m = n->hi;
-    if (n->left && n->left->max_hi > m)
-        m = n->left->max_hi;
-    if (n->right && n->right->max_hi > m)
-        m = n->right->max_hi;
-    return n->max_hi == m;
+    for (uint32_t i = 0; i < x->n; i++) {
+        if (i > 0 && !s_less(x->lo[i - 1], x->seq[i - 1], x->lo[i], x->seq[i]))
+            return false;
+        if (x->leaf) {
+            const ordo_inode_t *n = x->ptr[i];
+            if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi)
+                return false;
+            if (c->any && !s_less(c->last_lo, c->last_seq, n->lo, n->seq))
+                return false;
+            c->any = true;
+            c->last_lo = n->lo;
+            c->last_seq = n->seq;
+            c->count++;
+            continue;
+        }
+        const ordo_bnode_t *k = x->ptr[i];
+        if (!s_check(k, level + 1, false, c) || k->lo[0] != x->lo[i] || k->seq[0] != x->seq[i] ||
+            s_max_hi(k) != x->hi[i])
+            return false;
+    }
+    return true;
 }
 
 bool ordo_itree_check(const ordo_itree_t *t)
 {
-    size_t count = 0;
-    return s_check(t->root, NULL, NULL, &count) && count == t->count;
+    if (!t->root)
+        return t->count == 0 && t->height == 0;
+    s_check_t c = {.height = t->height};
+    return s_check(t->root, 1, true, &c) && c.count == t->count;
 }
