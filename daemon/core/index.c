@@ -129,13 +129,26 @@ static uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
     return i;
 }
 
-/* Copies cnt entries of src from si to dst at di (they may overlap). */
+/* Copies cnt entries of src from si to dst at di (they may overlap: within
+ * one node, a shift).  A plain loop: the counts are below F, where a call
+ * to memmove per array costs more than the copy. */
 static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t si, uint32_t cnt)
 {
-    memmove(&dst->lo[di], &src->lo[si], cnt * sizeof dst->lo[0]);
-    memmove(&dst->seq[di], &src->seq[si], cnt * sizeof dst->seq[0]);
-    memmove(&dst->hi[di], &src->hi[si], cnt * sizeof dst->hi[0]);
-    memmove(&dst->ptr[di], &src->ptr[si], cnt * sizeof dst->ptr[0]);
+    if (dst == src && di > si) {
+        for (uint32_t k = cnt; k-- > 0;) {
+            dst->lo[di + k] = src->lo[si + k];
+            dst->seq[di + k] = src->seq[si + k];
+            dst->hi[di + k] = src->hi[si + k];
+            dst->ptr[di + k] = src->ptr[si + k];
+        }
+        return;
+    }
+    for (uint32_t k = 0; k < cnt; k++) {
+        dst->lo[di + k] = src->lo[si + k];
+        dst->seq[di + k] = src->seq[si + k];
+        dst->hi[di + k] = src->hi[si + k];
+        dst->ptr[di + k] = src->ptr[si + k];
+    }
 }
 
 static void s_insert_at(ordo_bnode_t *x, uint32_t pos, uint64_t lo, uint64_t seq, uint64_t hi,
