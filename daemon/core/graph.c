@@ -29,17 +29,26 @@
 
 enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
 
+/* An access: one cache line.  A footprint that is one run of bytes (most
+ * are) is all in its bounds, node.lo and node.hi; any other (168 bytes)
+ * lives apart, in the same chunk.  A window of accesses then fits in a
+ * core's cache, and no footprint memory is touched for runs. */
 typedef struct s_access {
-    ordo_inode_t node;      /* first: the index hands back node pointers */
+    ordo_inode_t node;      /* first: the index hands back node pointers;
+                               lo and hi are the footprint's bounds */
     struct s_access *next;  /* next access of the same task, or free list */
     ordo_index_t *index;
+    ordo_fp_t *fp;          /* the footprint unless run: paired at allocation */
     uint32_t task;          /* slot */
     uint8_t mode;
+    bool run;               /* the footprint is one run of bytes */
     bool in_index;
     bool retiring;
     bool outlived;          /* a read a later write met but did not cover */
-    ordo_fp_t fp;           /* last: the fields above share its first lines */
-} s_access_t;
+} __attribute__((aligned(64))) s_access_t;
+
+_Static_assert(sizeof(s_access_t) == 64, "an access is one cache line");
+_Static_assert((S_ACCESS_CHUNK * sizeof(ordo_fp_t)) % 64 == 0, "chunk sizes are lines");
 
 typedef struct {
     uint64_t id;
@@ -312,11 +321,14 @@ static s_access_t *s_access_alloc(ordo_graph_t *g)
         if (!chunks)
             return NULL;
         g->chunks = chunks;
-        s_access_t *c = malloc(S_ACCESS_CHUNK * sizeof *c);
+        /* The accesses, then their footprints, in one block. */
+        s_access_t *c = aligned_alloc(64, S_ACCESS_CHUNK * (sizeof *c + sizeof(ordo_fp_t)));
         if (!c)
             return NULL;
         g->chunks[g->nchunks++] = c;
+        ordo_fp_t *fps = (ordo_fp_t *)&c[S_ACCESS_CHUNK];
         for (uint32_t i = 0; i < S_ACCESS_CHUNK; i++) {
+            c[i].fp = &fps[i];
             c[i].next = g->free_access;
             g->free_access = &c[i];
         }
@@ -546,6 +558,42 @@ typedef struct {
     bool oom;
 } s_visit_t;
 
+/* The footprint of a: its own, or the run of its bounds made in tmp. */
+static const ordo_fp_t *s_fp(const s_access_t *a, ordo_fp_t *tmp)
+{
+    if (!a->run)
+        return a->fp;
+    tmp->lo = a->node.lo;
+    tmp->hi = a->node.hi;
+    tmp->ndim = 1;
+    tmp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = a->node.hi - a->node.lo};
+    return tmp;
+}
+
+/* Do the live access c and the new access a, whose bounds meet, share a
+ * byte?  Two runs of bytes do; otherwise the footprints decide. */
+static bool s_overlap(ordo_graph_t *g, const s_access_t *c, const s_access_t *a)
+{
+    if (c->run && a->run) {
+        g->st.geom.overlap_tests++;
+        return true;
+    }
+    ordo_fp_t tc, ta;
+    return ordo_fp_overlap(s_fp(c, &tc), s_fp(a, &ta), &g->st.geom);
+}
+
+/* Is every byte of inner (an access in the index: not empty) one of
+ * outer's?  When outer is a run of bytes, the bounds decide. */
+static bool s_contains(ordo_graph_t *g, const s_access_t *outer, const s_access_t *inner)
+{
+    if (outer->run) {
+        g->st.geom.contain_tests++;
+        return inner->node.lo >= outer->node.lo && inner->node.hi <= outer->node.hi;
+    }
+    ordo_fp_t ti;
+    return ordo_fp_contains(outer->fp, s_fp(inner, &ti), &g->st.geom);
+}
+
 /* A live access c whose byte bounds meet the new access a: add the edge the
  * hazard calls for, and mark c for retirement when a writes all of it. */
 static void s_visit(ordo_inode_t *n, void *arg)
@@ -556,14 +604,14 @@ static void s_visit(ordo_inode_t *n, void *arg)
     bool cw = ORDO_MODE_WRITES(c->mode), aw = ORDO_MODE_WRITES(a->mode);
     if (!cw && !aw)
         return;
-    if (!ordo_fp_overlap(&c->fp, &a->fp, &g->st.geom))
+    if (!s_overlap(g, c, a))
         return;
     unsigned kind = cw && aw ? ORDO_EDGE_WAW : cw ? ORDO_EDGE_RAW : ORDO_EDGE_WAR;
     if (!s_edge_add(g, c->task, v->slot, kind))
         v->oom = true;
     if (!aw || c->retiring)
         return;
-    if (!ordo_fp_contains(&a->fp, &c->fp, &g->st.geom)) {
+    if (!s_contains(g, a, c)) {
         if (!cw && !c->outlived) { /* a candidate for s_visit_read */
             c->outlived = true;
             c->index->outlived++;
@@ -604,7 +652,7 @@ static void s_visit_read(ordo_inode_t *n, void *arg)
     s_access_t *c = (s_access_t *)n;
     ordo_graph_t *g = v->g;
     if (!c->outlived || c->retiring || c->task == v->slot || !s_precedes(g, c->task) ||
-        !ordo_fp_contains(&v->acc->fp, &c->fp, &g->st.geom))
+        !s_contains(g, v->acc, c))
         return;
     if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire)) {
         v->oom = true;
@@ -709,7 +757,13 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         if (!a)
             goto oom;
         t = &g->tasks[slot];
-        ordo_fp_make(&a->fp, &arg->view);
+        ordo_fp_t fp;
+        ordo_fp_make(&fp, &arg->view);
+        a->node.lo = fp.lo;
+        a->node.hi = fp.hi;
+        a->run = fp.ndim == 1;
+        if (!a->run)
+            *a->fp = fp;
         a->index = arg->index;
         a->mode = (uint8_t)arg->mode;
         a->task = slot;
@@ -718,12 +772,12 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         a->outlived = false;
         a->next = t->accesses;
         t->accesses = a;
-        if (ordo_fp_empty(&a->fp))
+        if (a->node.lo == a->node.hi) /* touches no byte */
             continue;
         s_visit_t v = {.g = g, .acc = a, .slot = slot, .oom = false};
-        ordo_itree_query(&arg->index->writes, a->fp.lo, a->fp.hi, s_visit, &v);
+        ordo_itree_query(&arg->index->writes, a->node.lo, a->node.hi, s_visit, &v);
         if (ORDO_MODE_WRITES(a->mode))
-            ordo_itree_query(&arg->index->reads, a->fp.lo, a->fp.hi, s_visit, &v);
+            ordo_itree_query(&arg->index->reads, a->node.lo, a->node.hi, s_visit, &v);
         if (v.oom)
             goto oom;
     }
@@ -737,10 +791,10 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
     t = &g->tasks[slot];
     if (t->pending > 0)
         for (s_access_t *a = t->accesses; a; a = a->next) {
-            if (ORDO_MODE_WRITES(a->mode) || ordo_fp_empty(&a->fp) || !a->index->outlived)
+            if (ORDO_MODE_WRITES(a->mode) || a->node.lo == a->node.hi || !a->index->outlived)
                 continue;
             s_visit_t v = {.g = g, .acc = a, .slot = slot, .oom = false};
-            ordo_itree_query(&a->index->reads, a->fp.lo, a->fp.hi, s_visit_read, &v);
+            ordo_itree_query(&a->index->reads, a->node.lo, a->node.hi, s_visit_read, &v);
             if (v.oom)
                 goto oom;
         }
@@ -750,10 +804,8 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
      * in-place update chain costs one descent, not a removal and an insert. */
     t = &g->tasks[slot];
     for (s_access_t *a = t->accesses; a; a = a->next) {
-        if (ordo_fp_empty(&a->fp))
+        if (a->node.lo == a->node.hi)
             continue;
-        a->node.lo = a->fp.lo;
-        a->node.hi = a->fp.hi;
         a->in_index = true;
         g->st.index_accesses++;
         s_access_t *twin = NULL;
