@@ -10,7 +10,9 @@
  * ordo_graph_pop_ready and ordo_graph_complete, the kernel being empty and
  * run inline.  Tasks are submitted until the window is full; then a batch of
  * ready tasks is popped and completed, and submission goes on, so the graph
- * stays near a full window, as in a busy daemon.
+ * stays near a full window, as in a busy daemon.  The default window, 128,
+ * is the bound libgomp puts on itself with two threads: GOMP_task runs a
+ * task at once, undeferred, when more than 64 * nthreads are pending.
  *
  * SCALE: N tasks each holding one access to a 64-byte slot of one buffer
  * (even slots; half in, half inout; all disjoint, so all ready) are popped
@@ -493,7 +495,8 @@ static void s_usage(FILE *f)
             "  --starpu-tasks N  W1 tasks per StarPU run (default 300000; StarPU builds)\n"
             "  --scale-tasks N   timed stream tasks per SCALE run (default 200000)\n"
             "  --reps N          runs per measure; medians are printed (default 5)\n"
-            "  --window N        engine window for W1 (default 4096)\n"
+            "  --window N        engine window for W1 (default 128: libgomp's own\n"
+            "                    bound, 64 pending tasks per thread, on 2 threads)\n"
             "  --batch N         ready tasks run when the window is full (default 256)\n"
             "  --seed N          seed of the random sequences (default 1)\n"
             "  --omp-budget S    seconds an OpenMP run may create tasks (default 10)\n"
@@ -505,7 +508,7 @@ static void s_usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-    s_opts_t o = {2000000, 300000, 200000, 10.0, 0, 5, 4096, 256, 1,
+    s_opts_t o = {2000000, 300000, 200000, 10.0, 0, 5, 128, 256, 1,
                   false, true, true, true, true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
