@@ -326,6 +326,10 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         abort(); /* n is not in t: the caller's books are broken */
     s_delete_at(x, pos);
     t->count--;
+    /* The common case: the leaf keeps enough entries, and neither its
+     * smallest key nor its largest hi was n's, so no summary changes. */
+    if (d > 0 && x->n >= S_MIN && pos > 0 && n->hi < path[d - 1]->hi[at[d - 1]])
+        return;
 
     while (d > 0) {
         ordo_bnode_t *parent = path[--d];
