@@ -115,6 +115,7 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         S_NUM("conservative_answers", g->geom.conservative),
         S_NUM("accesses_live", g->index_accesses),
         S_NUM("accesses_retired", g->retired),
+        S_NUM("index_bytes", g->index_bytes),
     };
     const s_section_t secs[] = {
         { "Server", server, S_LEN(server) },
@@ -749,6 +750,8 @@ static int s_cmd_metrics(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
           g->index_accesses },
         { "ordo_accesses_retired_total", "counter",
           "Accesses retired by a containing write.", NULL, g->retired },
+        { "ordo_index_bytes", "gauge", "Bytes of interval-tree nodes the indexes hold.", NULL,
+          g->index_bytes },
     };
     ordo_sbuf_printf(out, "# HELP ordo_info ordod's version.\n# TYPE ordo_info gauge\n"
                      "ordo_info{version=\"%s\"} 1\n", in.version);
