@@ -298,6 +298,7 @@ struct ordo_client {
     /* ZeroMQ: owned by the I/O thread once it runs. */
     void *ctx, *sock, *mon;
     char endpoint[S_ENDPOINT_MAX];
+    bool curve;                 /* tcp with CURVE keys (s_curve_client) */
 
     /* Options. */
     int request_timeout_ms, batch_max_tasks;
@@ -980,26 +981,26 @@ static int s_read_key_file(const char *path, bool secret, char out[41], const ch
                             (unsigned)(st.st_mode & 07777));
     }
     char line[256];
-    int rc = ordo_cl_fail(ORDO_EINVAL, "$%s: %s holds no Z85 key (40 characters)", env,
-                          path);
-    while (fgets(line, sizeof line, f)) {
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
         const char *p = line + strspn(line, " \t");
-        if (s_z85_key(p, out)) {        /* before comments: '#' is a Z85 digit */
-            rc = 0;
-            break;
-        }
-        if (*p != '#' && *p != '\n' && *p != '\0')
+        found = s_z85_key(p, out);      /* before comments: '#' is a Z85 digit */
+        if (!found && *p != '#' && *p != '\n' && *p != '\0')
             break;
     }
     explicit_bzero(line, sizeof line);
     fclose(f);
-    return rc;
+    if (!found)
+        return ordo_cl_fail(ORDO_EINVAL, "$%s: %s holds no Z85 key (40 characters)", env,
+                            path);
+    return 0;
 }
 
 /* Makes sock a CURVE client of a tcp endpoint when $ORDO_CURVE_SERVERKEY
  * (the daemon's public key, as text or a key file) is set; the client's
  * key pair comes from the secret key file $ORDO_CURVE_SECRETKEY.  Other
- * endpoints, and tcp without these variables, stay plain. */
+ * endpoints, and tcp without these variables, stay plain.  Returns 1
+ * (CURVE), 0 (plain) or a negative code. */
 static int s_curve_client(void *sock, const char *endpoint)
 {
     const char *server = getenv("ORDO_CURVE_SERVERKEY");
@@ -1025,7 +1026,7 @@ static int s_curve_client(void *sock, const char *endpoint)
         rc = ordo_cl_fail(ORDO_EIO, "CURVE: %s (libzmq without CURVE support?)",
                           zmq_strerror(zmq_errno()));
     explicit_bzero(ckey, sizeof ckey);
-    return rc;
+    return rc < 0 ? rc : 1;
 }
 
 /* Monitor events that end a connection attempt for good: the daemon
@@ -1036,8 +1037,9 @@ static int s_curve_client(void *sock, const char *endpoint)
                             ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 
 /* Reads mon's pending events; returns 0, or ORDO_EPERM with the reason
- * when one of them is a failed handshake with endpoint. */
-static int s_handshake_failed(void *mon, const char *endpoint)
+ * when one of them is a failed handshake with endpoint (curve: whether we
+ * spoke CURVE). */
+static int s_handshake_failed(void *mon, const char *endpoint, bool curve)
 {
     int rc = 0;
     for (;;) {
@@ -1057,6 +1059,10 @@ static int s_handshake_failed(void *mon, const char *endpoint)
             rc = ordo_cl_fail(ORDO_EPERM, "ordod at %s refused our CURVE key (ZAP status "
                               "%u): is our public key on its allow-list (--curve-allow)?",
                               endpoint, value);
+        else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS) && curve)
+            rc = ordo_cl_fail(ORDO_EPERM, "CURVE handshake with %s failed: is "
+                              "$ORDO_CURVE_SERVERKEY the daemon's public key, and does it "
+                              "serve this endpoint with CURVE?", endpoint);
         else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS))
             rc = ordo_cl_fail(ORDO_EPERM, "security handshake with %s failed: a tcp ordod "
                               "wants CURVE ($ORDO_CURVE_SERVERKEY, $ORDO_CURVE_SECRETKEY "
@@ -1116,8 +1122,8 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms)
         long ms = (long)((deadline - now + 999999) / 1000000);
         if (zmq_poll(it, 2, ms) < 0 && zmq_errno() != EINTR)
             return ordo_cl_fail(ORDO_EIO, "poll: %s", zmq_strerror(zmq_errno()));
-        if ((it[1].revents & ZMQ_POLLIN) && (rc = s_handshake_failed(self->mon,
-                                                                     self->endpoint)) < 0)
+        if ((it[1].revents & ZMQ_POLLIN) &&
+            (rc = s_handshake_failed(self->mon, self->endpoint, self->curve)) < 0)
             return rc;
         if (!(it[0].revents & ZMQ_POLLIN))
             continue;
@@ -1287,6 +1293,7 @@ int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
     }
     if ((rc = s_curve_client(self->sock, self->endpoint)) < 0)
         goto fail;
+    self->curve = rc == 1;
     if (zmq_connect(self->sock, self->endpoint) < 0) {
         rc = ordo_cl_fail(ORDO_EINVAL, "cannot connect to '%s': %s (endpoints look like "
                           "ipc:///path or tcp://host:port)",
@@ -1976,6 +1983,7 @@ int ordo_status_query(const char *endpoint, const char *command,
     }
     if ((rc = s_curve_client(sock, ep)) < 0)
         goto out;
+    bool curve = rc == 1;
     if (zmq_connect(sock, ep) < 0) {
         rc = ordo_cl_fail(ORDO_EINVAL, "cannot connect to '%s': %s", ep,
                           zmq_strerror(zmq_errno()));
@@ -1993,7 +2001,7 @@ int ordo_status_query(const char *endpoint, const char *command,
         if (zmq_poll(it, 2, (long)((deadline - now + 999999) / 1000000)) <= 0)
             continue;
         if (it[1].revents & ZMQ_POLLIN) {
-            int hrc = s_handshake_failed(mon, ep);
+            int hrc = s_handshake_failed(mon, ep, curve);
             if (hrc < 0) {
                 rc = hrc;
                 break;
