@@ -1063,6 +1063,9 @@ static int s_handshake_failed(void *mon, const char *endpoint, bool curve)
             rc = ordo_cl_fail(ORDO_EPERM, "CURVE handshake with %s failed: is "
                               "$ORDO_CURVE_SERVERKEY the daemon's public key, and does it "
                               "serve this endpoint with CURVE?", endpoint);
+        else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS) && strncmp(endpoint, "tcp://", 6) != 0)
+            rc = ordo_cl_fail(ORDO_EPERM, "ZeroMQ handshake with %s failed: is it ordod?",
+                              endpoint);
         else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS))
             rc = ordo_cl_fail(ORDO_EPERM, "security handshake with %s failed: a tcp ordod "
                               "wants CURVE ($ORDO_CURVE_SERVERKEY, $ORDO_CURVE_SECRETKEY "
