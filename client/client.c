@@ -298,6 +298,7 @@ struct ordo_client {
     /* ZeroMQ: owned by the I/O thread once it runs. */
     void *ctx, *sock, *mon;
     char endpoint[S_ENDPOINT_MAX];
+    bool curve;                 /* tcp with CURVE keys (s_curve_client) */
 
     /* Options. */
     int request_timeout_ms, batch_max_tasks;
@@ -938,6 +939,149 @@ static const char *s_ipc_hint(const char *endpoint)
 }
 
 /* ---------------------------------------------------------------------- */
+/* CURVE on tcp (ordod(8) SECURITY): keys come from the environment. */
+
+int ordo_curve_keypair(char public_key[41], char secret_key[41])
+{
+    if (!public_key || !secret_key)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_curve_keypair: NULL key buffer");
+    if (zmq_curve_keypair(public_key, secret_key) != 0)
+        return ordo_cl_fail(ORDO_EIO, "cannot make a CURVE key pair: %s (libzmq without "
+                            "CURVE support?)", zmq_strerror(zmq_errno()));
+    return 0;
+}
+
+/* True when text is a Z85 key of 40 characters, blanks around it aside
+ * (the key goes to out). */
+static bool s_z85_key(const char *text, char out[41])
+{
+    text += strspn(text, " \t");
+    size_t n = strcspn(text, " \t\r\n");
+    uint8_t key[32];
+    if (n != 40 || text[n + strspn(text + n, " \t\r\n")] != '\0')
+        return false;
+    memcpy(out, text, 40);
+    out[40] = '\0';
+    return zmq_z85_decode(key, out) != NULL;
+}
+
+/* Reads the key of a key file (`ordoctl keygen`): its first line that is
+ * neither blank nor a '#' comment.  A secret key file must not be
+ * accessible to others. */
+static int s_read_key_file(const char *path, bool secret, char out[41], const char *env)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return ordo_cl_fail(ORDO_EINVAL, "$%s: %s: %s", env, path, strerror(errno));
+    struct stat st;
+    if (secret && fstat(fileno(f), &st) == 0 && (st.st_mode & 0007)) {
+        fclose(f);
+        return ordo_cl_fail(ORDO_EPERM, "$%s: secret key %s is accessible to others "
+                            "(mode %04o): chmod o-rwx it", env, path,
+                            (unsigned)(st.st_mode & 07777));
+    }
+    char line[256];
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        const char *p = line + strspn(line, " \t");
+        found = s_z85_key(p, out);      /* before comments: '#' is a Z85 digit */
+        if (!found && *p != '#' && *p != '\n' && *p != '\0')
+            break;
+    }
+    explicit_bzero(line, sizeof line);
+    fclose(f);
+    if (!found)
+        return ordo_cl_fail(ORDO_EINVAL, "$%s: %s holds no Z85 key (40 characters)", env,
+                            path);
+    return 0;
+}
+
+/* Makes sock a CURVE client of a tcp endpoint when $ORDO_CURVE_SERVERKEY
+ * (the daemon's public key, as text or a key file) is set; the client's
+ * key pair comes from the secret key file $ORDO_CURVE_SECRETKEY.  Other
+ * endpoints, and tcp without these variables, stay plain.  Returns 1
+ * (CURVE), 0 (plain) or a negative code. */
+static int s_curve_client(void *sock, const char *endpoint)
+{
+    const char *server = getenv("ORDO_CURVE_SERVERKEY");
+    const char *secret = getenv("ORDO_CURVE_SECRETKEY");
+    bool has_server = server && server[0], has_secret = secret && secret[0];
+    if (strncmp(endpoint, "tcp://", 6) != 0 || (!has_server && !has_secret))
+        return 0;
+    if (!has_server || !has_secret)
+        return ordo_cl_fail(ORDO_EINVAL, "CURVE needs both $ORDO_CURVE_SERVERKEY (the "
+                            "daemon's public key) and $ORDO_CURVE_SECRETKEY (our secret "
+                            "key file)");
+    char skey[41], ckey[41], cpub[41];
+    int rc = 0;
+    if (!s_z85_key(server, skey))
+        rc = s_read_key_file(server, false, skey, "ORDO_CURVE_SERVERKEY");
+    if (rc == 0)
+        rc = s_read_key_file(secret, true, ckey, "ORDO_CURVE_SECRETKEY");
+    if (rc == 0 && zmq_curve_public(cpub, ckey) != 0)
+        rc = ordo_cl_fail(ORDO_EIO, "CURVE: %s", zmq_strerror(zmq_errno()));
+    if (rc == 0 && (zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, skey, 40) != 0 ||
+                    zmq_setsockopt(sock, ZMQ_CURVE_PUBLICKEY, cpub, 40) != 0 ||
+                    zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, ckey, 40) != 0))
+        rc = ordo_cl_fail(ORDO_EIO, "CURVE: %s (libzmq without CURVE support?)",
+                          zmq_strerror(zmq_errno()));
+    explicit_bzero(ckey, sizeof ckey);
+    return rc < 0 ? rc : 1;
+}
+
+/* Monitor events that end a connection attempt for good: the daemon
+ * refused our key (ZAP), or the security handshake failed (CURVE on one
+ * side only, a wrong server key). */
+#define S_HANDSHAKE_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | \
+                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | \
+                            ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+/* Reads mon's pending events; returns 0, or ORDO_EPERM with the reason
+ * when one of them is a failed handshake with endpoint (curve: whether we
+ * spoke CURVE). */
+static int s_handshake_failed(void *mon, const char *endpoint, bool curve)
+{
+    int rc = 0;
+    for (;;) {
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, mon, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return rc;
+        }
+        uint16_t ev = 0;
+        uint32_t value = 0;
+        if (zmq_msg_size(&msg) >= 6) {
+            memcpy(&ev, zmq_msg_data(&msg), sizeof ev);
+            memcpy(&value, (const char *)zmq_msg_data(&msg) + 2, sizeof value);
+        }
+        if (rc == 0 && ev == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            rc = ordo_cl_fail(ORDO_EPERM, "ordod at %s refused our CURVE key (ZAP status "
+                              "%u): is our public key on its allow-list (--curve-allow)?",
+                              endpoint, value);
+        else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS) && curve)
+            rc = ordo_cl_fail(ORDO_EPERM, "CURVE handshake with %s failed: is "
+                              "$ORDO_CURVE_SERVERKEY the daemon's public key, and does it "
+                              "serve this endpoint with CURVE?", endpoint);
+        else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS) && strncmp(endpoint, "tcp://", 6) != 0)
+            rc = ordo_cl_fail(ORDO_EPERM, "ZeroMQ handshake with %s failed: is it ordod?",
+                              endpoint);
+        else if (rc == 0 && (ev & S_HANDSHAKE_EVENTS))
+            rc = ordo_cl_fail(ORDO_EPERM, "security handshake with %s failed: a tcp ordod "
+                              "wants CURVE ($ORDO_CURVE_SERVERKEY, $ORDO_CURVE_SECRETKEY "
+                              "set to its public key and our secret key file) unless it "
+                              "runs --insecure-tcp", endpoint);
+        while (zmq_msg_more(&msg)) {
+            zmq_msg_close(&msg);
+            zmq_msg_init(&msg);
+            if (zmq_msg_recv(&msg, mon, ZMQ_DONTWAIT) < 0)
+                break;
+        }
+        zmq_msg_close(&msg);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
 /* Connect and disconnect. */
 
 static int s_env_int(const char *name, int dflt)
@@ -977,11 +1121,14 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms)
         if (now >= deadline)
             return ordo_cl_fail(ORDO_ETIMEDOUT, "no answer from ordod at %s within %d ms%s",
                                 self->endpoint, timeout_ms, s_ipc_hint(self->endpoint));
-        zmq_pollitem_t it = {self->sock, 0, ZMQ_POLLIN, 0};
+        zmq_pollitem_t it[2] = {{self->sock, 0, ZMQ_POLLIN, 0}, {self->mon, 0, ZMQ_POLLIN, 0}};
         long ms = (long)((deadline - now + 999999) / 1000000);
-        if (zmq_poll(&it, 1, ms) < 0 && zmq_errno() != EINTR)
+        if (zmq_poll(it, 2, ms) < 0 && zmq_errno() != EINTR)
             return ordo_cl_fail(ORDO_EIO, "poll: %s", zmq_strerror(zmq_errno()));
-        if (!(it.revents & ZMQ_POLLIN))
+        if ((it[1].revents & ZMQ_POLLIN) &&
+            (rc = s_handshake_failed(self->mon, self->endpoint, self->curve)) < 0)
+            return rc;
+        if (!(it[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_t msg;
         zmq_msg_init(&msg);
@@ -1141,11 +1288,15 @@ int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
     zmq_setsockopt(self->sock, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     char monaddr[64];
     snprintf(monaddr, sizeof monaddr, "inproc://ordo-monitor-%p", (void *)self);
-    if (zmq_socket_monitor(self->sock, monaddr, ZMQ_EVENT_DISCONNECTED) < 0 ||
+    if (zmq_socket_monitor(self->sock, monaddr,
+                           ZMQ_EVENT_DISCONNECTED | S_HANDSHAKE_EVENTS) < 0 ||
         zmq_connect(self->mon, monaddr) < 0) {
         rc = ordo_cl_fail(ORDO_EIO, "zmq monitor: %s", zmq_strerror(zmq_errno()));
         goto fail;
     }
+    if ((rc = s_curve_client(self->sock, self->endpoint)) < 0)
+        goto fail;
+    self->curve = rc == 1;
     if (zmq_connect(self->sock, self->endpoint) < 0) {
         rc = ordo_cl_fail(ORDO_EINVAL, "cannot connect to '%s': %s (endpoints look like "
                           "ipc:///path or tcp://host:port)",
@@ -1816,12 +1967,26 @@ int ordo_status_query(const char *endpoint, const char *command,
         return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
     void *ctx = zmq_ctx_new();
     void *sock = ctx ? zmq_socket(ctx, ZMQ_REQ) : NULL;
-    if (!sock) {
+    void *mon = ctx ? zmq_socket(ctx, ZMQ_PAIR) : NULL;
+    if (!sock || !mon) {
         rc = ordo_cl_fail(ORDO_EIO, "zmq: %s", zmq_strerror(zmq_errno()));
         goto out;
     }
     int zero = 0;
     zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero);
+    zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof zero);
+    /* A refused key or a failed security handshake ends the query at once
+     * rather than at the timeout. */
+    char monaddr[64];
+    snprintf(monaddr, sizeof monaddr, "inproc://ordo-status-monitor-%p", sock);
+    if (zmq_socket_monitor(sock, monaddr, S_HANDSHAKE_EVENTS) < 0 ||
+        zmq_connect(mon, monaddr) < 0) {
+        rc = ordo_cl_fail(ORDO_EIO, "zmq monitor: %s", zmq_strerror(zmq_errno()));
+        goto out;
+    }
+    if ((rc = s_curve_client(sock, ep)) < 0)
+        goto out;
+    bool curve = rc == 1;
     if (zmq_connect(sock, ep) < 0) {
         rc = ordo_cl_fail(ORDO_EINVAL, "cannot connect to '%s': %s", ep,
                           zmq_strerror(zmq_errno()));
@@ -1835,8 +2000,17 @@ int ordo_status_query(const char *endpoint, const char *command,
     rc = ordo_cl_fail(ORDO_ETIMEDOUT, "no answer from ordod's status socket %s within %d ms%s",
                       ep, timeout_ms, s_ipc_hint(ep));
     for (uint64_t now = s_now_ns(); now < deadline; now = s_now_ns()) {
-        zmq_pollitem_t it = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&it, 1, (long)((deadline - now + 999999) / 1000000)) <= 0)
+        zmq_pollitem_t it[2] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
+        if (zmq_poll(it, 2, (long)((deadline - now + 999999) / 1000000)) <= 0)
+            continue;
+        if (it[1].revents & ZMQ_POLLIN) {
+            int hrc = s_handshake_failed(mon, ep, curve);
+            if (hrc < 0) {
+                rc = hrc;
+                break;
+            }
+        }
+        if (!(it[0].revents & ZMQ_POLLIN))
             continue;
         zmq_msg_t msg;
         zmq_msg_init(&msg);
@@ -1857,8 +2031,12 @@ int ordo_status_query(const char *endpoint, const char *command,
     }
 out:
     free(rq.data);
-    if (sock)
+    if (sock) {
+        zmq_socket_monitor(sock, NULL, 0);
         zmq_close(sock);
+    }
+    if (mon)
+        zmq_close(mon);
     if (ctx)
         zmq_ctx_term(ctx);
     return rc;

@@ -454,6 +454,20 @@ ORDO_EXPORT int ordo_status_query(const char *endpoint, const char *command,
                                   const char *const *args, int nargs, int json,
                                   int timeout_ms, char **text);
 
+/* ---------------------------------------------------------------------- */
+/* CURVE on tcp endpoints (libordo(3) SECURITY, ordod(8)).                 */
+/*                                                                        */
+/* ordo_client_new and ordo_status_query speak CURVE to a tcp:// endpoint */
+/* when $ORDO_CURVE_SERVERKEY is set: the daemon's public key, as Z85 text */
+/* or the path of a key file; $ORDO_CURVE_SECRETKEY then names the file of */
+/* the client's secret key (not accessible to others; the public key is   */
+/* derived from it).  A key the daemon does not allow fails the connect    */
+/* with ORDO_EPERM at once.  ipc:// endpoints never use CURVE.             */
+
+/* Makes a new CURVE key pair as Z85 text (40 characters and a NUL each).
+ * Returns 0, or ORDO_EIO when libzmq lacks CURVE. */
+ORDO_EXPORT int ordo_curve_keypair(char public_key[41], char secret_key[41]);
+
 #ifdef __cplusplus
 }
 #endif

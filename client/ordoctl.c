@@ -7,6 +7,7 @@
  * state, so a new status command never needs a new ordoctl.  Two commands
  * add a little on this side: "graph --svg" pipes the daemon's DOT through
  * Graphviz, and "top" polls "status" and redraws it as a live view.
+ * "keygen" makes CURVE key files and talks to no daemon.
  *
  * Exit status: 0 when the daemon answered the command, 1 when it refused it
  * or did not answer within the timeout, 2 on a usage error.
@@ -14,6 +15,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,11 +52,19 @@ static void s_usage(FILE *out)
             "  top           a live view of the counters; q quits\n"
             "                [--interval S (default 1)] [--iterations N]\n"
             "\n"
+            "local command:\n"
+            "  keygen NAME   make a CURVE key pair for tcp endpoints: NAME.key (secret,\n"
+            "                mode 0600) and NAME.pub (public); refuses to overwrite\n"
+            "\n"
             "options:\n"
             "  -s, --status-endpoint E  status socket (default: $ORDO_STATUS_ENDPOINT, else\n"
             "                           ipc://$XDG_RUNTIME_DIR/ordo/status.sock)\n"
             "  -j, --json               machine-readable JSON instead of text\n"
             "  -t, --timeout S          seconds to wait for the answer (default 5)\n"
+            "  -k, --server-key K       a tcp status endpoint's CURVE public key (Z85 text\n"
+            "                           or key file; default $ORDO_CURVE_SERVERKEY)\n"
+            "  -K, --secret-key FILE    our CURVE secret key file, from keygen (default\n"
+            "                           $ORDO_CURVE_SECRETKEY)\n"
             "  -h, --help               this text\n"
             "  -V, --version            ordoctl's version\n");
 }
@@ -313,12 +323,65 @@ static int s_top(const char *endpoint, int timeout_ms, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* keygen                                                               */
+
+/* Writes text to a new file path with mode (never over an existing one). */
+static int s_write_new(const char *path, mode_t mode, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0) {
+        fprintf(stderr, "ordoctl: keygen: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t n = strlen(text);
+    bool ok = write(fd, text, n) == (ssize_t)n && fchmod(fd, mode) == 0;
+    if (close(fd) != 0 || !ok) {
+        fprintf(stderr, "ordoctl: keygen: cannot write %s: %s\n", path, strerror(errno));
+        unlink(path);
+        return -1;
+    }
+    return 0;
+}
+
+/* ordoctl keygen NAME: NAME.key (secret, 0600) and NAME.pub (0644). */
+static int s_keygen(int nargs, char **args)
+{
+    if (nargs != 1 || !args[0][0]) {
+        fprintf(stderr, "ordoctl: usage: ordoctl keygen NAME (writes NAME.key and NAME.pub)\n");
+        return 2;
+    }
+    char pub[41], sec[41], path_key[4096], path_pub[4096], text[4300];
+    if (ordo_curve_keypair(pub, sec) < 0) {
+        fprintf(stderr, "ordoctl: keygen: %s\n", ordo_last_error());
+        return 1;
+    }
+    snprintf(path_key, sizeof path_key, "%s.key", args[0]);
+    snprintf(path_pub, sizeof path_pub, "%s.pub", args[0]);
+    snprintf(text, sizeof text, "# ordo CURVE secret key (keep it private; its public key "
+             "is in %s)\n%s\n", path_pub, sec);
+    int rc = s_write_new(path_key, 0600, text);
+    explicit_bzero(text, sizeof text);
+    explicit_bzero(sec, sizeof sec);
+    if (rc < 0)
+        return 1;
+    snprintf(text, sizeof text, "# ordo CURVE public key\n%s\n", pub);
+    if (s_write_new(path_pub, 0644, text) < 0) {
+        unlink(path_key);
+        return 1;
+    }
+    printf("%s\n", pub);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"status-endpoint", required_argument, NULL, 's'},
         {"json", no_argument, NULL, 'j'},
         {"timeout", required_argument, NULL, 't'},
+        {"server-key", required_argument, NULL, 'k'},
+        {"secret-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0},
@@ -328,7 +391,7 @@ int main(int argc, char **argv)
     double timeout_s = 5.0;
     int c;
     /* "+": stop at the command, so its own arguments may start with '-'. */
-    while ((c = getopt_long(argc, argv, "+s:jt:hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+s:jt:k:K:hV", opts, NULL)) != -1) {
         switch (c) {
         case 's':
             endpoint = optarg;
@@ -346,6 +409,12 @@ int main(int argc, char **argv)
             }
             break;
         }
+        case 'k':           /* read by libordo, like the environment */
+            setenv("ORDO_CURVE_SERVERKEY", optarg, 1);
+            break;
+        case 'K':
+            setenv("ORDO_CURVE_SECRETKEY", optarg, 1);
+            break;
         case 'h':
             s_usage(stdout);
             return 0;
@@ -363,6 +432,8 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *command = argv[optind];
+    if (strcmp(command, "keygen") == 0)
+        return s_keygen(argc - optind - 1, argv + optind + 1);
     /* "graph --svg": a local option among the command's arguments. */
     bool svg = false;
     int nargs = argc - optind - 1;

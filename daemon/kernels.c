@@ -3,6 +3,14 @@
  *
  * Plugins are opened with RTLD_NOW | RTLD_LOCAL (unresolved symbols fail at
  * start, not in a worker) and stay loaded until the registry is destroyed.
+ *
+ * A plugin runs inside the daemon with all its rights, so ordod loads only
+ * what its operator controls: the kernel directory and every *.so in it
+ * (symbolic links resolved, and the result still inside the directory)
+ * must be owned by root or by ordod's user and be writable by nobody else.
+ * Anything else stops the start with the reason (exit status 1): a daemon
+ * that starts without a kernel its clients expect would fail their tasks
+ * later, further from the cause.
  * They reach the registry through the function pointer in
  * ordo_kernel_registry_t, so ordod need not export any symbol.
  */
@@ -10,11 +18,14 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "auth.h"
 #include "kernels.h"
 #include "ordo_limits.h"
 #include "log.h"
@@ -154,22 +165,31 @@ static int s_by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Loads one plugin file; the handle is kept on success. */
-static int s_load_one(ordo_kernels_t *self, const char *path, char *err, size_t errlen)
+/* Loads one plugin file of the kernel directory dir (resolved); the
+ * handle is kept on success. */
+static int s_load_one(ordo_kernels_t *self, const char *dir, const char *path, char *err,
+                      size_t errlen)
 {
-    struct stat st;
-    if (stat(path, &st) != 0) {
+    char real[PATH_MAX];
+    if (!realpath(path, real)) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return ORDO_EINVAL;
     }
-    if (!S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        return ORDO_EINVAL;
-    }
-    if (st.st_mode & S_IWOTH) {
-        snprintf(err, errlen, "%s: writable by others, refusing to load it", path);
+    size_t n = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+    if (strncmp(real, dir, n) != 0 || real[n] != '/') {
+        snprintf(err, errlen, "plugin %s resolves to %s, outside the kernel directory %s: "
+                 "refused", path, real, dir);
         return ORDO_EPERM;
     }
+    struct stat st;
+    if (stat(real, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", real, strerror(errno));
+        return ORDO_EINVAL;
+    }
+    int rc = ordo_auth_check_file(real, &st, S_IWGRP | S_IWOTH, "plugin", err, errlen);
+    if (rc != 0)
+        return rc;
+    path = real;
     void **plugins = realloc(self->plugins, (self->nplugins + 1) * sizeof *plugins);
     if (!plugins)
         return ORDO_ENOMEM;
@@ -190,7 +210,7 @@ static int s_load_one(ordo_kernels_t *self, const char *path, char *err, size_t 
     size_t before = self->count;
     s_load_ctx_t ctx = { self, path, 0, "" };
     ordo_kernel_registry_t reg = { ORDO_KERNEL_ABI_VERSION, s_registry_add, &ctx };
-    int rc = init(&reg);
+    rc = init(&reg);
     if (ctx.first_error != 0) {
         snprintf(err, errlen, "%s: cannot register kernel '%s': %s", path, ctx.name,
                  ordo_strerror(ctx.first_error));
@@ -206,8 +226,28 @@ static int s_load_one(ordo_kernels_t *self, const char *path, char *err, size_t 
     return 0;
 }
 
-int ordo_kernels_load_dir(ordo_kernels_t *self, const char *dir, char *err, size_t errlen)
+int ordo_kernels_load_dir(ordo_kernels_t *self, const char *path, char *err, size_t errlen)
 {
+    char dir[PATH_MAX];
+    struct stat st;
+    if (!realpath(path, dir) || stat(dir, &st) != 0) {
+        snprintf(err, errlen, "kernel directory %s: %s", path, strerror(errno));
+        return ORDO_ENOENT;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "kernel directory %s: not a directory", path);
+        return ORDO_EINVAL;
+    }
+    if (st.st_uid != 0 && st.st_uid != geteuid()) {
+        snprintf(err, errlen, "kernel directory %s is owned by uid %lu (neither root nor "
+                 "us): refused", dir, (unsigned long)st.st_uid);
+        return ORDO_EPERM;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(err, errlen, "kernel directory %s has mode %04o: refused (writable by "
+                 "group or others); chmod go-w it", dir, (unsigned)(st.st_mode & 07777));
+        return ORDO_EPERM;
+    }
     DIR *d = opendir(dir);
     if (!d) {
         snprintf(err, errlen, "kernel directory %s: %s", dir, strerror(errno));
@@ -239,13 +279,13 @@ int ordo_kernels_load_dir(ordo_kernels_t *self, const char *dir, char *err, size
     if (rc == 0 && n > 0)
         qsort(names, n, sizeof *names, s_by_name);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char path[4096];
-        if (snprintf(path, sizeof path, "%s/%s", dir, names[i]) >= (int)sizeof path) {
+        char file[PATH_MAX];
+        if (snprintf(file, sizeof file, "%s/%s", dir, names[i]) >= (int)sizeof file) {
             snprintf(err, errlen, "%s/%s: path too long", dir, names[i]);
             rc = ORDO_EINVAL;
             break;
         }
-        rc = s_load_one(self, path, err, errlen);
+        rc = s_load_one(self, dir, file, err, errlen);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);

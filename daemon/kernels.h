@@ -29,9 +29,12 @@ ordo_kernels_t *ordo_kernels_new(void);
 void ordo_kernels_destroy(ordo_kernels_t **self_p);
 
 /* Loads every *.so of dir, in name order, and calls its ordo_plugin_init.
- * Returns 0, or a negative code with a reason in err (a file that is not a
- * regular file, writable by others, fails to load, lacks the symbol, or
- * whose init fails or registers a taken name). */
+ * Returns 0, or a negative code with a reason in err: ORDO_EPERM when dir
+ * or a file is owned by another user than root or us, is writable by group
+ * or others, or when a file resolves (symbolic links) to a path outside
+ * dir; ORDO_EINVAL and others for a file that is not a regular file, fails
+ * to load, lacks the symbol, or whose init fails or registers a taken
+ * name. */
 int ordo_kernels_load_dir(ordo_kernels_t *self, const char *dir, char *err, size_t errlen);
 
 /* Registers one kernel (what plugins reach through the registry). */

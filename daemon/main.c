@@ -3,8 +3,9 @@
  *
  * The daemon runs in the foreground, never forks and writes no PID file; it
  * logs to stderr.  Under systemd it reports READY=1 when it serves, STATUS=
- * as it works and STOPPING=1 on SIGTERM (sdnotify.h).  Exit status: 0 after a clean stop (SIGTERM/SIGINT),
- * 1 when it cannot start, 2 for a usage error.
+ * as it works and STOPPING=1 on SIGTERM (sdnotify.h).  Exit status: 0 after a clean stop
+ * (SIGTERM/SIGINT), 1 when it cannot start (including an unsafe runtime
+ * directory, key file or kernel), 2 for a usage error.
  */
 #include "config.h"
 
@@ -17,6 +18,7 @@
 #include "ordo_config.h"
 #include "kernels.h"
 #include "log.h"
+#include "ordo.h"
 #include "sdnotify.h"
 #include "server.h"
 
@@ -48,7 +50,7 @@ int main(int argc, char **argv)
     if (rc != 0) {
         fprintf(stderr, "ordod: %s\n", err);
         ordo_config_destroy(&cfg);
-        return 2;
+        return rc == ORDO_EINVAL ? 2 : 1;
     }
     ordo_log_set_level((int)cfg->log_level);
 

@@ -18,7 +18,7 @@
 #include "log.h"
 #include "ordo.h"
 
-typedef enum { S_STR, S_UINT, S_LEVEL } s_type_t;
+typedef enum { S_STR, S_UINT, S_LEVEL, S_MODE } s_type_t;
 
 typedef struct {
     const char *name;
@@ -62,6 +62,16 @@ static const s_option_t s_options[] = {
     { "unsafe-drop-war", S_UINT, "0", 0, 1, S_OFF(unsafe_drop_war), "0|1",
       "UNSAFE, tests only: derive no write-after-read edges (proves tests can fail)" },
 #endif
+    /* Access: who may reach the daemon (auth.h, ordod(8) SECURITY). */
+    { "socket-mode", S_MODE, "0", 0, 0777, S_OFF(socket_mode), "OCTAL",
+      "chmod the ipc sockets ordod binds to this mode (0770 for a service's "
+      "group; 0: as the umask makes them)" },
+    { "curve-secret-key", S_STR, "", 0, 0, S_OFF(curve_secret_key), "FILE",
+      "server CURVE secret key (ordoctl keygen); required by tcp:// endpoints" },
+    { "curve-allow", S_STR, "", 0, 0, S_OFF(curve_allow), "FILE",
+      "client CURVE public keys allowed on tcp://, one per line" },
+    { "insecure-tcp", S_UINT, "0", 0, 1, S_OFF(insecure_tcp), "0|1",
+      "1: serve tcp:// without authentication or encryption (trusted networks only)" },
 };
 
 #define S_NOPTIONS (sizeof s_options / sizeof s_options[0])
@@ -77,6 +87,21 @@ static int s_fail(char *err, size_t errlen, const char *fmt, ...)
         va_end(ap);
     }
     return ORDO_EINVAL;
+}
+
+/* Like s_fail, for an unsafe environment rather than a usage error (ordod
+ * exits 1, not 2). */
+static int s_refuse(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int s_refuse(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return ORDO_EPERM;
 }
 
 static const s_option_t *s_lookup(const char *name, size_t len)
@@ -136,6 +161,21 @@ static int s_apply(ordo_config_t *self, const s_option_t *o, const char *value,
         if (v < o->min || v > o->max)
             return s_fail(err, errlen, "--%s: %s is outside [%llu, %llu]", o->name, value,
                           (unsigned long long)o->min, (unsigned long long)o->max);
+        *(uint64_t *)(base + o->offset) = v;
+        return 0;
+    }
+    case S_MODE: {
+        /* Always octal, as chmod(1) reads it: "770" is 0770. */
+        char *end = NULL;
+        unsigned long v = 0;
+        errno = 0;
+        if (isdigit((unsigned char)*value))
+            v = strtoul(value, &end, 8);
+        if (!end || errno || *end)
+            return s_fail(err, errlen, "--%s: '%s' is not an octal mode", o->name, value);
+        if (v > o->max)
+            return s_fail(err, errlen, "--%s: %s is outside [0, %llo]", o->name, value,
+                          (unsigned long long)o->max);
         *(uint64_t *)(base + o->offset) = v;
         return 0;
     }
@@ -328,20 +368,27 @@ int ordo_config_runtime_dir(char *out, size_t outlen, int create, char *err, siz
     if (!create)
         return 0;
     if (mkdir(out, 0700) != 0 && errno != EEXIST)
-        return s_fail(err, errlen, "cannot create %s: %s", out, strerror(errno));
+        return s_refuse(err, errlen, "cannot create %s: %s", out, strerror(errno));
     struct stat st;
     if (lstat(out, &st) != 0)
-        return s_fail(err, errlen, "%s: %s", out, strerror(errno));
+        return s_refuse(err, errlen, "%s: %s", out, strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return s_fail(err, errlen, "%s is not a directory", out);
+        return s_refuse(err, errlen, "%s is not a directory", out);
     /* A directory someone else made (say in /tmp) could let them replace
-     * our sockets: refuse it rather than listen there. */
+     * our sockets: refuse it rather than listen there.  A user's directory
+     * is 0700; a service's (RuntimeDirectoryMode=0750) lets its group in,
+     * but only to connect: nobody else may write in it. */
     if (st.st_uid != getuid())
-        return s_fail(err, errlen, "%s is owned by uid %lu, not by us", out,
-                      (unsigned long)st.st_uid);
+        return s_refuse(err, errlen, "%s is owned by uid %lu, not by us (uid %lu)", out,
+                        (unsigned long)st.st_uid, (unsigned long)getuid());
     if (!(rd && *rd) && (st.st_mode & 077))
-        return s_fail(err, errlen, "%s is accessible to others (mode %03o); expected 0700",
-                      out, (unsigned)(st.st_mode & 0777));
+        return s_refuse(err, errlen, "%s is accessible to others (mode %04o); expected 0700 "
+                        "(chmod 700 it)",
+                        out, (unsigned)(st.st_mode & 07777));
+    if ((rd && *rd) && (st.st_mode & 022))
+        return s_refuse(err, errlen, "%s is writable by group or others (mode %04o); "
+                        "expected 0750 (RuntimeDirectoryMode=)", out,
+                        (unsigned)(st.st_mode & 07777));
     return 0;
 }
 
@@ -380,6 +427,18 @@ int ordo_config_finish(ordo_config_t *self, char *err, size_t errlen)
                           eps[i]);
     if (strcmp(self->endpoint, self->status_endpoint) == 0 && !strchr(self->endpoint, '*'))
         return s_fail(err, errlen, "--endpoint and --status-endpoint must differ");
+    /* tcp is authenticated (CURVE) unless the operator says otherwise. */
+    bool curve = *self->curve_secret_key || *self->curve_allow;
+    if (curve && !(*self->curve_secret_key && *self->curve_allow))
+        return s_fail(err, errlen, "--curve-secret-key and --curve-allow go together");
+    if (curve && self->insecure_tcp)
+        return s_fail(err, errlen, "--insecure-tcp 1 contradicts --curve-secret-key: "
+                      "choose one");
+    for (int i = 0; i < 2; i++)
+        if (strncmp(eps[i], "tcp://", 6) == 0 && !curve && !self->insecure_tcp)
+            return s_fail(err, errlen, "%s is a tcp endpoint: give it CURVE keys "
+                          "(--curve-secret-key FILE --curve-allow FILE; see ordoctl "
+                          "keygen), or --insecure-tcp 1 on a trusted network", eps[i]);
     return 0;
 }
 
@@ -402,5 +461,6 @@ void ordo_config_help(FILE *out, const char *prog)
             "read options from FILE first", "--help", "this text", "--version",
             "print the version");
     fprintf(out, "\nRUNDIR is $RUNTIME_DIRECTORY, else $XDG_RUNTIME_DIR/ordo, else "
-                 "/tmp/ordo-$UID (created 0700).\n");
+                 "/tmp/ordo-$UID (created 0700;\nordod refuses one that others "
+                 "can reach).  tcp:// needs CURVE keys or --insecure-tcp 1.\n");
 }

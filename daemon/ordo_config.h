@@ -29,6 +29,11 @@ typedef struct {
     uint64_t max_sessions;      /* live sessions at once */
     uint64_t session_grace;     /* seconds a session outlives its connection */
     uint64_t unsafe_drop_war;   /* tests only, --enable-unsafe-drop-war builds */
+    /* Access (auth.h). */
+    uint64_t socket_mode;       /* chmod of the ipc sockets ordod binds; 0: as umask */
+    char *curve_secret_key;     /* server secret key file, "" for none */
+    char *curve_allow;          /* allowed client public keys file, "" for none */
+    uint64_t insecure_tcp;      /* 1: tcp endpoints without CURVE (logged) */
 } ordo_config_t;
 
 /* Results of ordo_config_parse_args besides 0 and negative codes. */

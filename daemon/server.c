@@ -27,10 +27,12 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "auth.h"
 #include "buffer.h"
 #include "executor.h"
 #include "ordo_limits.h"
@@ -99,6 +101,7 @@ struct ordo_server {
     const ordo_config_t *cfg;
     ordo_kernels_t *kernels;
     void *zctx, *router, *status;
+    ordo_auth_t *auth;          /* CURVE and its ZAP handler; NULL without keys */
     int sigfd;
     ordo_graph_t *graph;
     ordo_executor_t *exec;
@@ -1425,14 +1428,18 @@ static bool s_ipc_in_use(const char *path)
 
 /* Binds sock and records the endpoint actually bound (a tcp port given as
  * '*' is chosen by the system) in bound.  A live ipc endpoint is refused;
- * a stale socket file is replaced. */
-static int s_bind(void *sock, const char *endpoint, int listen_fds, char *bound,
-                  size_t boundlen, char *err, size_t errlen)
+ * a stale socket file is replaced.  A tcp endpoint is a CURVE server when
+ * auth is set (ordo_config_finish allows plain tcp only with
+ * --insecure-tcp).  An ipc socket that ordod makes itself gets mode
+ * (chmod after bind, whatever the umask) when mode is not 0; one passed by
+ * systemd keeps the unit's SocketMode=. */
+static int s_bind(void *sock, const char *endpoint, int listen_fds, const ordo_auth_t *auth,
+                  unsigned mode, char *bound, size_t boundlen, char *err, size_t errlen)
 {
+    bool ipc = strncmp(endpoint, "ipc://", 6) == 0;
     /* Socket activation: systemd bound and listens on the path already;
      * ZeroMQ takes that descriptor over instead of making its own. */
-    int fd = strncmp(endpoint, "ipc://", 6) == 0 && listen_fds > 0
-                 ? ordo_sd_find_unix(listen_fds, endpoint + 6) : -1;
+    int fd = ipc && listen_fds > 0 ? ordo_sd_find_unix(listen_fds, endpoint + 6) : -1;
     if (fd >= 0) {
         if (zmq_setsockopt(sock, ZMQ_USE_FD, &fd, sizeof fd) != 0) {
             s_errf(err, errlen, "cannot adopt the activated socket of %s: %s", endpoint,
@@ -1440,10 +1447,21 @@ static int s_bind(void *sock, const char *endpoint, int listen_fds, char *bound,
             return ORDO_EIO;
         }
         ordo_log_info("%s: adopting the socket passed by systemd (fd %d)", endpoint, fd);
-    } else if (strncmp(endpoint, "ipc://", 6) == 0 && s_ipc_in_use(endpoint + 6)) {
+    } else if (ipc && s_ipc_in_use(endpoint + 6)) {
         s_errf(err, errlen, "cannot bind %s: another process (ordod?) is serving it",
                endpoint);
         return ORDO_EEXIST;
+    }
+    if (strncmp(endpoint, "tcp://", 6) == 0) {
+        if (auth) {
+            int rc = ordo_auth_curve_server(auth, sock, err, errlen);
+            if (rc != 0)
+                return rc;
+        } else {
+            ordo_log_warn("%s: INSECURE: tcp without CURVE (--insecure-tcp 1): anyone who "
+                          "reaches this port can use the daemon and read the traffic",
+                          endpoint);
+        }
     }
     if (zmq_bind(sock, endpoint) != 0) {
         s_errf(err, errlen, "cannot bind %s: %s", endpoint, zmq_strerror(zmq_errno()));
@@ -1452,6 +1470,13 @@ static int s_bind(void *sock, const char *endpoint, int listen_fds, char *bound,
     size_t len = boundlen;
     if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &len) != 0 || len == 0)
         snprintf(bound, boundlen, "%s", endpoint);
+    /* The socket is not announced (READY=1, log) before this, so a client
+     * never finds it with the umask's mode. */
+    if (ipc && fd < 0 && mode != 0 && strncmp(bound, "ipc://", 6) == 0 &&
+        chmod(bound + 6, (mode_t)mode) != 0) {
+        s_errf(err, errlen, "cannot chmod %04o %s: %s", mode, bound + 6, strerror(errno));
+        return ORDO_EIO;
+    }
     return 0;
 }
 
@@ -1527,11 +1552,20 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
     zmq_setsockopt(self->router, ZMQ_HEARTBEAT_TIMEOUT, &hb_timeout, sizeof hb_timeout);
     zmq_setsockopt(self->status, ZMQ_MAXMSGSIZE, &status_max, sizeof status_max);
     zmq_setsockopt(self->status, ZMQ_LINGER, &status_linger, sizeof status_linger);
+    /* The ZAP handler must listen before a CURVE socket binds. */
+    if (*cfg->curve_secret_key) {
+        self->auth = ordo_auth_new(cfg->curve_secret_key, cfg->curve_allow, err, errlen);
+        if (!self->auth || ordo_auth_start(self->auth, self->zctx, err, errlen) != 0)
+            goto fail;
+        ordo_log_info("tcp endpoints use CURVE: %zu client keys allowed (%s)",
+                      ordo_auth_allowed(self->auth), cfg->curve_allow);
+    }
     self->listen_fds = ordo_sd_listen_fds();
-    if (s_bind(self->router, cfg->endpoint, self->listen_fds, self->endpoint,
-               sizeof self->endpoint, err, errlen) != 0 ||
-        s_bind(self->status, cfg->status_endpoint, self->listen_fds, self->status_endpoint,
-               sizeof self->status_endpoint, err, errlen) != 0)
+    unsigned mode = (unsigned)cfg->socket_mode;
+    if (s_bind(self->router, cfg->endpoint, self->listen_fds, self->auth, mode,
+               self->endpoint, sizeof self->endpoint, err, errlen) != 0 ||
+        s_bind(self->status, cfg->status_endpoint, self->listen_fds, self->auth, mode,
+               self->status_endpoint, sizeof self->status_endpoint, err, errlen) != 0)
         goto fail;
 
     self->exec = ordo_executor_new((uint32_t)cfg->workers, cfg->chaos);
@@ -1574,6 +1608,7 @@ void ordo_server_destroy(ordo_server_t **self_p)
             zmq_ctx_term(self->zctx);
             self->router = self->status = self->zctx = NULL;
         }
+        ordo_auth_destroy(&self->auth);     /* its thread ended with the context */
         return;
     }
     *self_p = NULL;
@@ -1611,6 +1646,7 @@ void ordo_server_destroy(ordo_server_t **self_p)
         zmq_close(self->status);
     if (self->zctx)
         zmq_ctx_term(self->zctx);
+    ordo_auth_destroy(&self->auth);         /* its thread ended with the context */
     if (self->sigfd >= 0)
         close(self->sigfd);
     free(self);

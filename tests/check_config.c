@@ -35,8 +35,9 @@ START_TEST(test_args)
     char err[256];
     char *argv[] = { "ordod", "--workers", "3", "--window=1k", "--credits", "512",
                      "--chaos", "0x10", "--log-level", "debug", "--endpoint",
-                     "tcp://127.0.0.1:5555", "--status-endpoint=ipc:///tmp/x", NULL };
-    ck_assert_int_eq(ordo_config_parse_args(c, 13, argv, err, sizeof err), 0);
+                     "tcp://127.0.0.1:5555", "--status-endpoint=ipc:///tmp/x",
+                     "--insecure-tcp", "1", NULL };
+    ck_assert_int_eq(ordo_config_parse_args(c, 15, argv, err, sizeof err), 0);
     ck_assert_uint_eq(c->workers, 3);
     ck_assert_uint_eq(c->window, 1024);
     ck_assert_uint_eq(c->credits, 512);

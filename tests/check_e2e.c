@@ -683,7 +683,7 @@ START_TEST(test_tcp_endpoint)
 {
     e2e_stop(&D);
     const char *args[] = {"--workers=2", "--endpoint=tcp://127.0.0.1:*", "--log-level=info",
-                          NULL};
+                          "--insecure-tcp=1", NULL};
     e2e_start(&D, args);
     ck_assert_msg(strncmp(D.endpoint, "tcp://127.0.0.1:", 16) == 0, "%s", D.endpoint);
     ck_assert(e2e_daemon_serves(&D));

@@ -1,12 +1,17 @@
 /*
  * check_kernels.c - the built-in kernels and the registry, called directly
  * on local memory: element order over arbitrary strides, bit-exact
- * arithmetic, index checks, and the submission checks.
+ * arithmetic, index checks, and the submission checks; and which plugin
+ * files the loader trusts (test_plugin_trust, with tests/testplugin.c).
  */
 #include <check.h>
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kernels.h"
 
@@ -364,6 +369,102 @@ START_TEST(test_registry)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Plugin trust: what ordo_kernels_load_dir refuses.                    */
+
+static void s_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void s_sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    ck_assert_msg(rc == 0, "'%s' failed (%d)", cmd, rc);
+}
+
+/* Loads dir into a fresh registry; returns the code, the reason in err,
+ * and whether the test plugin's kernel got registered. */
+static int s_load(const char *dir, char *err, size_t errlen, bool *loaded)
+{
+    ordo_kernels_t *k = ordo_kernels_new();
+    ck_assert_ptr_nonnull(k);
+    err[0] = '\0';
+    int rc = ordo_kernels_load_dir(k, dir, err, errlen);
+    *loaded = ordo_kernels_find(k, "test_add1") != NULL;
+    ordo_kernels_destroy(&k);
+    return rc;
+}
+
+#define EXPECT_LOAD(dir)                                                      \
+    do {                                                                      \
+        char err_[1024];                                                      \
+        bool loaded_;                                                         \
+        int rc_ = s_load(dir, err_, sizeof err_, &loaded_);                   \
+        ck_assert_msg(rc_ == 0 && loaded_, "%s: rc %d: %s", dir, rc_, err_);  \
+    } while (0)
+
+#define EXPECT_REFUSED(dir, why)                                              \
+    do {                                                                      \
+        char err_[1024];                                                      \
+        bool loaded_;                                                         \
+        int rc_ = s_load(dir, err_, sizeof err_, &loaded_);                   \
+        ck_assert_msg(rc_ == ORDO_EPERM && !loaded_, "%s: rc %d (%s)", dir, rc_, err_); \
+        ck_assert_msg(strstr(err_, why), "%s: no '%s' in: %s", dir, why, err_); \
+    } while (0)
+
+START_TEST(test_plugin_trust)
+{
+    const char *so = getenv("ORDO_TEST_PLUGIN");
+    ck_assert_ptr_nonnull(so);
+    char base[] = "/tmp/ordo-ktrust-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    char dir[256], out[256], link[256];
+    snprintf(dir, sizeof dir, "%s/kernels", base);
+    snprintf(out, sizeof out, "%s/outside", base);
+    snprintf(link, sizeof link, "%s/link", base);
+    s_sh("mkdir -m 0755 '%s' '%s' && cp '%s' '%s/p.so' && chmod 0755 '%s/p.so'", dir, out, so,
+         dir, dir);
+    EXPECT_LOAD(dir);
+    /* The file writable by group or by others. */
+    s_sh("chmod 0775 '%s/p.so'", dir);
+    EXPECT_REFUSED(dir, "writable by group or others");
+    s_sh("chmod 0757 '%s/p.so'", dir);
+    EXPECT_REFUSED(dir, "writable by group or others");
+    s_sh("chmod 0755 '%s/p.so'", dir);
+    /* The directory writable by group or by others. */
+    s_sh("chmod 0775 '%s'", dir);
+    EXPECT_REFUSED(dir, "kernel directory");
+    s_sh("chmod 1777 '%s'", dir);
+    EXPECT_REFUSED(dir, "writable by group or others");
+    s_sh("chmod 0755 '%s'", dir);
+    EXPECT_LOAD(dir);
+    /* A link that leads outside, even to a file that passes the checks. */
+    s_sh("mv '%s/p.so' '%s/p.so' && ln -s '%s/p.so' '%s/p.so'", dir, out, out, dir);
+    EXPECT_REFUSED(dir, "outside the kernel directory");
+    /* ...also through a relative link and "..". */
+    s_sh("rm '%s/p.so' && ln -s ../outside/p.so '%s/p.so'", dir, dir);
+    EXPECT_REFUSED(dir, "outside the kernel directory");
+    /* A link inside the directory is fine (libtool's versioned names), and
+     * so is a kernel directory named through a link. */
+    s_sh("rm '%s/p.so' && mkdir -m 0755 '%s/impl' && mv '%s/p.so' '%s/impl/p.so.1' && "
+         "ln -s impl/p.so.1 '%s/p.so' && ln -s '%s' '%s'", dir, dir, out, dir, dir, dir, link);
+    EXPECT_LOAD(dir);
+    EXPECT_LOAD(link);
+    /* Owned by another user than root or us (only root can make one). */
+    if (geteuid() == 0) {
+        s_sh("chown 65534 '%s/impl/p.so.1'", dir);
+        EXPECT_REFUSED(dir, "owned by uid 65534");
+        s_sh("chown 0 '%s/impl/p.so.1' && chown 65534 '%s'", dir, dir);
+        EXPECT_REFUSED(dir, "owned by uid 65534");
+        s_sh("chown 0 '%s'", dir);
+        EXPECT_LOAD(dir);
+    }
+    s_sh("rm -rf '%s'", base);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("kernels");
@@ -377,6 +478,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_host_transfers);
     tcase_add_test(tc, test_noop_sleep_fail);
     tcase_add_test(tc, test_registry);
+    tcase_add_test(tc, test_plugin_trust);
     suite_add_tcase(s, tc);
     return s;
 }

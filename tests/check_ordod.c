@@ -1316,9 +1316,11 @@ START_TEST(test_plugin_kernel)
     ck_assert_ptr_nonnull(so);
     char dir[] = "/tmp/ordo-plugins-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char link[256];
+    /* A copy: ordod refuses a link that leads outside its kernel directory. */
+    char link[256], cmd[1024];
     snprintf(link, sizeof link, "%s/testplugin.so", dir);
-    ck_assert_int_eq(symlink(so, link), 0);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 0755 '%s'", so, link, link);
+    ck_assert_int_eq(system(cmd), 0);
     rc_daemon_t d;
     rc_daemon_start(&d, "--kernel-dir", dir, NULL);
     rc_conn_t *a = rc_connect(&d);
@@ -1374,8 +1376,9 @@ START_TEST(test_plugin_errors)
     /* The same kernel name twice. */
     snprintf(a, sizeof a, "%s/a.so", dir);
     snprintf(b, sizeof b, "%s/b.so", dir);
-    ck_assert_int_eq(symlink(so, a), 0);
-    ck_assert_int_eq(symlink(so, b), 0);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s' && chmod 0755 '%s' '%s'",
+             so, a, so, b, a, b);
+    ck_assert_int_eq(system(cmd), 0);
     s_expect_refused_dir(dir, "cannot register kernel 'test_add1'");
     unlink(b);
     /* Not a plugin: no ordo_plugin_init. */
@@ -1387,7 +1390,7 @@ START_TEST(test_plugin_errors)
     unlink(a);
     snprintf(cmd, sizeof cmd, "cp '%s' '%s' && chmod 0666 '%s'", so, a, a);
     ck_assert_int_eq(system(cmd), 0);
-    s_expect_refused_dir(dir, "writable by others");
+    s_expect_refused_dir(dir, "writable by group or others");
     unlink(a);
     /* A missing directory. */
     rmdir(dir);

@@ -44,11 +44,19 @@ fi
 
 # Hardening that the service must keep (a regression here is silent
 # otherwise).
+# Access: the group ordo reaches the sockets (0770), in a directory it may
+# enter but not write (0750), and nobody else does.
 for key in Type=notify NoNewPrivileges=yes ProtectSystem=strict ProtectHome=yes \
-           PrivateTmp=yes RuntimeDirectory=ordo UMask=0007 User=ordo \
+           PrivateTmp=yes RuntimeDirectory=ordo UMask=0077 User=ordo Group=ordo \
+           RuntimeDirectoryMode=0750 'ExecStart=[^ ]*/ordod --socket-mode 0770 ' \
            'SystemCallFilter=@system-service' 'RestrictAddressFamilies=AF_UNIX'; do
     for u in ordod.service ordod@dev0.service; do
         grep -q "^$key" "$u" || { echo "$u: no $key"; status=1; }
+    done
+done
+for key in SocketUser=ordo SocketGroup=ordo SocketMode=0770 DirectoryMode=0750; do
+    for u in ordod.socket ordod@dev0.socket; do
+        grep -q "^$key\$" "$u" || { echo "$u: no $key"; status=1; }
     done
 done
 grep -q '^RuntimeDirectory=ordo/%i$' ordod@dev0.service || { echo "template: RuntimeDirectory"; status=1; }
@@ -70,7 +78,12 @@ fi
 if command -v systemd-tmpfiles >/dev/null 2>&1; then
     if systemd-tmpfiles --root="$tmp/root" --create "$srcdir/ordo.tmpfiles" \
            >"$tmp/tmpfiles.log" 2>&1 && [ -d "$tmp/root/run/ordo" ]; then
-        echo "ordo.tmpfiles: ok"
+        mode=$(stat -c %a "$tmp/root/run/ordo")
+        if [ "$mode" = 750 ]; then
+            echo "ordo.tmpfiles: ok"
+        else
+            echo "ordo.tmpfiles: /run/ordo has mode $mode, not 750"; status=1
+        fi
     else
         echo "systemd-tmpfiles refused ordo.tmpfiles:"; cat "$tmp/tmpfiles.log"; status=1
     fi
