@@ -8,6 +8,10 @@
 #
 # Environment: JOBS (parallel make jobs, default: cores), BUILD_DIR (default: build).
 set -euo pipefail
+# ordod loads plugin kernels only from directories and files that nobody but
+# their owner can write: build with a umask that gives them those modes, as
+# a shell with umask 002 would not.
+umask 022
 
 cd "$(dirname "$0")/.."
 top=$PWD
