@@ -627,8 +627,8 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
         return 0;
     }
     if (sess->unfinished >= self->cfg->credits) {
-        s_errf(why, sizeof why, "over credit: the session holds %llu unfinished tasks "
-               "(credits %llu)", (unsigned long long)sess->unfinished,
+        s_errf(why, sizeof why, "over credit: the session holds %llu unfinished tasks; "
+               "limit is %llu (--credits)", (unsigned long long)sess->unfinished,
                (unsigned long long)self->cfg->credits);
         s_reject(self, sess, wt.id, ORDO_ELIMIT, why);
         return 0;

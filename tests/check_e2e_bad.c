@@ -4,10 +4,12 @@
  * code and a reason, a Reply code, or a session Error) and leave the
  * daemon serving everybody else, which every test checks afterwards.
  *
- * The raw tests speak the protocol with the generated protobuf-c code
- * directly, to send what libordo never would: a view of too many
- * dimensions, another protocol major, garbage bytes, truncated messages,
- * ids out of sequence.
+ * Two test cases: "libordo" sends what the library lets through (and
+ * checks what it refuses locally); "bad_input" is the table of bad inputs
+ * of proto/PROTOCOL.md, one row per kind, each on a fresh daemon with the
+ * row's options, sent from a raw protobuf-c client (rawclient.h) to send
+ * what libordo never would.  test_table_documented keeps the table and
+ * the rows in step.
  */
 #include <check.h>
 #include <stdbool.h>
@@ -951,7 +953,7 @@ static void c_over_credit(void)
         tp[i] = &ts[i];
     }
     rc_submit(c, tp, 3);
-    s_expect_task_failed(c, ts[2].task.id, ORDO_ELIMIT, "(credits 2)");
+    s_expect_task_failed(c, ts[2].task.id, ORDO_ELIMIT, "limit is 2 (--credits)");
     s_expect_done(c, ts[0].task.id);
     s_expect_done(c, ts[1].task.id);
     s_expect_alive(c);
