@@ -1700,6 +1700,7 @@ void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out)
     out->buffers = ordo_buffers_count(self->buffers);
     out->buffer_bytes = ordo_buffers_bytes(self->buffers);
     ordo_graph_stats(self->graph, &out->graph);
+    out->cfg = self->cfg;
 }
 
 void ordo_server_status_line(const ordo_server_t *self, char *out, size_t outlen)

@@ -844,8 +844,9 @@ static void c_params_mismatch(void)
     s_fill1(&t, c, b, 0, 4, 1);
     rc_task_params(&t, s_one, 4);
     s_refuse(c, &t, ORDO_EINVAL, "fill takes 8 parameter bytes, got 4");
+    uint8_t nine[9] = {0};
     rc_task_init(&t, rc_next_id(c), "sleep");
-    rc_task_params(&t, s_one, 9);
+    rc_task_params(&t, nine, sizeof nine);
     s_refuse(c, &t, ORDO_EINVAL, "sleep takes 8 parameter bytes, got 9");
     rc_task_init(&t, rc_next_id(c), "scale");
     rc_task_arg1(&t, b, ORDO_F32, 0, 4, ORDO__V1__MODE__MODE_INOUT);
@@ -894,6 +895,13 @@ static void c_too_many_args(void)
     for (int i = 0; i < 5; i++)
         rc_task_arg1(&t, b, ORDO_F32, 0, 4, ORDO__V1__MODE__MODE_IN);
     s_refuse(c, &t, ORDO_ELIMIT, "task has 5 arguments; limit is 4 (--max-task-args)");
+    /* The status shows the limit in force. */
+    char *json = e2e_status(&D, true);
+    double v;
+    ck_assert_msg(e2e_json_number(json, "limits.max_task_args", &v) && v == 4, "%s", json);
+    ck_assert_msg(e2e_json_number(json, "limits.max_ndim", &v) && v == ORDO_MAX_NDIM, "%s",
+                  json);
+    free(json);
     t.task.n_args = 4;
     t.task.id = rc_next_id(c);
     rc_submit1(c, &t);
