@@ -678,34 +678,45 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
 /* ------------------------------------------------------------------ */
 /* Requests other than Submit.                                          */
 
-/* BufferCreate.  The session's quota counts the buffers it created and
- * still holds, and their bytes: the creator pays for a named buffer, the
- * sessions that open it do not. */
-static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_dwire_request_t *r)
+/* The session's buffer quota: it counts the handles the session holds on
+ * buffers it created, and their bytes (sess->own_*).  The creator pays for
+ * a named buffer, the sessions that open it do not; a creator that opens
+ * its own buffer again after releasing it pays again.  Returns 0 when one
+ * more buffer of size bytes fits, else ORDO_ELIMIT with a reason. */
+static int s_quota(const ordo_server_t *self, const s_session_t *sess, uint64_t size,
+                   char *why, size_t whylen)
 {
     const ordo_config_t *cfg = self->cfg;
+    if (sess->own_buffers >= cfg->max_session_buffers) {
+        s_errf(why, whylen, "session holds %llu buffers it created; limit is %llu "
+               "(--max-session-buffers)", (unsigned long long)sess->own_buffers,
+               (unsigned long long)cfg->max_session_buffers);
+        return ORDO_ELIMIT;
+    }
+    if (cfg->max_session_bytes && size > cfg->max_session_bytes - sess->own_bytes) {
+        s_errf(why, whylen, "buffer of %llu bytes: session holds %llu bytes of buffers it "
+               "created; limit is %llu (--max-session-bytes)", (unsigned long long)size,
+               (unsigned long long)sess->own_bytes,
+               (unsigned long long)cfg->max_session_bytes);
+        return ORDO_ELIMIT;
+    }
+    return 0;
+}
+
+static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_dwire_request_t *r)
+{
     char why[ORDO_ERRLEN];
     if (self->draining) {
         s_send_reply(self, sess, r->req, ORDO_ESHUTDOWN, "daemon is shutting down", 0, 0);
         return;
     }
-    if (sess->own_buffers >= cfg->max_session_buffers) {
-        snprintf(why, sizeof why, "session holds %llu buffers it created; limit is %llu "
-                 "(--max-session-buffers)", (unsigned long long)sess->own_buffers,
-                 (unsigned long long)cfg->max_session_buffers);
-        s_send_reply(self, sess, r->req, ORDO_ELIMIT, why, 0, 0);
-        return;
-    }
-    if (cfg->max_session_bytes && r->size > cfg->max_session_bytes - sess->own_bytes) {
-        snprintf(why, sizeof why, "buffer of %llu bytes: session holds %llu bytes of buffers "
-                 "it created; limit is %llu (--max-session-bytes)",
-                 (unsigned long long)r->size, (unsigned long long)sess->own_bytes,
-                 (unsigned long long)cfg->max_session_bytes);
-        s_send_reply(self, sess, r->req, ORDO_ELIMIT, why, 0, 0);
+    int rc = s_quota(self, sess, r->size, why, sizeof why);
+    if (rc) {
+        s_send_reply(self, sess, r->req, rc, why, 0, 0);
         return;
     }
     ordo_buffer_t *b;
-    int rc = ordo_buffers_create(self->buffers, r->size, r->name, sess->id, &b, why, sizeof why);
+    rc = ordo_buffers_create(self->buffers, r->size, r->name, sess->id, &b, why, sizeof why);
     if (rc == 0 && ordo_map_put(sess->handles, b->id, b) != 0) {
         ordo_buffers_drop(self->buffers, b);
         rc = ORDO_ENOMEM;
@@ -739,11 +750,21 @@ static void s_buffer_open(ordo_server_t *self, s_session_t *sess, const ordo_dwi
         return;
     }
     if (!ordo_map_get(sess->handles, b->id)) {
+        bool own = b->owner == sess->id;
+        int rc = own ? s_quota(self, sess, b->size, why, sizeof why) : 0;
+        if (rc) {
+            s_send_reply(self, sess, r->req, rc, why, 0, 0);
+            return;
+        }
         if (ordo_map_put(sess->handles, b->id, b) != 0) {
             s_send_reply(self, sess, r->req, ORDO_ENOMEM, "out of memory", 0, 0);
             return;
         }
         ordo_buffers_hold(self->buffers, b);
+        if (own) {
+            sess->own_buffers++;
+            sess->own_bytes += b->size;
+        }
     }
     s_send_reply(self, sess, r->req, 0, "", b->id, b->size);
 }
