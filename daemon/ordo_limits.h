@@ -4,8 +4,8 @@
  * Every byte from a socket is untrusted: these bounds keep the work and the
  * memory of one request small and predictable.  The ORDO_MAX_* values that
  * have an option (ordo_config.c: --max-task-args, --max-task-deps,
- * --max-params, --max-watch) are its default; the *_CEIL values are the
- * largest the option accepts.  The others are fixed by the protocol.
+ * --max-params, --max-session-buffers, --max-watch) are its default; the
+ * *_CEIL values are the largest the option accepts.  The others are fixed.
  */
 #ifndef ORDO_LIMITS_H_INCLUDED
 #define ORDO_LIMITS_H_INCLUDED
