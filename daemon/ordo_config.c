@@ -17,6 +17,11 @@
 #include "ordo_config.h"
 #include "log.h"
 #include "ordo.h"
+#include "ordo_limits.h"
+
+/* A numeric macro as the text of a default. */
+#define S_TEXT(x) S_TEXT_(x)
+#define S_TEXT_(x) #x
 
 typedef enum { S_STR, S_UINT, S_LEVEL, S_MODE } s_type_t;
 
@@ -53,9 +58,26 @@ static const s_option_t s_options[] = {
     { "drain-timeout", S_UINT, "30", 0, 86400, S_OFF(drain_timeout), "SECONDS",
       "on SIGTERM/SIGINT, wait this long for accepted tasks" },
     { "max-message", S_UINT, "67108864", 4096, UINT64_C(1) << 31, S_OFF(max_message),
-      "BYTES", "largest message accepted from a client (ZMQ_MAXMSGSIZE)" },
+      "BYTES", "largest message accepted from a client (ZMQ_MAXMSGSIZE: a larger one "
+      "closes the connection)" },
     { "max-sessions", S_UINT, "4096", 1, UINT64_C(1) << 22, S_OFF(max_sessions), "N",
       "most sessions at once (a Hello beyond gets an ELIMIT error)" },
+    { "max-task-args", S_UINT, S_TEXT(ORDO_MAX_TASK_ARGS), 1, ORDO_MAX_TASK_ARGS_CEIL,
+      S_OFF(max_task_args), "N", "most arguments of one task" },
+    { "max-task-deps", S_UINT, S_TEXT(ORDO_MAX_TASK_DEPS), 0, ORDO_MAX_TASK_DEPS_CEIL,
+      S_OFF(max_task_deps), "N", "most explicit dependencies of one task" },
+    { "max-ndim", S_UINT, S_TEXT(ORDO_MAX_NDIM), 1, ORDO_MAX_NDIM, S_OFF(max_ndim), "N",
+      "most dimensions of one view (the protocol's maximum is the default)" },
+    { "max-params", S_UINT, S_TEXT(ORDO_MAX_PARAMS), 0, UINT64_C(1) << 30,
+      S_OFF(max_params), "BYTES", "most parameter bytes of one task" },
+    { "max-session-buffers", S_UINT, S_TEXT(ORDO_MAX_SESSION_BUFFERS), 1,
+      UINT64_C(1) << 24, S_OFF(max_session_buffers), "N",
+      "most buffers a session has created and still holds" },
+    { "max-session-bytes", S_UINT, "0", 0, UINT64_MAX, S_OFF(max_session_bytes), "BYTES",
+      "most bytes of the buffers a session has created and still holds (0: no limit; "
+      "opened shared buffers count for their creator only)" },
+    { "max-watch", S_UINT, S_TEXT(ORDO_MAX_WATCH), 1, ORDO_MAX_WATCH_CEIL, S_OFF(max_watch),
+      "N", "most task ids in one Watch message" },
     { "session-grace", S_UINT, "30", 0, 86400, S_OFF(session_grace), "SECONDS",
       "keep a session whose client vanished (no Bye) this long for a resume" },
 #ifdef ORDO_UNSAFE_DROP_WAR

@@ -7,6 +7,10 @@
  * parsing, ordo_config_finish() resolves the values that depend on the
  * machine (workers = online cores, default endpoints) and checks the
  * constraints between options (credits <= window).
+ *
+ * The limits (max-*, window, credits) bound what one client may ask of the
+ * daemon; each is enforced by server.c with an error naming the option, or
+ * (window, credits) with back-pressure.
  */
 #ifndef ORDO_CONFIG_H_INCLUDED
 #define ORDO_CONFIG_H_INCLUDED
@@ -27,6 +31,13 @@ typedef struct {
     uint64_t drain_timeout;     /* seconds */
     uint64_t max_message;       /* bytes, also ZMQ_MAXMSGSIZE */
     uint64_t max_sessions;      /* live sessions at once */
+    uint64_t max_task_args;     /* arguments of one task */
+    uint64_t max_task_deps;     /* explicit dependencies of one task */
+    uint64_t max_ndim;          /* dimensions of one view (<= ORDO_MAX_NDIM) */
+    uint64_t max_params;        /* parameter bytes of one task */
+    uint64_t max_session_buffers; /* buffers a session created and holds */
+    uint64_t max_session_bytes; /* their bytes; 0: no limit */
+    uint64_t max_watch;         /* ids in one Watch */
     uint64_t session_grace;     /* seconds a session outlives its connection */
     uint64_t unsafe_drop_war;   /* tests only, --enable-unsafe-drop-war builds */
     /* Access (auth.h). */

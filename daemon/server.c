@@ -74,6 +74,8 @@ typedef struct s_session {
     uint64_t next_seq;
     uint64_t unfinished;        /* accepted tasks without a completion yet */
     ordo_map_t *handles;        /* buffer id -> ordo_buffer_t */
+    uint64_t own_buffers;       /* handles on buffers this session created */
+    uint64_t own_bytes;         /* and their bytes (--max-session-*) */
 
     ordo_dwire_msg_t *q_head, *q_tail;
     size_t q_pos;               /* next task of q_head (Submit) */
@@ -123,7 +125,7 @@ struct ordo_server {
     bool draining, abandoned;
     uint64_t drain_deadline_ns;
     ordo_dwire_buf_t obuf;
-    ordo_arg_t gargs[ORDO_MAX_TASK_ARGS];
+    ordo_arg_t gargs[ORDO_MAX_TASK_ARGS_CEIL];
     char endpoint[512], status_endpoint[512];   /* as bound */
     uint64_t tick_ns;           /* last s_tick */
     int listen_fds;             /* sockets passed by systemd */
@@ -487,11 +489,16 @@ static bool s_elements(const ordo_view_t *v, uint64_t *out)
     return n <= ORDO_MAX_BUFFER_BYTES;
 }
 
-/* Validates task i of m and fills t; returns 0 or a code with a reason. */
+/* Validates task i of m and fills t; returns 0 or a code with a reason.
+ * The limits of one task come first (the cheap checks), then each
+ * argument's buffer and view, then the kernel's own check.  A task that
+ * names itself among its dependencies is refused here with a reason of its
+ * own; the graph refuses other ids it never accepted (later ids included). */
 static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg_t *m,
                      size_t i, const ordo_dwire_task_t *wt, ordo_task_t *t, char *why,
                      size_t whylen)
 {
+    const ordo_config_t *cfg = self->cfg;
     const ordo_kernel_t *k = ordo_kernels_find(self->kernels, wt->kernel);
     if (!k) {
         char name[ORDO_MAX_KERNEL_NAME + 2];
@@ -499,17 +506,26 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
         s_errf(why, whylen, "unknown kernel '%s'", name);
         return ORDO_ENOENT;
     }
-    if (wt->nargs > ORDO_MAX_TASK_ARGS) {
-        s_errf(why, whylen, "%zu arguments (at most %d)", wt->nargs, ORDO_MAX_TASK_ARGS);
+    if (wt->nargs > cfg->max_task_args) {
+        s_errf(why, whylen, "task has %zu arguments; limit is %llu (--max-task-args)",
+               wt->nargs, (unsigned long long)cfg->max_task_args);
         return ORDO_ELIMIT;
     }
-    if (wt->ndeps > ORDO_MAX_TASK_DEPS) {
-        s_errf(why, whylen, "%zu dependencies (at most %d)", wt->ndeps, ORDO_MAX_TASK_DEPS);
+    if (wt->ndeps > cfg->max_task_deps) {
+        s_errf(why, whylen, "task has %zu dependencies; limit is %llu (--max-task-deps)",
+               wt->ndeps, (unsigned long long)cfg->max_task_deps);
         return ORDO_ELIMIT;
     }
-    if (wt->nparams > ORDO_MAX_PARAMS) {
-        s_errf(why, whylen, "%zu parameter bytes (at most %d)", wt->nparams, ORDO_MAX_PARAMS);
+    if (wt->nparams > cfg->max_params) {
+        s_errf(why, whylen, "task has %zu parameter bytes; limit is %llu (--max-params)",
+               wt->nparams, (unsigned long long)cfg->max_params);
         return ORDO_ELIMIT;
+    }
+    for (size_t d = 0; d < wt->ndeps; d++) {
+        if (wt->deps[d] == wt->id) {
+            s_errf(why, whylen, "dependency %zu is the task itself", d);
+            return ORDO_EINVAL;
+        }
     }
     t->kernel = k;
     t->nargs = (uint32_t)wt->nargs;
@@ -522,6 +538,11 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
         if (rc) {
             s_errf(why, whylen, "arg %u: %s", j, what);
             return rc;
+        }
+        if ((uint64_t)v.ndim > cfg->max_ndim) {
+            s_errf(why, whylen, "arg %u: view has %d dimensions; limit is %llu (--max-ndim)",
+                   j, (int)v.ndim, (unsigned long long)cfg->max_ndim);
+            return ORDO_ELIMIT;
         }
         ordo_buffer_t *b = s_resolve_buffer(self, sess, bid, j, &rc, why, whylen);
         if (!b)
@@ -609,13 +630,13 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
         return 0;
     }
     if (sess->unfinished >= self->cfg->credits) {
-        s_errf(why, sizeof why, "over credit: the session holds %llu unfinished tasks "
-               "(credits %llu)", (unsigned long long)sess->unfinished,
+        s_errf(why, sizeof why, "over credit: the session holds %llu unfinished tasks; "
+               "limit is %llu (--credits)", (unsigned long long)sess->unfinished,
                (unsigned long long)self->cfg->credits);
         s_reject(self, sess, wt.id, ORDO_ELIMIT, why);
         return 0;
     }
-    uint32_t nargs = wt.nargs > ORDO_MAX_TASK_ARGS ? 0 : (uint32_t)wt.nargs;
+    uint32_t nargs = wt.nargs > self->cfg->max_task_args ? 0 : (uint32_t)wt.nargs;
     ordo_task_t *t = s_task_get(self, nargs);
     if (!t) {
         s_reject(self, sess, wt.id, ORDO_ENOMEM, "out of memory");
@@ -660,6 +681,31 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
 /* ------------------------------------------------------------------ */
 /* Requests other than Submit.                                          */
 
+/* The session's buffer quota: it counts the handles the session holds on
+ * buffers it created, and their bytes (sess->own_*).  The creator pays for
+ * a named buffer, the sessions that open it do not; a creator that opens
+ * its own buffer again after releasing it pays again.  Returns 0 when one
+ * more buffer of size bytes fits, else ORDO_ELIMIT with a reason. */
+static int s_quota(const ordo_server_t *self, const s_session_t *sess, uint64_t size,
+                   char *why, size_t whylen)
+{
+    const ordo_config_t *cfg = self->cfg;
+    if (sess->own_buffers >= cfg->max_session_buffers) {
+        s_errf(why, whylen, "session holds %llu buffers it created; limit is %llu "
+               "(--max-session-buffers)", (unsigned long long)sess->own_buffers,
+               (unsigned long long)cfg->max_session_buffers);
+        return ORDO_ELIMIT;
+    }
+    if (cfg->max_session_bytes && size > cfg->max_session_bytes - sess->own_bytes) {
+        s_errf(why, whylen, "buffer of %llu bytes: session holds %llu bytes of buffers it "
+               "created; limit is %llu (--max-session-bytes)", (unsigned long long)size,
+               (unsigned long long)sess->own_bytes,
+               (unsigned long long)cfg->max_session_bytes);
+        return ORDO_ELIMIT;
+    }
+    return 0;
+}
+
 static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_dwire_request_t *r)
 {
     char why[ORDO_ERRLEN];
@@ -667,8 +713,13 @@ static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_d
         s_send_reply(self, sess, r->req, ORDO_ESHUTDOWN, "daemon is shutting down", 0, 0);
         return;
     }
+    int rc = s_quota(self, sess, r->size, why, sizeof why);
+    if (rc) {
+        s_send_reply(self, sess, r->req, rc, why, 0, 0);
+        return;
+    }
     ordo_buffer_t *b;
-    int rc = ordo_buffers_create(self->buffers, r->size, r->name, sess->id, &b, why, sizeof why);
+    rc = ordo_buffers_create(self->buffers, r->size, r->name, sess->id, &b, why, sizeof why);
     if (rc == 0 && ordo_map_put(sess->handles, b->id, b) != 0) {
         ordo_buffers_drop(self->buffers, b);
         rc = ORDO_ENOMEM;
@@ -678,6 +729,8 @@ static void s_buffer_create(ordo_server_t *self, s_session_t *sess, const ordo_d
         s_send_reply(self, sess, r->req, rc, why, 0, 0);
         return;
     }
+    sess->own_buffers++;
+    sess->own_bytes += b->size;
     ordo_log_debug("session %u: buffer %llu of %llu bytes%s%s", sess->id,
                    (unsigned long long)b->id, (unsigned long long)b->size,
                    b->name ? " named " : "", b->name ? b->name : "");
@@ -700,11 +753,21 @@ static void s_buffer_open(ordo_server_t *self, s_session_t *sess, const ordo_dwi
         return;
     }
     if (!ordo_map_get(sess->handles, b->id)) {
+        bool own = b->owner == sess->id;
+        int rc = own ? s_quota(self, sess, b->size, why, sizeof why) : 0;
+        if (rc) {
+            s_send_reply(self, sess, r->req, rc, why, 0, 0);
+            return;
+        }
         if (ordo_map_put(sess->handles, b->id, b) != 0) {
             s_send_reply(self, sess, r->req, ORDO_ENOMEM, "out of memory", 0, 0);
             return;
         }
         ordo_buffers_hold(self->buffers, b);
+        if (own) {
+            sess->own_buffers++;
+            sess->own_bytes += b->size;
+        }
     }
     s_send_reply(self, sess, r->req, 0, "", b->id, b->size);
 }
@@ -721,6 +784,10 @@ static void s_buffer_release(ordo_server_t *self, s_session_t *sess,
         return;
     }
     uint64_t id = b->id, size = b->size;
+    if (b->owner == sess->id) {
+        sess->own_buffers--;
+        sess->own_bytes -= size;
+    }
     ordo_buffers_drop(self->buffers, b);
     s_send_reply(self, sess, r->req, 0, "", id, size);
 }
@@ -730,6 +797,14 @@ static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg
     size_t n;
     const uint64_t *ids = ordo_dwire_get_watch(m, &n);
     uint64_t now = ordo_now_ns();
+    if (n > self->cfg->max_watch) {
+        /* A Watch has no request id to answer; libordo sends one id at a
+         * time, so only a raw client gets here. */
+        s_send_error(self, sess->route, sess->route_len, ORDO_ELIMIT,
+                     "Watch of %zu ids ignored; limit is %llu (--max-watch)", n,
+                     (unsigned long long)self->cfg->max_watch);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t id = ids[i];
         ordo_task_state_t st = ordo_graph_state(self->graph, id);
@@ -890,7 +965,7 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
     } else {
         if (ordo_map_size(self->sessions) >= self->cfg->max_sessions) {
             s_send_error(self, route, route_len, ORDO_ELIMIT,
-                         "too many sessions (%llu, --max-sessions): try again later",
+                         "too many sessions: limit is %llu (--max-sessions); try again later",
                          (unsigned long long)self->cfg->max_sessions);
             return;
         }
@@ -1682,6 +1757,7 @@ void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out)
     out->buffers = ordo_buffers_count(self->buffers);
     out->buffer_bytes = ordo_buffers_bytes(self->buffers);
     ordo_graph_stats(self->graph, &out->graph);
+    out->cfg = self->cfg;
 }
 
 void ordo_server_status_line(const ordo_server_t *self, char *out, size_t outlen)

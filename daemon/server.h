@@ -52,6 +52,7 @@ typedef struct {
     uint64_t sessions_active, sessions_total;
     uint64_t buffers, buffer_bytes;
     ordo_graph_stats_t graph;
+    const ordo_config_t *cfg;   /* the limits in force */
 } ordo_server_info_t;
 
 void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out);

@@ -117,6 +117,18 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         S_NUM("accesses_retired", g->retired),
         S_NUM("index_bytes", g->index_bytes),
     };
+    const ordo_config_t *cfg = in.cfg;
+    const s_field_t limits[] = {
+        S_NUM("max_message", cfg->max_message),
+        S_NUM("max_sessions", cfg->max_sessions),
+        S_NUM("max_task_args", cfg->max_task_args),
+        S_NUM("max_task_deps", cfg->max_task_deps),
+        S_NUM("max_ndim", cfg->max_ndim),
+        S_NUM("max_params", cfg->max_params),
+        S_NUM("max_session_buffers", cfg->max_session_buffers),
+        S_NUM("max_session_bytes", cfg->max_session_bytes),
+        S_NUM("max_watch", cfg->max_watch),
+    };
     const s_section_t secs[] = {
         { "Server", server, S_LEN(server) },
         { "Sessions", sessions, S_LEN(sessions) },
@@ -124,6 +136,7 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         { "Tasks", tasks, S_LEN(tasks) },
         { "Edges", edges, S_LEN(edges) },
         { "Analysis", analysis, S_LEN(analysis) },
+        { "Limits", limits, S_LEN(limits) },
     };
     s_render(secs, S_LEN(secs), req->json, out);
     return 0;

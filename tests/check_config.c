@@ -87,6 +87,82 @@ START_TEST(test_bad_args)
 }
 END_TEST
 
+/* The limits: defaults (the ordo_limits.h constants), the three ways to
+ * set them, their bounds, and --help listing them. */
+START_TEST(test_limits)
+{
+    ordo_config_t *c = ordo_config_new();
+    ck_assert_uint_eq(c->max_task_args, 64);
+    ck_assert_uint_eq(c->max_task_deps, 1024);
+    ck_assert_uint_eq(c->max_ndim, ORDO_MAX_NDIM);
+    ck_assert_uint_eq(c->max_params, 65536);
+    ck_assert_uint_eq(c->max_sessions, 4096);
+    ck_assert_uint_eq(c->max_session_buffers, 65536);
+    ck_assert_uint_eq(c->max_session_bytes, 0);
+    ck_assert_uint_eq(c->max_watch, 65536);
+    char err[256];
+    char *argv[] = { "ordod", "--max-task-args=8", "--max-task-deps", "0", "--max-ndim", "3",
+                     "--max-params=1k", "--max-session-buffers", "10",
+                     "--max-session-bytes=2g", "--max-watch", "100", NULL };
+    ck_assert_int_eq(ordo_config_parse_args(c, 12, argv, err, sizeof err), 0);
+    ck_assert_uint_eq(c->max_task_args, 8);
+    ck_assert_uint_eq(c->max_task_deps, 0);
+    ck_assert_uint_eq(c->max_ndim, 3);
+    ck_assert_uint_eq(c->max_params, 1024);
+    ck_assert_uint_eq(c->max_session_buffers, 10);
+    ck_assert_uint_eq(c->max_session_bytes, UINT64_C(2) << 30);
+    ck_assert_uint_eq(c->max_watch, 100);
+    ordo_config_destroy(&c);
+
+    /* Out of bounds: ndim above the core's maximum (it may only be
+     * lowered), no argument at all, past the ceilings. */
+    const char *bad[][2] = {
+        { "max-ndim", "9" }, { "max-ndim", "0" }, { "max-task-args", "0" },
+        { "max-task-args", "1025" }, { "max-task-deps", "1048577" },
+        { "max-params", "2g" }, { "max-session-buffers", "0" }, { "max-watch", "0" },
+        { "max-watch", "16777217" }, { "max-session-bytes", "-1" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c = ordo_config_new();
+        err[0] = '\0';
+        ck_assert_msg(ordo_config_set(c, bad[i][0], bad[i][1], err, sizeof err) < 0,
+                      "--%s %s accepted", bad[i][0], bad[i][1]);
+        ck_assert_msg(strstr(err, bad[i][0]), "reason '%s' does not name --%s", err,
+                      bad[i][0]);
+        ordo_config_destroy(&c);
+    }
+
+    /* The file sets them like any option. */
+    char path[] = "/tmp/ordo-conf-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "max-ndim = 4\nmax-session-bytes = 1m\n");
+    fclose(f);
+    c = ordo_config_new();
+    ck_assert_int_eq(ordo_config_load_file(c, path, err, sizeof err), 0);
+    ck_assert_uint_eq(c->max_ndim, 4);
+    ck_assert_uint_eq(c->max_session_bytes, 1u << 20);
+    ordo_config_destroy(&c);
+    unlink(path);
+
+    /* --help lists every limit with its default. */
+    char *text = NULL;
+    size_t len = 0;
+    f = open_memstream(&text, &len);
+    ordo_config_help(f, "ordod");
+    fclose(f);
+    const char *opts[] = { "--max-message", "--max-sessions", "--max-task-args",
+                           "--max-task-deps", "--max-ndim", "--max-params",
+                           "--max-session-buffers", "--max-session-bytes", "--max-watch",
+                           "--credits", "--window" };
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        ck_assert_msg(strstr(text, opts[i]), "--help does not list %s", opts[i]);
+    ck_assert_msg(strstr(text, "most arguments of one task [default: 64]"), "%s", text);
+    free(text);
+}
+END_TEST
+
 START_TEST(test_file)
 {
     char path[] = "/tmp/ordo-conf-XXXXXX";
@@ -162,6 +238,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_defaults);
     tcase_add_test(tc, test_args);
     tcase_add_test(tc, test_bad_args);
+    tcase_add_test(tc, test_limits);
     tcase_add_test(tc, test_file);
     tcase_add_test(tc, test_runtime_dir);
     suite_add_tcase(s, tc);

@@ -133,9 +133,14 @@ static int s_prepare(s_ctx_t *c, const ordo_dwire_msg_t *m, size_t i, s_task_t *
     t->kernel = ordo_kernels_find(c->kernels, wt->kernel);
     if (!t->kernel)
         return ORDO_ENOENT;
+    /* The daemon's default limits (its --max-* options; --max-ndim is
+     * ORDO_MAX_NDIM, which ordo_dwire_get_arg enforces). */
     if (wt->nargs > ORDO_MAX_TASK_ARGS || wt->ndeps > ORDO_MAX_TASK_DEPS ||
         wt->nparams > ORDO_MAX_PARAMS)
         return ORDO_ELIMIT;
+    for (size_t d = 0; d < wt->ndeps; d++)
+        if (wt->deps[d] == wt->id)
+            return ORDO_EINVAL;
     t->nargs = (uint32_t)wt->nargs;
     t->runnable = true;
     for (uint32_t j = 0; j < t->nargs; j++) {
