@@ -1034,10 +1034,13 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms,
                               "ordod at %s speaks protocol %u.%u, this libordo %d.%d",
                               self->endpoint, m.major, m.minor, ORDO_WIRE_MAJOR,
                               ORDO_WIRE_MINOR);
-        } else if (m.session == 0 || m.session > ORDO_MAX_SESSION ||
-                   (resume && m.session != resume)) {
+        } else if (m.session == 0 || m.session > ORDO_MAX_SESSION) {
             rc = ordo_cl_fail(ORDO_EPROTO, "ordod at %s gave session id %llu, out of range",
                               self->endpoint, (unsigned long long)m.session);
+        } else if (resume && m.session != resume) {
+            rc = ordo_cl_fail(ORDO_EPROTO, "ordod at %s answered the resume of session %u "
+                              "with session %llu", self->endpoint, resume,
+                              (unsigned long long)m.session);
         } else {
             self->session = (uint32_t)m.session;
             self->resumed = resume != 0;

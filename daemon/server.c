@@ -1088,6 +1088,12 @@ static bool s_read_client(ordo_server_t *self)
         goto out;
     }
     sess->seen_ns = ordo_now_ns();
+    if (sess->gone_ns && sess->nout && !sess->dirty) {
+        /* Back on the same route (a fixed routing id): send what was kept. */
+        sess->dirty = true;
+        sess->dirty_next = self->dirty;
+        self->dirty = sess;
+    }
     sess->gone_ns = 0;
     *ordo_dwire_msg_next(m) = NULL;
     if (sess->q_tail)
