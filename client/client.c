@@ -30,6 +30,12 @@
  * Welcome.credits bounds them.  Past it ordo_submit flushes and sleeps
  * until completions arrive (or returns ORDO_EAGAIN when asked).
  *
+ * Resume.  ordo_client_resume opens a client on a live session (Hello with
+ * its id and token).  Own ids below the Welcome's next_seq are "earlier":
+ * their completions, kept by the daemon while the session had no
+ * connection, make records as they arrive; ordo_wait on one without a
+ * record asks the daemon (Watch, then a Heartbeat as a barrier).
+ *
  * Failure.  A session error from the daemon (ServerMsg.error) or the loss
  * of the connection (a ZeroMQ monitor event) makes the client "broken":
  * events already received are still delivered, every other call returns
