@@ -30,6 +30,12 @@
  * Welcome.credits bounds them.  Past it ordo_submit flushes and sleeps
  * until completions arrive (or returns ORDO_EAGAIN when asked).
  *
+ * Resume.  ordo_client_resume opens a client on a live session (Hello with
+ * its id and token).  Own ids below the Welcome's next_seq are "earlier":
+ * their completions, kept by the daemon while the session had no
+ * connection, make records as they arrive; ordo_wait on one without a
+ * record asks the daemon (Watch, then a Heartbeat as a barrier).
+ *
  * Failure.  A session error from the daemon (ServerMsg.error) or the loss
  * of the connection (a ZeroMQ monitor event) makes the client "broken":
  * events already received are still delivered, every other call returns
@@ -308,6 +314,8 @@ struct ordo_client {
     /* Session (fixed after the Welcome). */
     uint32_t session, credits;
     uint64_t first_seq, max_message;
+    uint8_t token[ORDO_TOKEN_BYTES];
+    bool resumed;                   /* own ids below first_seq are "earlier" */
 
     /* Everything below is guarded by mu. */
     uint64_t next_seq, unfinished, next_req;
@@ -335,6 +343,16 @@ static uint64_t s_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* An own id from before a resume (submitted by an earlier client of the
+ * session): its record is made when its completion arrives or when it is
+ * waited for. */
+static bool s_earlier(const ordo_client_t *self, uint64_t id)
+{
+    uint64_t seq = ORDO_TASK_SEQ(id);
+    return self->resumed && ORDO_TASK_SESSION(id) == self->session && seq >= 1 &&
+           seq < self->first_seq;
 }
 
 /* Absolute CLOCK_MONOTONIC deadline timeout_ms from now (for the cv). */
@@ -608,9 +626,14 @@ static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
         ordo_wcompletion_t c;
         ordo_wire_completion(m, i, &c);
         s_rec_t *r = s_map_get(&self->map, c.id);
-        /* An id without a record was delivered already (records live
-         * until then), and a second completion of a terminal record is a
-         * repeat: both are ignored, so each id is delivered once. */
+        /* An earlier id (see s_earlier) gets its record now: the daemon
+         * sends its completion once, kept while the session had no
+         * connection.  Else an id without a record was delivered already
+         * (records live until then), and a second completion of a terminal
+         * record is a repeat: both are ignored, so each id is delivered
+         * once. */
+        if (!r && s_earlier(self, c.id) && !(r = s_rec_new_locked(self, c.id, S_WATCH)))
+            continue;               /* out of memory: ordo_wait asks again */
         if (!r || (r->flags & S_TERMINAL))
             continue;
         r->state = c.state;
@@ -677,6 +700,14 @@ static void s_on_message(ordo_client_t *self, const void *data, size_t len)
         s_on_completions_locked(self, &m);
     } else if (m.kind == ORDO_WMSG_REPLY) {
         s_on_reply_locked(self, &m);
+    } else if (m.kind == ORDO_WMSG_ERROR && m.code == ORDO_EPROTO) {
+        /* We only send what the daemon accepts: a protocol error after the
+         * Welcome means it does not know this connection's session (a new
+         * daemon on the same endpoint, say).  A session error. */
+        s_break_locked(self, ORDO_ESESSION,
+                       "ordod at %s no longer knows session %u (restarted?): %s",
+                       self->endpoint, self->session,
+                       m.error && m.error[0] ? m.error : "no reason given");
     } else if (m.kind == ORDO_WMSG_ERROR) {
         s_break_locked(self, m.code < 0 ? m.code : ORDO_ESESSION,
                        "ordod ended the session: %s (%s)",
@@ -1094,8 +1125,10 @@ static int s_env_int(const char *name, int dflt)
     return (*end || v <= 0 || v > 86400000) ? dflt : (int)v;
 }
 
-/* Sends Hello and waits for Welcome on the not yet shared socket. */
-static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms)
+/* Sends Hello (resuming session resume with token when it is not 0) and
+ * waits for Welcome on the not yet shared socket. */
+static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms,
+                       uint32_t resume, const uint8_t *token)
 {
     char text[256];
     if (!name) {
@@ -1107,7 +1140,7 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms)
         name = text;
     }
     ordo_wbuf_t hello;
-    if (ordo_wire_hello(&hello, name) < 0)
+    if (ordo_wire_hello(&hello, name, resume, token, ORDO_TOKEN_BYTES) < 0)
         return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
     int rc = zmq_send(self->sock, hello.data, hello.len, ZMQ_DONTWAIT);
     free(hello.data);
@@ -1157,8 +1190,15 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms)
         } else if (m.session == 0 || m.session > ORDO_MAX_SESSION) {
             rc = ordo_cl_fail(ORDO_EPROTO, "ordod at %s gave session id %llu, out of range",
                               self->endpoint, (unsigned long long)m.session);
+        } else if (resume && m.session != resume) {
+            rc = ordo_cl_fail(ORDO_EPROTO, "ordod at %s answered the resume of session %u "
+                              "with session %llu", self->endpoint, resume,
+                              (unsigned long long)m.session);
         } else {
             self->session = (uint32_t)m.session;
+            self->resumed = resume != 0;
+            if (m.token && m.token_len == ORDO_TOKEN_BYTES)
+                memcpy(self->token, m.token, ORDO_TOKEN_BYTES);
             self->credits = m.credits ? m.credits : UINT32_MAX;
             self->first_seq = self->next_seq = m.next_seq ? m.next_seq : 1;
             self->max_message = m.max_message ? m.max_message : S_DEFAULT_MAX_MESSAGE;
@@ -1201,11 +1241,11 @@ static void s_client_free(ordo_client_t *self)
     free(self);
 }
 
-int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
-                    const ordo_client_opts_t *opts)
+/* ordo_client_new and ordo_client_resume (resume 0: a new session). */
+static int s_client_open(ordo_client_t **self_p, const char *endpoint,
+                         const ordo_client_opts_t *opts, uint32_t resume,
+                         const uint8_t *token)
 {
-    if (!self_p)
-        return ordo_cl_fail(ORDO_EINVAL, "ordo_client_new: self_p is NULL");
     *self_p = NULL;
     ordo_client_opts_t o = {0};
     if (opts)
@@ -1303,7 +1343,7 @@ int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
                           self->endpoint, zmq_strerror(zmq_errno()));
         goto fail;
     }
-    if ((rc = s_handshake(self, o.name, connect_ms)) < 0)
+    if ((rc = s_handshake(self, o.name, connect_ms, resume, token)) < 0)
         goto fail;
     s_drain_monitor(self);          /* events of the handshake are history */
     if (pthread_create(&self->io, NULL, s_io_main, self) != 0) {
@@ -1318,7 +1358,27 @@ fail:
     return rc;
 }
 
-void ordo_client_destroy(ordo_client_t **self_p)
+int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
+                    const ordo_client_opts_t *opts)
+{
+    if (!self_p)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_client_new: self_p is NULL");
+    return s_client_open(self_p, endpoint, opts, 0, NULL);
+}
+
+int ordo_client_resume(ordo_client_t **self_p, const char *endpoint,
+                       const ordo_client_opts_t *opts, uint32_t session,
+                       const uint8_t token[ORDO_TOKEN_BYTES])
+{
+    if (!self_p || !token || session == 0 || session > ORDO_MAX_SESSION)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_client_resume: needs a result, a session "
+                            "id (1 to %u) and its token", ORDO_MAX_SESSION);
+    return s_client_open(self_p, endpoint, opts, session, token);
+}
+
+/* Destroys the client, saying Bye first unless detach (see
+ * ordo_client_detach). */
+static void s_client_close(ordo_client_t **self_p, bool detach)
 {
     if (!self_p || !*self_p)
         return;
@@ -1326,7 +1386,9 @@ void ordo_client_destroy(ordo_client_t **self_p)
     *self_p = NULL;
     pthread_mutex_lock(&self->mu);
     bool alive = !self->broken;
-    if (alive) {
+    if (alive && detach) {
+        s_flush_locked(self);
+    } else if (alive) {
         ordo_wbuf_t bye;
         if (ordo_wire_bye(&bye) == 0)
             s_send_locked(self, &bye);
@@ -1342,6 +1404,30 @@ void ordo_client_destroy(ordo_client_t **self_p)
     zmq_setsockopt(self->sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_socket_monitor(self->sock, NULL, 0);
     s_client_free(self);
+}
+
+void ordo_client_destroy(ordo_client_t **self_p)
+{
+    s_client_close(self_p, false);
+}
+
+int ordo_client_detach(ordo_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_client_detach: NULL client");
+    /* Every task handed over before the connection goes (a round trip). */
+    ordo_client_t *self = *self_p;
+    int rc = ordo_sync(self, self->request_timeout_ms);
+    s_client_close(self_p, true);
+    return rc;
+}
+
+int ordo_client_token(ordo_client_t *self, uint8_t token[ORDO_TOKEN_BYTES])
+{
+    if (!self || !token)
+        return ordo_cl_fail(ORDO_EINVAL, "ordo_client_token: NULL argument");
+    memcpy(token, self->token, ORDO_TOKEN_BYTES);
+    return 0;
 }
 
 uint32_t ordo_client_session(ordo_client_t *self)
@@ -1689,6 +1775,9 @@ static s_rec_t *s_watch_locked(ordo_client_t *self, uint64_t id)
 static int s_own_missing_locked(ordo_client_t *self, uint64_t id, ordo_event_t *ev,
                                 const char *by)
 {
+    if (s_earlier(self, id))
+        return ordo_cl_fail(ORDO_ENOENT, "the event of task %#llx was already delivered (%s)",
+                            (unsigned long long)id, by);
     uint64_t seq = ORDO_TASK_SEQ(id);
     if (seq < self->first_seq || seq >= self->next_seq)
         return ordo_cl_fail(ORDO_EINVAL, "task %#llx was never submitted by this session",
@@ -1722,6 +1811,26 @@ static int s_check_id_locked(ordo_client_t *self, uint64_t id)
                         (unsigned long long)id);
 }
 
+/* ordo_wait on an earlier id (s_earlier) without a record: its completion
+ * may have gone with the old connection, so ask the daemon (a Watch, which
+ * it answers for such an id once finished), then sync: every completion
+ * of the id that the daemon sends because of the Watch arrives before the
+ * Reply, into the one record, so the id is delivered once. */
+static int s_wait_earlier_locked(ordo_client_t *self, uint64_t id)
+{
+    int rc = s_broken_locked(self);
+    if (rc < 0)
+        return rc;
+    if (!s_watch_locked(self, id))
+        return ORDO_ENOMEM;
+    s_req_t rq = {.req = self->next_req++};
+    ordo_wbuf_t msg;
+    if (ordo_wire_heartbeat(&msg, rq.req) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
+    return s_request_locked(self, &msg, &rq, "asking about an earlier task",
+                            self->request_timeout_ms);
+}
+
 int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev)
 {
     if (!self)
@@ -1729,6 +1838,12 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
     pthread_mutex_lock(&self->mu);
     s_rec_t *r = s_map_get(&self->map, id);
     int rc = 0;
+    if (!r && s_earlier(self, id)) {
+        rc = s_wait_earlier_locked(self, id);
+        if (rc < 0)
+            goto out;
+        r = s_map_get(&self->map, id);
+    }
     if (!r && id != 0 && ORDO_TASK_SESSION(id) == self->session) {
         rc = s_own_missing_locked(self, id, ev, "by ordo_poll or an earlier ordo_wait");
         goto out;

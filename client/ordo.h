@@ -198,6 +198,40 @@ ORDO_EXPORT int ordo_default_status_endpoint(char *buf, size_t len);
 ORDO_EXPORT int ordo_client_new(ordo_client_t **self_p, const char *endpoint,
                                 const ordo_client_opts_t *opts);
 
+/* Size of a session's resume token. */
+#define ORDO_TOKEN_BYTES 16
+
+/* Resuming a session.  A session outlives its connection for ordod's
+ * --session-grace seconds (default 30): its tasks run and their
+ * completions are kept.  A process that holds the session id and token
+ * (ordo_client_session, ordo_client_token; the token is a secret) can
+ * reconnect within that time, in the same process or another one, with
+ * ordo_client_resume.  The new client continues the session: its task ids
+ * follow the earlier ones, and every completion the daemon kept comes to
+ * it as an event (ordo_poll).  An own id submitted before the resume is
+ * "earlier": ordo_wait on it returns its outcome (asking the daemon when
+ * its event was not delivered to this client; such an answer carries the
+ * state but no timings and no host_read data).  The earlier tasks still
+ * unfinished count against the session's credits in the daemon, but not in
+ * ordo_client_unfinished() of the new client.
+ *
+ * Writes the session's token into token.  Returns 0 or ORDO_EINVAL. */
+ORDO_EXPORT int ordo_client_token(ordo_client_t *self, uint8_t token[ORDO_TOKEN_BYTES]);
+
+/* Connects like ordo_client_new and resumes session with its token.
+ * Returns 0, ORDO_ESESSION (no such live session, or a wrong token: the
+ * daemon restarted or the session expired), or ordo_client_new's errors. */
+ORDO_EXPORT int ordo_client_resume(ordo_client_t **self_p, const char *endpoint,
+                                   const ordo_client_opts_t *opts, uint32_t session,
+                                   const uint8_t token[ORDO_TOKEN_BYTES]);
+
+/* Sends the tasks still batched, waits until ordod has accepted them (a
+ * round trip), then disconnects without Bye, so that the session stays
+ * for a resume; frees the client and sets *self_p to NULL.  Events not
+ * delivered yet are dropped here (the daemon does not send them again).
+ * Returns 0, or the error of the round trip (the client is freed anyway). */
+ORDO_EXPORT int ordo_client_detach(ordo_client_t **self_p);
+
 /* Sends the tasks still batched, says Bye and disconnects; frees the
  * client and sets *self_p to NULL (a NULL *self_p is a no-op).  Accepted
  * tasks keep running in the daemon; their notifications are discarded.

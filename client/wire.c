@@ -99,13 +99,17 @@ static int s_pack_client(ordo_wbuf_t *out, const Ordo__V1__ClientMsg *msg)
     return 0;
 }
 
-int ordo_wire_hello(ordo_wbuf_t *out, const char *client)
+int ordo_wire_hello(ordo_wbuf_t *out, const char *client, uint64_t resume_session,
+                    const uint8_t *token, size_t token_len)
 {
     Ordo__V1__Hello hello = ORDO__V1__HELLO__INIT;
     hello.protocol = (char *)ORDO_WIRE_PROTOCOL;
     hello.major = ORDO_WIRE_MAJOR;
     hello.minor = ORDO_WIRE_MINOR;
     hello.client = (char *)(client ? client : "");
+    hello.resume_session = resume_session;
+    hello.resume_token.data = (uint8_t *)token;
+    hello.resume_token.len = token ? token_len : 0;
     Ordo__V1__ClientMsg msg = ORDO__V1__CLIENT_MSG__INIT;
     msg.msg_case = ORDO__V1__CLIENT_MSG__MSG_HELLO;
     msg.hello = &hello;

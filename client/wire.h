@@ -52,7 +52,9 @@ ordo_wscratch_t *ordo_wscratch_new(void);
 void ordo_wscratch_destroy(ordo_wscratch_t **self_p);
 
 /* Encoders: 0 or ORDO_ENOMEM. */
-int ordo_wire_hello(ordo_wbuf_t *out, const char *client);
+/* resume_session 0: a new session; else resume it with token. */
+int ordo_wire_hello(ordo_wbuf_t *out, const char *client, uint64_t resume_session,
+                    const uint8_t *token, size_t token_len);
 int ordo_wire_submit(ordo_wbuf_t *out, ordo_wscratch_t *scratch,
                      const ordo_wtask_t *tasks, size_t ntasks);
 int ordo_wire_buffer_create(ordo_wbuf_t *out, uint64_t req, uint64_t size,

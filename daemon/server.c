@@ -92,6 +92,7 @@ typedef struct s_session {
     uint64_t seen_ns;           /* last message from the client */
     uint64_t probe_ns;          /* last liveness probe */
     uint64_t gone_ns;           /* connection found gone (0: attached) */
+    uint64_t resumed_seq;       /* next_seq at the last resume (0: none) */
 } s_session_t;
 
 typedef struct {
@@ -185,14 +186,18 @@ static bool s_send(ordo_server_t *self, const void *route, size_t route_len,
     return true;
 }
 
-/* Sends b to sess; notes when its connection is gone (see s_tick). */
-static void s_send_session(ordo_server_t *self, s_session_t *sess, const ordo_dwire_buf_t *b)
+/* Sends b to sess; notes when its connection is gone (see s_tick).
+ * Returns false when it is. */
+static bool s_send_session(ordo_server_t *self, s_session_t *sess, const ordo_dwire_buf_t *b)
 {
-    if (!s_send(self, sess->route, sess->route_len, b) && !sess->gone_ns) {
+    if (s_send(self, sess->route, sess->route_len, b))
+        return true;
+    if (!sess->gone_ns) {
         sess->gone_ns = ordo_now_ns();
         ordo_log_info("session %u: connection gone; kept %llus for a resume", sess->id,
                       (unsigned long long)self->cfg->session_grace);
     }
+    return false;
 }
 
 static void s_send_error(ordo_server_t *self, const void *route, size_t route_len, int code,
@@ -291,27 +296,42 @@ static void s_free_out(s_session_t *sess)
 }
 
 /* Sends the queued completions of sess in Completions messages bounded in
- * items and bytes (one oversized item still goes alone). */
+ * items and bytes (one oversized item still goes alone).  While the
+ * session's connection is gone they stay queued, for a resume to deliver
+ * (s_hello): at most one per unfinished task or watch, so the credits
+ * bound them; the session's end frees them. */
 static void s_flush_session(ordo_server_t *self, s_session_t *sess)
 {
     size_t budget = self->cfg->max_message / 2;
     if (budget < 65536)
         budget = 65536;
     size_t i = 0;
-    while (i < sess->nout) {
+    while (i < sess->nout && !sess->gone_ns) {
         size_t j = i, bytes = 0;
         do {
             bytes += ordo_dwire_completion_bound(&sess->outc[j]);
             j++;
         } while (j < sess->nout && j - i < S_BATCH_ITEMS &&
                  bytes + ordo_dwire_completion_bound(&sess->outc[j]) <= budget);
-        if (ordo_dwire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0)
-            s_send_session(self, sess, &self->obuf);
-        else
+        if (ordo_dwire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0) {
+            if (!s_send_session(self, sess, &self->obuf))
+                break;              /* gone: keep these for a resume */
+        } else {
             ordo_log_error("out of memory encoding %zu completions", j - i);
+        }
         i = j;
     }
-    s_free_out(sess);
+    if (i == sess->nout) {
+        s_free_out(sess);
+    } else if (i > 0) {
+        /* Free what was sent; move what is kept to the front. */
+        for (size_t k = 0; k < 2 * i; k++)
+            free(sess->outown[k]);
+        size_t keep = sess->nout - i;
+        memmove(sess->outc, sess->outc + i, keep * sizeof *sess->outc);
+        memmove(sess->outown, sess->outown + 2 * i, 2 * keep * sizeof *sess->outown);
+        sess->nout = keep;
+    }
 }
 
 static void s_flush(ordo_server_t *self)
@@ -813,9 +833,15 @@ static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg
                            "task 0x%llx was never accepted", (unsigned long long)id);
             continue;
         }
-        if (ORDO_TASK_SESSION(id) == sess->id)
-            continue;       /* its own completion is sent (or was) anyway */
-        if (st == ORDO_TASK_DONE || st == ORDO_TASK_FAILED || st == ORDO_TASK_CANCELLED) {
+        bool terminal = st == ORDO_TASK_DONE || st == ORDO_TASK_FAILED ||
+                        st == ORDO_TASK_CANCELLED;
+        /* An own id: its completion is sent (or was) anyway, except that
+         * one from before a resume may have gone with the old connection,
+         * so a finished one of those is answered again. */
+        if (ORDO_TASK_SESSION(id) == sess->id &&
+            (!terminal || ORDO_TASK_SEQ(id) >= sess->resumed_seq))
+            continue;
+        if (terminal) {
             bool done = st == ORDO_TASK_DONE, failed = st == ORDO_TASK_FAILED;
             ordo_dwire_completion_t c = {
                 .id = id,
@@ -961,6 +987,7 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
             s_send_error(self, route, route_len, ORDO_ENOMEM, "out of memory");
             return;
         }
+        sess->resumed_seq = sess->next_seq;
         ordo_log_info("session %u resumed", sess->id);
     } else {
         if (ordo_map_size(self->sessions) >= self->cfg->max_sessions) {
@@ -1011,6 +1038,9 @@ static void s_hello(ordo_server_t *self, const uint8_t *route, size_t route_len,
     sess->gone_ns = 0;
     if (ordo_dwire_encode_welcome(&self->obuf, &w) == 0)
         s_send_session(self, sess, &self->obuf);
+    /* A resumed session gets the completions kept while it was gone. */
+    if (sess->nout)
+        s_flush_session(self, sess);
 }
 
 /* Handles the FIFO of sess in order until it is empty or the window is
@@ -1136,6 +1166,12 @@ static bool s_read_client(ordo_server_t *self)
         goto out;
     }
     sess->seen_ns = ordo_now_ns();
+    if (sess->gone_ns && sess->nout && !sess->dirty) {
+        /* Back on the same route (a fixed routing id): send what was kept. */
+        sess->dirty = true;
+        sess->dirty_next = self->dirty;
+        self->dirty = sess;
+    }
     sess->gone_ns = 0;
     *ordo_dwire_msg_next(m) = NULL;
     if (sess->q_tail)

@@ -109,6 +109,8 @@ static bool s_bound_endpoint(e2e_daemon_t *d)
     return found;
 }
 
+static void s_spawn(e2e_daemon_t *d, const char *const *extra);
+
 void e2e_start(e2e_daemon_t *d, const char *const *extra)
 {
     memset(d, 0, sizeof *d);
@@ -119,7 +121,18 @@ void e2e_start(e2e_daemon_t *d, const char *const *extra)
     snprintf(d->endpoint, sizeof d->endpoint, "ipc://%s/ordod.sock", d->dir);
     snprintf(d->status, sizeof d->status, "ipc://%s/status.sock", d->dir);
     snprintf(d->log, sizeof d->log, "%s/ordod.log", d->dir);
+    s_spawn(d, extra);
+}
 
+void e2e_restart(e2e_daemon_t *d, const char *const *extra)
+{
+    ck_assert_msg(d->pid == 0 && d->dir[0], "e2e_restart: the daemon must be stopped first");
+    s_spawn(d, extra);
+}
+
+/* Starts ordod in d->dir and waits until it serves (see e2e_start). */
+static void s_spawn(e2e_daemon_t *d, const char *const *extra)
+{
     const char *ordod = e2e_program("ORDOD", ORDO_E2E_ORDOD);
     const char *argv[64];
     int n = 0;

@@ -57,6 +57,10 @@ int e2e_stop(e2e_daemon_t *d);
 /* Kills the daemon at once (SIGKILL) without cleaning up. */
 void e2e_kill(e2e_daemon_t *d);
 
+/* Starts ordod again, after e2e_kill, on the same directory and endpoints
+ * (a restart), with extra options as e2e_start. */
+void e2e_restart(e2e_daemon_t *d, const char *const *extra);
+
 /* A client connected to d (fails the test otherwise). */
 ordo_client_t *e2e_connect(const e2e_daemon_t *d);
 
