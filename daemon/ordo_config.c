@@ -78,6 +78,9 @@ static const s_option_t s_options[] = {
       "opened shared buffers count for their creator only)" },
     { "max-watch", S_UINT, S_TEXT(ORDO_MAX_WATCH), 1, ORDO_MAX_WATCH_CEIL, S_OFF(max_watch),
       "N", "most task ids in one Watch message" },
+    { "max-tombstones", S_UINT, "262144", 0, UINT64_C(1) << 32, S_OFF(max_tombstones), "N",
+      "failed and cancelled task ids whose outcome is kept, 16 bytes each (0: all, for "
+      "ever); past it the oldest is forgotten, with every earlier id of its session" },
     { "session-grace", S_UINT, "30", 0, 86400, S_OFF(session_grace), "SECONDS",
       "keep a session whose client vanished (no Bye) this long for a resume" },
 #ifdef ORDO_UNSAFE_DROP_WAR

@@ -38,6 +38,7 @@ typedef struct {
     uint64_t max_session_buffers; /* buffers a session created and holds */
     uint64_t max_session_bytes; /* their bytes; 0: no limit */
     uint64_t max_watch;         /* ids in one Watch */
+    uint64_t max_tombstones;    /* failed/cancelled ids remembered (0: all) */
     uint64_t session_grace;     /* seconds a session outlives its connection */
     uint64_t unsafe_drop_war;   /* tests only, --enable-unsafe-drop-war builds */
     /* Access (auth.h). */

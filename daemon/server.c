@@ -829,8 +829,13 @@ static void s_watch(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg
         uint64_t id = ids[i];
         ordo_task_state_t st = ordo_graph_state(self->graph, id);
         if (st == ORDO_TASK_UNKNOWN) {
-            s_queue_simple(self, sess, id, ORDO_STATUS_UNSPECIFIED, ORDO_ENOENT, now,
-                           "task 0x%llx was never accepted", (unsigned long long)id);
+            if (ordo_graph_forgotten(self->graph, id))
+                s_queue_simple(self, sess, id, ORDO_STATUS_UNSPECIFIED, ORDO_ENOENT, now,
+                               "task 0x%llx ended too long ago: its outcome is no longer "
+                               "known (--max-tombstones)", (unsigned long long)id);
+            else
+                s_queue_simple(self, sess, id, ORDO_STATUS_UNSPECIFIED, ORDO_ENOENT, now,
+                               "task 0x%llx was never accepted", (unsigned long long)id);
             continue;
         }
         bool terminal = st == ORDO_TASK_DONE || st == ORDO_TASK_FAILED ||
@@ -1610,7 +1615,8 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
      * small queue per worker saves wake-ups. */
     self->inflight_max = (uint32_t)(cfg->chaos ? cfg->workers : 8 * cfg->workers + 16);
 
-    ordo_graph_config_t gc = { .window = (uint32_t)cfg->window };
+    ordo_graph_config_t gc = { .window = (uint32_t)cfg->window,
+                               .max_tombs = cfg->max_tombstones };
 #ifdef ORDO_UNSAFE_DROP_WAR
     gc.unsafe_drop_war = cfg->unsafe_drop_war != 0;
     if (gc.unsafe_drop_war)

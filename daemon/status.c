@@ -101,6 +101,8 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         S_NUM("tasks_failed", g->failed),
         S_NUM("tasks_cancelled", g->cancelled),
         S_NUM("window_used", g->live),
+        S_NUM("tombstones", g->tombs),
+        S_NUM("tombstones_forgotten", g->tombs_forgotten),
     };
     const s_field_t edges[] = {
         S_NUM("edges_total", g->edges),
@@ -128,6 +130,7 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         S_NUM("max_session_buffers", cfg->max_session_buffers),
         S_NUM("max_session_bytes", cfg->max_session_bytes),
         S_NUM("max_watch", cfg->max_watch),
+        S_NUM("max_tombstones", cfg->max_tombstones),
     };
     const s_section_t secs[] = {
         { "Server", server, S_LEN(server) },

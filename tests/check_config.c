@@ -100,6 +100,7 @@ START_TEST(test_limits)
     ck_assert_uint_eq(c->max_session_buffers, 65536);
     ck_assert_uint_eq(c->max_session_bytes, 0);
     ck_assert_uint_eq(c->max_watch, 65536);
+    ck_assert_uint_eq(c->max_tombstones, 262144);
     char err[256];
     char *argv[] = { "ordod", "--max-task-args=8", "--max-task-deps", "0", "--max-ndim", "3",
                      "--max-params=1k", "--max-session-buffers", "10",

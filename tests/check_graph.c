@@ -363,6 +363,66 @@ START_TEST(test_explicit_on_finished_failed_unknown)
 }
 END_TEST
 
+START_TEST(test_forgotten_outcomes)
+{
+    /* With max_tombs = 4 the graph keeps the outcome of the last 4 failed or
+     * cancelled ids.  Forgetting one forgets every id of its session up to
+     * it: a dependency on those is refused (never taken as satisfied, for
+     * it may have failed), one on a kept failure still cancels, and one on
+     * a later success is still satisfied. */
+    ordo_graph_destroy(&g);
+    ordo_graph_config_t cfg = {.window = 1 << 16, .max_tombs = 4};
+    g = ordo_graph_new(&cfg);
+    ck_assert_ptr_nonnull(g);
+    ordo_view_t x = tu_base(ORDO_F32, 1, I64(16));
+    uint64_t early = s_one(&buf2, x, ORDO_OUT);
+    s_run(early);
+    uint64_t bad[6];
+    for (int i = 0; i < 6; i++) { /* bad[0] and bad[1] will be forgotten */
+        bad[i] = s_one(&buf, x, ORDO_OUT);
+        s_pop(bad[i]);
+        ck_assert_int_eq(ordo_graph_fail(g, bad[i]), 0);
+    }
+    uint64_t late = s_one(&buf2, x, ORDO_OUT);
+    s_run(late);
+    ordo_graph_stats_t st;
+    ordo_graph_stats(g, &st);
+    ck_assert_uint_eq(st.tombs, 4);
+    ck_assert_uint_eq(st.tombs_forgotten, 2);
+
+    ck_assert_int_eq(ordo_graph_state(g, bad[2]), ORDO_TASK_FAILED);
+    ck_assert_int_eq(ordo_graph_state(g, late), ORDO_TASK_DONE);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(ordo_graph_state(g, bad[i]), ORDO_TASK_UNKNOWN);
+        ck_assert(ordo_graph_forgotten(g, bad[i]));
+    }
+    ck_assert_int_eq(ordo_graph_state(g, early), ORDO_TASK_UNKNOWN); /* below bad[1] */
+    ck_assert(ordo_graph_forgotten(g, early));
+    ck_assert(!ordo_graph_forgotten(g, bad[2]) && !ordo_graph_forgotten(g, late));
+    ck_assert(!ordo_graph_forgotten(g, ORDO_TASK_ID(1, seq + 1))); /* never accepted */
+
+    ordo_arg_t a = A(&buf2, x, ORDO_IN);
+    uint64_t old[] = {bad[0], early};
+    for (int i = 0; i < 2; i++) {
+        ordo_task_desc_t d = {.id = ORDO_TASK_ID(1, seq + 1), .args = &a, .nargs = 1,
+                              .deps = &old[i], .ndeps = 1};
+        ck_assert_int_eq(ordo_graph_submit(g, &d, err, sizeof err), ORDO_ENOENT);
+        ck_assert_msg(strstr(err, "no longer known"), "%s", err);
+    }
+    uint64_t c = s_sub(1, &a, 1, &bad[2]);
+    ck_assert_int_eq(ordo_graph_state(g, c), ORDO_TASK_CANCELLED);
+    ordo_cancel_t cc;
+    ck_assert_int_eq(ordo_graph_pop_cancel(g, &cc), 0);
+    ck_assert_uint_eq(cc.cause, bad[2]);
+    uint64_t ok = s_sub(1, &a, 1, &late);
+    ck_assert(s_ready_has(ok));
+    ordo_graph_stats(g, &st); /* c's cancellation pushed out bad[2] */
+    ck_assert_uint_eq(st.tombs, 4);
+    ck_assert_uint_eq(st.tombs_forgotten, 3);
+    ck_assert(ordo_graph_forgotten(g, bad[2]));
+}
+END_TEST
+
 /* ----------------------------------------------------------- failure */
 
 START_TEST(test_failure_cancels_transitively)
@@ -593,6 +653,7 @@ static Suite *s_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_explicit_unioned_with_derived);
     tcase_add_test(tc, test_explicit_on_finished_failed_unknown);
+    tcase_add_test(tc, test_forgotten_outcomes);
     tcase_add_test(tc, test_failure_cancels_transitively);
     tcase_add_test(tc, test_cancelled_barrier_keeps_order);
     suite_add_tcase(s, tc);

@@ -12,7 +12,11 @@
  *  - the ready queue: a ring of slots;
  *  - streams: per session, the next sequence number; ids below it were
  *    accepted, so any id can be classified without remembering every task;
- *  - tombstones: failed and cancelled ids that left the table, with cause.
+ *  - tombstones: failed and cancelled ids that left the table, with cause,
+ *    in a hash table and, when their number is bounded (max_tombs), in a
+ *    ring in the order they came: the oldest is forgotten first, and its
+ *    session's streams entry remembers up to which sequence ids are
+ *    forgotten.
  * Pools grow and never shrink, so a steady state allocates nothing.
  */
 #ifdef HAVE_CONFIG_H
@@ -79,6 +83,11 @@ typedef struct {
     uint32_t slot;
 } s_mapent_t;
 
+typedef struct {
+    uint64_t next;          /* next sequence; 0: none yet (1) */
+    uint64_t forgotten;     /* ids up to this sequence are forgotten */
+} s_stream_t;
+
 struct ordo_graph {
     ordo_graph_config_t cfg;
 
@@ -102,11 +111,13 @@ struct ordo_graph {
     ordo_cancel_t *cancels;         /* ring of reports */
     uint32_t cancel_cap, cancel_head, cancel_len;
 
-    uint64_t *streams;              /* next sequence per session */
+    s_stream_t *streams;            /* per session */
     uint32_t nstreams;
 
     s_tomb_t *tombs;
     uint64_t tomb_mask, ntombs;
+    uint64_t *tomb_ring;            /* ids, oldest at tomb_head (max_tombs) */
+    uint64_t tomb_head;
 
     /* Scratch of one submit or release; kept to avoid allocation. */
     s_access_t **retire;
@@ -245,10 +256,43 @@ static void s_tomb_insert(s_tomb_t *tab, uint64_t mask, uint64_t id, uint64_t ca
     tab[h] = (s_tomb_t){id, cause};
 }
 
+/* Forgets the oldest tombstone, and with it every id of its session up to
+ * it.  Backward-shift deletion keeps the probe chains intact. */
+static void s_tomb_forget(ordo_graph_t *g)
+{
+    uint64_t id = g->tomb_ring[g->tomb_head];
+    g->tomb_head = (g->tomb_head + 1) % g->cfg.max_tombs;
+    uint64_t h = s_mix(id) & g->tomb_mask;
+    while (g->tombs[h].id != id)
+        h = (h + 1) & g->tomb_mask;
+    for (uint64_t j = (h + 1) & g->tomb_mask; g->tombs[j].id; j = (j + 1) & g->tomb_mask) {
+        uint64_t home = s_mix(g->tombs[j].id) & g->tomb_mask;
+        if (((j - home) & g->tomb_mask) >= ((j - h) & g->tomb_mask)) {
+            g->tombs[h] = g->tombs[j];
+            h = j;
+        }
+    }
+    g->tombs[h].id = 0;
+    g->ntombs--;
+    g->st.tombs_forgotten++;
+    s_stream_t *s = &g->streams[ORDO_TASK_SESSION(id)]; /* exists: id was accepted */
+    if (ORDO_TASK_SEQ(id) > s->forgotten)
+        s->forgotten = ORDO_TASK_SEQ(id);
+}
+
 /* Records that id ended failed (cause == id) or cancelled.  Growth of this
- * table is the one allocation that scales with the number of failures. */
+ * table is the one allocation that scales with the number of failures; with
+ * max_tombs set it stops there. */
 static void s_tomb_add(ordo_graph_t *g, uint64_t id, uint64_t cause)
 {
+    uint64_t max = g->cfg.max_tombs;
+    if (max) {
+        if (!g->tomb_ring && !(g->tomb_ring = malloc(max * sizeof *g->tomb_ring)))
+            s_oom();
+        if (g->ntombs == max)
+            s_tomb_forget(g);
+        g->tomb_ring[(g->tomb_head + g->ntombs) % max] = id;
+    }
     if ((g->ntombs + 1) * 2 > (g->tombs ? g->tomb_mask + 1 : 0)) {
         uint64_t ncap = g->tombs ? (g->tomb_mask + 1) * 2 : 1024;
         s_tomb_t *t = calloc(ncap, sizeof *t);
@@ -305,6 +349,7 @@ void ordo_graph_destroy(ordo_graph_t **self_p)
     free(g->cancels);
     free(g->streams);
     free(g->tombs);
+    free(g->tomb_ring);
     free(g->retire);
     free(g->stack);
     free(g);
@@ -438,7 +483,13 @@ static uint32_t s_new_epoch(ordo_graph_t *g)
 
 static uint64_t s_stream_next(const ordo_graph_t *g, uint32_t session)
 {
-    return session < g->nstreams && g->streams[session] ? g->streams[session] : 1;
+    return session < g->nstreams && g->streams[session].next ? g->streams[session].next : 1;
+}
+
+/* Ids of the session up to this sequence are forgotten (max_tombs). */
+static uint64_t s_stream_forgotten(const ordo_graph_t *g, uint32_t session)
+{
+    return session < g->nstreams ? g->streams[session].forgotten : 0;
 }
 
 static bool s_stream_advance(ordo_graph_t *g, uint32_t session)
@@ -450,7 +501,7 @@ static bool s_stream_advance(ordo_graph_t *g, uint32_t session)
         memset(g->streams + g->nstreams, 0, (cap - g->nstreams) * sizeof *g->streams);
         g->nstreams = cap;
     }
-    g->streams[session] = s_stream_next(g, session) + 1;
+    g->streams[session].next = s_stream_next(g, session) + 1;
     return true;
 }
 
@@ -485,10 +536,19 @@ ordo_task_state_t ordo_graph_state(const ordo_graph_t *g, uint64_t id)
     const s_tomb_t *tb = s_tomb_find(g, id);
     if (tb)
         return tb->cause == id ? ORDO_TASK_FAILED : ORDO_TASK_CANCELLED;
+    uint32_t session = ORDO_TASK_SESSION(id);
     uint64_t seq = ORDO_TASK_SEQ(id);
-    if (seq >= 1 && seq < s_stream_next(g, ORDO_TASK_SESSION(id)) && ORDO_TASK_SESSION(id))
+    if (session && seq >= 1 && seq < s_stream_next(g, session) &&
+        seq > s_stream_forgotten(g, session))
         return ORDO_TASK_DONE;
     return ORDO_TASK_UNKNOWN;
+}
+
+bool ordo_graph_forgotten(const ordo_graph_t *g, uint64_t id)
+{
+    uint64_t seq = ORDO_TASK_SEQ(id);
+    return seq >= 1 && seq <= s_stream_forgotten(g, ORDO_TASK_SESSION(id)) &&
+           s_map_find(g, id) == S_NONE && !s_tomb_find(g, id);
 }
 
 /* ------------------------------------------------------------------ */
@@ -702,7 +762,11 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
     }
     for (uint32_t i = 0; i < d->ndeps; i++) {
         if (ordo_graph_state(g, d->deps[i]) == ORDO_TASK_UNKNOWN) {
-            if (err)
+            if (err && ordo_graph_forgotten(g, d->deps[i]))
+                snprintf(err, errlen, "dependency 0x%llx ended too long ago: whether it failed "
+                         "is no longer known (the last %llu failed or cancelled ids are kept)",
+                         (unsigned long long)d->deps[i], (unsigned long long)g->cfg.max_tombs);
+            else if (err)
                 snprintf(err, errlen, "dependency 0x%llx was never accepted",
                          (unsigned long long)d->deps[i]);
             return ORDO_ENOENT;
@@ -1030,6 +1094,7 @@ void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out)
 {
     *out = g->st;
     out->index_bytes = ordo_ipool_bytes(&g->ipool);
+    out->tombs = g->ntombs;
 }
 
 size_t ordo_graph_task_bytes(void)

@@ -62,6 +62,10 @@ typedef struct {
 
 typedef struct {
     uint32_t window;        /* most unfinished tasks held at once */
+    /* Most failed and cancelled ids whose outcome is remembered (16 bytes
+     * each); 0: no bound.  Past it the oldest is forgotten, and with it
+     * every id of its session up to it (see ordo_graph_forgotten). */
+    uint64_t max_tombs;
     /* Called for every new edge (tests, tracing); may be NULL. */
     void (*on_edge)(void *arg, uint64_t from, uint64_t to, unsigned kinds);
     void *on_edge_arg;
@@ -85,6 +89,8 @@ typedef struct {
     uint64_t retired;       /* accesses retired by a containing write or read */
     uint64_t index_accesses;/* accesses now in all indexes */
     uint64_t index_bytes;   /* tree nodes held for the indexes (peak use) */
+    uint64_t tombs;         /* failed and cancelled ids remembered */
+    uint64_t tombs_forgotten;/* ... and forgotten (max_tombs) */
     uint64_t window;
     ordo_geom_stats_t geom;
 } ordo_graph_stats_t;
@@ -131,9 +137,16 @@ int ordo_graph_fail(ordo_graph_t *g, uint64_t id);
 /* Takes the oldest pending cancellation report.  Returns 0 or ORDO_EAGAIN. */
 int ordo_graph_pop_cancel(ordo_graph_t *g, ordo_cancel_t *out);
 
-/* State of any id: ORDO_TASK_UNKNOWN for ids never accepted.  Finished ids
- * report done, failed or cancelled. */
+/* State of any id: ORDO_TASK_UNKNOWN for ids never accepted, and for
+ * forgotten ones.  Finished ids report done, failed or cancelled. */
 ordo_task_state_t ordo_graph_state(const ordo_graph_t *g, uint64_t id);
+
+/* Was id accepted and has it ended so long ago that its outcome is no
+ * longer known?  With max_tombs set, when a failed or cancelled id is
+ * forgotten, every finished id of its session up to it is: whether one of
+ * them failed can no longer be told, so none counts as done (an explicit
+ * dependency on one is refused, never taken as satisfied). */
+bool ordo_graph_forgotten(const ordo_graph_t *g, uint64_t id);
 
 /* Edge kinds from one live task to another, 0 when there is no edge. */
 unsigned ordo_graph_edge(const ordo_graph_t *g, uint64_t from, uint64_t to);
