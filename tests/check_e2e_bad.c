@@ -1030,6 +1030,32 @@ static void c_dep_future(void)
     rc_close(&c);
 }
 
+static void c_dep_forgotten(void)
+{
+    /* With --max-tombstones=2, the third refused task pushes the first's
+     * outcome out: a dependency on it is refused (it may have failed, so it
+     * must not count as done), and a Watch of it says why. */
+    rc_conn_t *c = s_session();
+    rc_task_t t;
+    uint64_t refused[3];
+    for (int i = 0; i < 3; i++) {
+        rc_task_init(&t, rc_next_id(c), "no-such-kernel");
+        refused[i] = t.task.id;
+        s_refuse(c, &t, ORDO_ENOENT, "no-such-kernel");
+    }
+    rc_task_init(&t, rc_next_id(c), "noop");
+    rc_task_dep(&t, refused[0]);
+    s_refuse(c, &t, ORDO_ENOENT, "ended too long ago");
+    rc_watch(c, &refused[0], 1);
+    rc_comp_t x;
+    ck_assert_int_eq(rc_take(c, refused[0], &x), 0);
+    ck_assert_int_eq(x.status, ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED);
+    ck_assert_int_eq(x.code, ORDO_ENOENT);
+    ck_assert_msg(strstr(x.error, "no longer known (--max-tombstones)"), "%s", x.error);
+    rc_comp_free(&x);
+    rc_close(&c);
+}
+
 static void c_dep_duplicate(void)
 {
     /* Accepted: the same dependency named three times is one edge. */
@@ -1312,6 +1338,7 @@ static const s_case_t s_cases[] = {
     { "dep_unknown", {NULL}, c_dep_unknown },
     { "dep_self", {NULL}, c_dep_self },
     { "dep_future", {NULL}, c_dep_future },
+    { "dep_forgotten", {"--max-tombstones=2"}, c_dep_forgotten },
     { "dep_duplicate", {NULL}, c_dep_duplicate },
     { "id_out_of_sequence", {NULL}, c_id_out_of_sequence },
     { "id_repeated", {NULL}, c_id_repeated },
