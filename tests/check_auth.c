@@ -141,7 +141,8 @@ static bool s_log_has(const e2e_daemon_t *d, const char *what)
 static pid_t s_spawn_default(const char *xdg)
 {
     char status[400];
-    snprintf(status, sizeof status, "ipc://%s/ordo/status.sock", xdg);
+    ck_assert_int_lt(snprintf(status, sizeof status, "ipc://%.350s/ordo/status.sock", xdg),
+                     (int)sizeof status);
     pid_t parent = getpid(), pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0) {

@@ -44,20 +44,6 @@ static void s_teardown(void)
     e2e_stop(&D);
 }
 
-/* xorshift64*: small, fast, and the same everywhere. */
-static uint64_t s_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * UINT64_C(2685821657736338717);
-}
-
-static int s_below(uint64_t *s, int n)
-{
-    return (int)(s_rand(s) % (uint64_t)n);
-}
-
 typedef struct {
     char kind;                  /* f(ill) c(opy) a(xpy) s(cale) */
     int dbuf, sbuf;             /* buffer indexes */
@@ -77,43 +63,6 @@ typedef struct {
     uint64_t ids[NBUF * 2 + MAXOPS];
     int nids;
 } s_prog_t;
-
-/*
- * A random view of shape[ndim] inside a buffer of nelem elements.  The
- * dimensions are laid out in a random order with gaps (steps) and random
- * signs, each dimension's stride at least the span of the ones inside it,
- * so a view never overlaps itself; an input may also broadcast a
- * dimension (stride 0).  False when it does not fit.
- */
-static bool s_view(uint64_t *rng, int64_t nelem, int ndim, const int64_t *shape,
-                   bool input, ordo_tensor_t *t)
-{
-    int order[ORDO_MAX_NDIM];
-    for (int k = 0; k < ndim; k++)
-        order[k] = k;
-    for (int k = ndim - 1; k > 0; k--) {
-        int j = s_below(rng, k + 1), x = order[k];
-        order[k] = order[j];
-        order[j] = x;
-    }
-    int64_t strides[ORDO_MAX_NDIM], span = 1, lo = 0;
-    for (int i = 0; i < ndim; i++) {
-        int d = order[i];
-        if (input && s_below(rng, 6) == 0) {
-            strides[d] = 0;
-            continue;
-        }
-        int64_t st = (1 + (s_below(rng, 3) == 0)) * span;
-        strides[d] = s_below(rng, 4) == 0 ? -st : st;
-        span += (shape[d] - 1) * st;
-        if (strides[d] < 0)
-            lo += (shape[d] - 1) * strides[d];
-    }
-    if (span > nelem)
-        return false;
-    int64_t offset = -lo + s_below(rng, (int)(nelem - span + 1));
-    return ordo_tensor_init(t, 0, ORDO_F32, offset, ndim, shape, strides) == 0;
-}
 
 static void s_mark(const ordo_tensor_t *t, uint8_t *map, int64_t *scratch)
 {
@@ -143,39 +92,39 @@ static void s_generate(s_prog_t *p, uint64_t seed)
     uint64_t rng = seed * UINT64_C(0x9E3779B97F4A7C15) + 1;
     int64_t scratch[256];
     for (int b = 0; b < NBUF; b++) {
-        p->size[b] = 48 + s_below(&rng, 160);
+        p->size[b] = 48 + e2e_below(&rng, 160);
         p->init[b] = malloc((size_t)p->size[b] * sizeof(float));
         for (int64_t i = 0; i < p->size[b]; i++)
-            p->init[b][i] = (float)(s_below(&rng, 64) - 32) * 0.125f;
+            p->init[b][i] = (float)(e2e_below(&rng, 64) - 32) * 0.125f;
     }
     static const double alphas[] = {0.5, -0.75, 1.5, -1.0, 0.25, 2.0, 0.1};
-    int want = 16 + s_below(&rng, MAXOPS - 16);
+    int want = 16 + e2e_below(&rng, MAXOPS - 16);
     for (int tries = 0; p->nops < want && tries < 20 * MAXOPS; tries++) {
         s_op_t *op = &p->ops[p->nops];
-        int r = s_below(&rng, 20);
+        int r = e2e_below(&rng, 20);
         op->kind = r < 3 ? 'f' : r < 9 ? 'c' : r < 16 ? 'a' : 's';
-        int ndim = s_below(&rng, 10) == 0 ? 0 : 1 + s_below(&rng, 3);  /* 0: a scalar */
+        int ndim = e2e_below(&rng, 10) == 0 ? 0 : 1 + e2e_below(&rng, 3);  /* 0: a scalar */
         int64_t shape[3];
         for (int k = 0; k < ndim; k++)
-            shape[k] = 1 + s_below(&rng, ndim == 1 ? 40 : ndim == 2 ? 8 : 5);
-        op->dbuf = s_below(&rng, NBUF);
-        if (!s_view(&rng, p->size[op->dbuf], ndim, shape, false, &op->dst))
+            shape[k] = 1 + e2e_below(&rng, ndim == 1 ? 40 : ndim == 2 ? 8 : 5);
+        op->dbuf = e2e_below(&rng, NBUF);
+        if (!e2e_random_view(&rng, p->size[op->dbuf], ndim, shape, false, &op->dst))
             continue;
         if (op->kind == 'f' || op->kind == 's') {
-            op->v = op->kind == 'f' ? (double)(s_below(&rng, 33) - 16) * 0.25
-                                    : alphas[s_below(&rng, 7)];
+            op->v = op->kind == 'f' ? (double)(e2e_below(&rng, 33) - 16) * 0.25
+                                    : alphas[e2e_below(&rng, 7)];
             p->nops++;
             continue;
         }
-        op->sbuf = s_below(&rng, NBUF);
-        if (!s_view(&rng, p->size[op->sbuf], ndim, shape, true, &op->src))
+        op->sbuf = e2e_below(&rng, NBUF);
+        if (!e2e_random_view(&rng, p->size[op->sbuf], ndim, shape, true, &op->src))
             continue;
         /* Most tasks keep their source apart from their destination; a
          * few overlap them on purpose (defined by the element order). */
-        if (op->sbuf == op->dbuf && s_below(&rng, 8) != 0 &&
+        if (op->sbuf == op->dbuf && e2e_below(&rng, 8) != 0 &&
             s_overlap(&op->dst, &op->src, p->size[op->dbuf], scratch))
             continue;
-        op->v = alphas[s_below(&rng, 7)];
+        op->v = alphas[e2e_below(&rng, 7)];
         p->nops++;
     }
 }
@@ -481,7 +430,7 @@ START_TEST(test_kv_cache_write_after_gather)
 
     for (int t = 0; t < KV_STEPS; t++) {
         for (int i = 0; i < KV_M; i++)
-            idx[t][i] = (int32_t)s_below(&rng, KV_S * KV_W);
+            idx[t][i] = (int32_t)e2e_below(&rng, KV_S * KV_W);
         for (int i = 0; i < KV_S * 2 * KV_D; i++)
             news[t][i] = (float)(10000 * (t + 1) + i);
         ordo_tensor_t vidx, vnew, vout, slot;

@@ -1372,12 +1372,13 @@ START_TEST(test_plugin_errors)
     ck_assert_ptr_nonnull(so);
     char dir[] = "/tmp/ordo-plugins-XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
-    char a[256], b[256], cmd[1024];
+    char a[256], b[256], cmd[4096];
     /* The same kernel name twice. */
     snprintf(a, sizeof a, "%s/a.so", dir);
     snprintf(b, sizeof b, "%s/b.so", dir);
-    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && cp '%s' '%s' && chmod 0755 '%s' '%s'",
-             so, a, so, b, a, b);
+    ck_assert_int_lt(snprintf(cmd, sizeof cmd, "cp '%.1000s' '%s' && cp '%.1000s' '%s' && "
+                              "chmod 0755 '%s' '%s'", so, a, so, b, a, b),
+                     (int)sizeof cmd);
     ck_assert_int_eq(system(cmd), 0);
     s_expect_refused_dir(dir, "cannot register kernel 'test_add1'");
     unlink(b);

@@ -469,3 +469,46 @@ bool e2e_json_number(const char *text, const char *path, double *out)
     *out = strtod(p, NULL);
     return true;
 }
+
+uint64_t e2e_rand(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * UINT64_C(2685821657736338717);
+}
+
+int e2e_below(uint64_t *s, int n)
+{
+    return (int)(e2e_rand(s) % (uint64_t)n);
+}
+
+bool e2e_random_view(uint64_t *rng, int64_t nelem, int ndim, const int64_t *shape,
+                     bool input, ordo_tensor_t *t)
+{
+    int order[ORDO_MAX_NDIM];
+    for (int k = 0; k < ndim; k++)
+        order[k] = k;
+    for (int k = ndim - 1; k > 0; k--) {
+        int j = e2e_below(rng, k + 1), x = order[k];
+        order[k] = order[j];
+        order[j] = x;
+    }
+    int64_t strides[ORDO_MAX_NDIM], span = 1, lo = 0;
+    for (int i = 0; i < ndim; i++) {
+        int d = order[i];
+        if (input && e2e_below(rng, 6) == 0) {
+            strides[d] = 0;
+            continue;
+        }
+        int64_t st = (1 + (e2e_below(rng, 3) == 0)) * span;
+        strides[d] = e2e_below(rng, 4) == 0 ? -st : st;
+        span += (shape[d] - 1) * st;
+        if (strides[d] < 0)
+            lo += (shape[d] - 1) * strides[d];
+    }
+    if (span > nelem)
+        return false;
+    int64_t offset = -lo + e2e_below(rng, (int)(nelem - span + 1));
+    return ordo_tensor_init(t, 0, ORDO_F32, offset, ndim, shape, strides) == 0;
+}

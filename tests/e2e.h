@@ -83,6 +83,20 @@ const char *e2e_program(const char *name_env, const char *fallback);
  * serves correctly (used after every piece of bad input). */
 bool e2e_daemon_serves(const e2e_daemon_t *d);
 
+/* Random numbers for the randomized tests: xorshift64* (small, fast, and
+ * the same everywhere) and a number below n. */
+uint64_t e2e_rand(uint64_t *state);
+int e2e_below(uint64_t *state, int n);
+
+/* A random f32 view of shape[ndim] inside a buffer of nelem elements, in
+ * t (buffer 0: the caller sets it).  The dimensions are laid out in a
+ * random order with gaps (steps) and random signs, each dimension's stride
+ * at least the span of the ones inside it, so a view never overlaps
+ * itself; an input may also broadcast a dimension (stride 0).  False when
+ * it does not fit. */
+bool e2e_random_view(uint64_t *rng, int64_t nelem, int ndim, const int64_t *shape,
+                     bool input, ordo_tensor_t *t);
+
 /* Little-endian f64 parameters of fill, axpy, scale. */
 void e2e_f64(uint8_t out[8], double v);
 

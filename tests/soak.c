@@ -75,57 +75,11 @@ typedef struct {
     uint64_t programs, tasks, done, failed, cancelled, events, mismatches, bad_events;
 } s_tally_t;
 
-/* xorshift64*. */
-static uint64_t s_rand(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * UINT64_C(2685821657736338717);
-}
-
-static int s_below(uint64_t *s, int n)
-{
-    return (int)(s_rand(s) % (uint64_t)n);
-}
-
 static uint64_t s_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* A random view of shape[ndim] inside nelem elements that never overlaps
- * itself (as in check_e2e_random.c); inputs may broadcast. */
-static bool s_view(uint64_t *rng, int64_t nelem, int ndim, const int64_t *shape,
-                   bool input, ordo_tensor_t *t)
-{
-    int order[ORDO_MAX_NDIM];
-    for (int k = 0; k < ndim; k++)
-        order[k] = k;
-    for (int k = ndim - 1; k > 0; k--) {
-        int j = s_below(rng, k + 1), x = order[k];
-        order[k] = order[j];
-        order[j] = x;
-    }
-    int64_t strides[ORDO_MAX_NDIM], span = 1, lo = 0;
-    for (int i = 0; i < ndim; i++) {
-        int d = order[i];
-        if (input && s_below(rng, 6) == 0) {
-            strides[d] = 0;
-            continue;
-        }
-        int64_t st = (1 + (s_below(rng, 3) == 0)) * span;
-        strides[d] = s_below(rng, 4) == 0 ? -st : st;
-        span += (shape[d] - 1) * st;
-        if (strides[d] < 0)
-            lo += (shape[d] - 1) * strides[d];
-    }
-    if (span > nelem)
-        return false;
-    int64_t offset = -lo + s_below(rng, (int)(nelem - span + 1));
-    return ordo_tensor_init(t, 0, ORDO_F32, offset, ndim, shape, strides) == 0;
 }
 
 /* A view of the slice (elements slot, slot + NPROC, ...) of the shared
@@ -161,44 +115,44 @@ static void s_generate(s_prog_t *p, uint64_t *rng, int slot)
 {
     memset(p, 0, sizeof *p);
     for (int b = 0; b < NBUF; b++) {
-        p->size[b] = b == SHARED ? SLICE * NPROC : 48 + s_below(rng, 160);
+        p->size[b] = b == SHARED ? SLICE * NPROC : 48 + e2e_below(rng, 160);
         p->init[b] = calloc((size_t)p->size[b], sizeof(float));
         for (int64_t i = 0; i < p->size[b]; i++)
-            p->init[b][i] = (float)(s_below(rng, 64) - 32) * 0.125f;
+            p->init[b][i] = (float)(e2e_below(rng, 64) - 32) * 0.125f;
         int64_t n = b == SHARED ? SLICE : p->size[b];
         ordo_tensor_init(&p->whole[b], 0, ORDO_F32, 0, 1, &n, NULL);
         if (b == SHARED)
             s_to_slice(&p->whole[b], slot);
     }
     static const double alphas[] = {0.5, -0.75, 1.5, -1.0, 0.25, 2.0, 0.1};
-    int want = 16 + s_below(rng, MAXOPS - 16);
+    int want = 16 + e2e_below(rng, MAXOPS - 16);
     for (int tries = 0; p->nops < want && tries < 20 * MAXOPS; tries++) {
         s_op_t *op = &p->ops[p->nops];
-        int r = s_below(rng, 20);
+        int r = e2e_below(rng, 20);
         op->kind = r < 3 ? 'f' : r < 9 ? 'c' : r < 16 ? 'a' : 's';
-        int ndim = s_below(rng, 10) == 0 ? 0 : 1 + s_below(rng, 3);
+        int ndim = e2e_below(rng, 10) == 0 ? 0 : 1 + e2e_below(rng, 3);
         int64_t shape[3];
         for (int k = 0; k < ndim; k++)
-            shape[k] = 1 + s_below(rng, ndim == 1 ? 40 : ndim == 2 ? 8 : 5);
-        op->dbuf = s_below(rng, NBUF);
+            shape[k] = 1 + e2e_below(rng, ndim == 1 ? 40 : ndim == 2 ? 8 : 5);
+        op->dbuf = e2e_below(rng, NBUF);
         int64_t dn = op->dbuf == SHARED ? SLICE : p->size[op->dbuf];
-        if (!s_view(rng, dn, ndim, shape, false, &op->dst))
+        if (!e2e_random_view(rng, dn, ndim, shape, false, &op->dst))
             continue;
         if (op->dbuf == SHARED)
             s_to_slice(&op->dst, slot);
-        op->v = op->kind == 'f' ? (double)(s_below(rng, 33) - 16) * 0.25
-                                : alphas[s_below(rng, 7)];
+        op->v = op->kind == 'f' ? (double)(e2e_below(rng, 33) - 16) * 0.25
+                                : alphas[e2e_below(rng, 7)];
         if (op->kind == 'c' || op->kind == 'a') {
-            op->sbuf = s_below(rng, NBUF);
+            op->sbuf = e2e_below(rng, NBUF);
             int64_t sn = op->sbuf == SHARED ? SLICE : p->size[op->sbuf];
-            if (!s_view(rng, sn, ndim, shape, true, &op->src))
+            if (!e2e_random_view(rng, sn, ndim, shape, true, &op->src))
                 continue;
             if (op->sbuf == SHARED)
                 s_to_slice(&op->src, slot);
         }
         p->nops++;
     }
-    p->with_failure = s_below(rng, 4) == 0;
+    p->with_failure = e2e_below(rng, 4) == 0;
 }
 
 /* The program on the host, in order. */
