@@ -296,8 +296,9 @@ static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
     s_summarize(x, a + 1, r);
 }
 
-/* The leaf where n belongs by its key, the entry's position in it, and the
- * path down to it. */
+/* The leaf holding n, n's position in it, and the path down to it (path
+ * and at may be NULL).  n must be in t: otherwise the caller's books are
+ * broken, and going on would corrupt the index. */
 static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_bnode_t **path,
                             uint32_t *at, uint32_t *depth, uint32_t *pos)
 {
@@ -306,12 +307,17 @@ static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_b
     for (;;) {
         uint32_t i = s_child(x, n->lo, n->seq);
         if (x->leaf) {
+            if (x->ptr[i] != n)
+                abort();
             *depth = d;
             *pos = i;
             return x;
         }
-        path[d] = x;
-        at[d++] = i;
+        if (path) {
+            path[d] = x;
+            at[d] = i;
+        }
+        d++;
         x = x->ptr[i];
     }
 }
@@ -322,8 +328,6 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
     uint32_t at[S_MAX_HEIGHT];
     uint32_t d, pos;
     ordo_bnode_t *x = s_find(t, n, path, at, &d, &pos);
-    if (x->ptr[pos] != n)
-        abort(); /* n is not in t: the caller's books are broken */
     s_delete_at(x, pos);
     t->count--;
     /* The common case: the leaf keeps enough entries, and neither its
@@ -353,12 +357,8 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 
 void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 {
-    ordo_bnode_t *path[S_MAX_HEIGHT];
-    uint32_t at[S_MAX_HEIGHT];
     uint32_t d, pos;
-    ordo_bnode_t *x = s_find(t, old, path, at, &d, &pos);
-    if (x->ptr[pos] != old)
-        abort();
+    ordo_bnode_t *x = s_find(t, old, NULL, NULL, &d, &pos);
     *n = *old;
     x->ptr[pos] = n;
 }
