@@ -235,6 +235,11 @@ void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *t
     pthread_mutex_unlock(&self->job_lock);
 }
 
+void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t)
+{
+    s_run(t, self->nworkers, NULL, false);
+}
+
 ordo_task_t *ordo_executor_take(ordo_executor_t *self)
 {
     uint64_t count;

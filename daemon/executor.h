@@ -33,6 +33,11 @@ int ordo_executor_fd(const ordo_executor_t *self);
 void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *tail,
                         uint32_t n);
 
+/* Runs t on the calling thread (the scheduler's), without chaos delays,
+ * and fills its result fields as a worker would; its worker index is the
+ * number of workers. */
+void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t);
+
 /* Takes every finished task (a list linked by next, in completion order),
  * or NULL; clears the wake-up. */
 ordo_task_t *ordo_executor_take(ordo_executor_t *self);

@@ -85,7 +85,12 @@ typedef int (*ordo_kernel_fn)(const ordo_kernel_call_t *call);
 enum {
     /* The kernel fills call->out with the packed bytes of argument 0
      * (nelem * esize, row-major); they are sent back in Completion.data. */
-    ORDO_KERNEL_HOST_OUT = 1
+    ORDO_KERNEL_HOST_OUT = 1,
+    /* The kernel is trivial (well under a microsecond, never blocks): the
+     * scheduler thread runs it itself as soon as it is ready instead of
+     * waking a worker for it (except in chaos mode).  Ordering is the same;
+     * only the thread differs. */
+    ORDO_KERNEL_INLINE = 2
 };
 
 typedef struct {

@@ -62,6 +62,8 @@
 /* Finished tasks kept for the "trace" status command (a ring: the oldest
  * record is overwritten, so the steady state does not allocate). */
 #define S_TRACE_CAP 8192
+/* Most inline kernels (ORDO_KERNEL_INLINE) run in one turn of the loop. */
+#define S_INLINE_BATCH 4096
 
 typedef struct s_session {
     uint32_t id;
@@ -1149,8 +1151,30 @@ static void s_trace_record(ordo_server_t *self, const ordo_task_t *t)
     self->trace_total++;
 }
 
-/* Takes the tasks the workers finished and lets the graph release their
- * successors. */
+/* A task came back from its kernel (on a worker or inline): lets the graph
+ * release its successors or cancel them, and reports it. */
+static void s_complete(ordo_server_t *self, ordo_task_t *t)
+{
+    s_trace_record(self, t);
+    if (t->code == 0) {
+        ordo_graph_complete(self->graph, t->id);
+        s_finish(self, t, ORDO_STATUS_DONE, 0, 0);
+    } else {
+        ordo_log_debug("task 0x%llx failed: %s", (unsigned long long)t->id,
+                       t->error ? t->error : "");
+        /* Kernels write bare reasons; completions name the task. */
+        char text[ORDO_ERRLEN];
+        snprintf(text, sizeof text, "task 0x%llx: %s: %s", (unsigned long long)t->id,
+                 t->kernel->name, t->error ? t->error : ordo_strerror(t->code));
+        free(t->error);
+        t->error = strdup(text);
+        ordo_graph_fail(self->graph, t->id);
+        s_finish(self, t, ORDO_STATUS_FAILED, t->code, 0);
+    }
+    s_drain_cancels(self);
+}
+
+/* Takes the tasks the workers finished and completes them. */
 static void s_collect_done(ordo_server_t *self)
 {
     ordo_task_t *list = ordo_executor_take(self->exec);
@@ -1158,43 +1182,39 @@ static void s_collect_done(ordo_server_t *self)
         ordo_task_t *t = list;
         list = t->next;
         self->inflight--;
-        s_trace_record(self, t);
-        if (t->code == 0) {
-            ordo_graph_complete(self->graph, t->id);
-            s_finish(self, t, ORDO_STATUS_DONE, 0, 0);
-        } else {
-            ordo_log_debug("task 0x%llx failed: %s", (unsigned long long)t->id,
-                           t->error ? t->error : "");
-            /* Kernels write bare reasons; completions name the task. */
-            char text[ORDO_ERRLEN];
-            snprintf(text, sizeof text, "task 0x%llx: %s: %s", (unsigned long long)t->id,
-                     t->kernel->name, t->error ? t->error : ordo_strerror(t->code));
-            free(t->error);
-            t->error = strdup(text);
-            ordo_graph_fail(self->graph, t->id);
-            s_finish(self, t, ORDO_STATUS_FAILED, t->code, 0);
-        }
-        s_drain_cancels(self);
+        s_complete(self, t);
     }
 }
 
-/* Hands ready tasks to the workers, at most inflight_max at a time so that
- * the ready queue (and chaos's choice in it) stays in the scheduler. */
+/* Runs the ready tasks: kernels flagged ORDO_KERNEL_INLINE right here (no
+ * thread hand-off, no system call; their successors may become ready and
+ * run in the same call), the others handed to the workers in one push, at
+ * most inflight_max at a time so that the ready queue (and chaos's choice
+ * in it) stays in the scheduler.  At most S_INLINE_BATCH inline tasks run
+ * per call, so a long chain of them does not starve the sockets; the loop
+ * then polls without waiting (s_ready_waiting). */
 static void s_dispatch(ordo_server_t *self)
 {
     ordo_task_t *head = NULL, *tail = NULL;
-    uint32_t n = 0;
-    while (self->inflight < self->inflight_max) {
+    uint32_t n = 0, inlined = 0;
+    bool chaos = self->cfg->chaos != 0;
+    while (self->inflight < self->inflight_max && inlined < S_INLINE_BATCH) {
         uint32_t ready = ordo_graph_ready_count(self->graph);
         if (ready == 0)
             break;
-        uint32_t at = self->cfg->chaos ? (uint32_t)(s_rand(&self->rng) % ready) : 0;
+        uint32_t at = chaos ? (uint32_t)(s_rand(&self->rng) % ready) : 0;
         uint64_t id;
         void *user;
         if (ordo_graph_pop_ready_at(self->graph, at, &id, &user) != 0)
             break;
         ordo_task_t *t = user;
         t->next = NULL;
+        if (!chaos && (t->kernel->flags & ORDO_KERNEL_INLINE)) {
+            ordo_executor_run(self->exec, t);
+            s_complete(self, t);
+            inlined++;
+            continue;
+        }
         if (tail)
             tail->next = t;
         else
@@ -1204,6 +1224,21 @@ static void s_dispatch(ordo_server_t *self)
         self->inflight++;
     }
     ordo_executor_push(self->exec, head, tail, n);
+}
+
+/* True when the loop has work it can do at once: ready tasks s_dispatch
+ * left for the next turn, or a blocked session that inline completions made
+ * room for (no descriptor would wake the poll for either). */
+static bool s_work_waiting(ordo_server_t *self)
+{
+    if (self->inflight < self->inflight_max && ordo_graph_ready_count(self->graph) > 0)
+        return true;
+    if (self->blocked) {
+        ordo_graph_stats_t st;
+        ordo_graph_stats(self->graph, &st);
+        return st.live < st.window;
+    }
+    return false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1347,6 +1382,8 @@ int ordo_server_run(ordo_server_t *self)
             { NULL, self->sigfd, ZMQ_POLLIN, 0 },
         };
         long timeout = ordo_map_size(self->sessions) || self->notify_pending ? S_TICK_MS : -1;
+        if (s_work_waiting(self))
+            timeout = 0;
         if (self->draining) {
             uint64_t now = ordo_now_ns();
             long left = now >= self->drain_deadline_ns
