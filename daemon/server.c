@@ -324,6 +324,13 @@ static void s_flush(ordo_server_t *self)
 /* ------------------------------------------------------------------ */
 /* Task records.                                                        */
 
+_Static_assert(sizeof(ordo_karg_t) % _Alignof(ordo_buffer_t *) == 0,
+               "the buffers follow the arguments in one allocation");
+
+/* A task record from the pool (or new) with room for nargs arguments.  The
+ * arguments and their buffers share one allocation of exactly the size
+ * needed, kept with the record, so a steady stream of tasks of one shape
+ * does not allocate.  Returns NULL when out of memory. */
 static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
 {
     ordo_task_t *t = self->free_tasks;
@@ -332,18 +339,16 @@ static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
     else if (!(t = calloc(1, sizeof *t)))
         return NULL;
     if (t->cap < nargs) {
-        uint32_t cap = nargs < 4 ? 4 : nargs;
-        ordo_karg_t *a = realloc(t->args, cap * sizeof *a);
-        if (a)
-            t->args = a;
-        ordo_buffer_t **b = a ? realloc(t->bufs, cap * sizeof *b) : NULL;
-        if (!a || !b) {
+        size_t each = sizeof *t->args + sizeof *t->bufs;
+        ordo_karg_t *a = realloc(t->args, nargs * each);
+        if (!a) {
             t->next = self->free_tasks;
             self->free_tasks = t;
             return NULL;
         }
-        t->bufs = b;
-        t->cap = cap;
+        t->args = a;
+        t->bufs = (ordo_buffer_t **)(a + nargs);
+        t->cap = nargs;
     }
     t->nargs = 0;
     t->msg = NULL;
@@ -646,7 +651,17 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
         s_reject(self, sess, wt.id, rc, why);
         return 0;
     }
-    t->msg = ordo_dwire_msg_ref(m);
+    /* Short parameters move into the record, so that the Submit (a few
+     * hundred bytes per task decoded) goes as soon as its last task is
+     * accepted; host data and long parameters stay where they are. */
+    if (t->ndata == 0 && t->nparams <= sizeof t->pbuf.bytes) {
+        if (t->nparams)
+            memcpy(t->pbuf.bytes, t->params, t->nparams);
+        t->params = t->nparams ? t->pbuf.bytes : NULL;
+        t->data = NULL;
+    } else {
+        t->msg = ordo_dwire_msg_ref(m);
+    }
     for (uint32_t j = 0; j < t->nargs; j++)
         t->bufs[j]->task_refs++;
     sess->next_seq++;
@@ -1637,7 +1652,6 @@ void ordo_server_destroy(ordo_server_t **self_p)
         ordo_task_t *t = self->free_tasks;
         self->free_tasks = t->next;
         free(t->args);
-        free(t->bufs);
         free(t);
     }
     ordo_dwire_buf_free(&self->obuf);
