@@ -35,8 +35,10 @@ void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *t
 
 /* Runs t on the calling thread (the scheduler's), without chaos delays,
  * and fills its result fields as a worker would; its worker index is the
- * number of workers. */
-void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t);
+ * number of workers.  now_ns, a recent clock reading (the previous inline
+ * task's finish), becomes its start time, so that a run of inline tasks
+ * reads the clock once per task. */
+void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t, uint64_t now_ns);
 
 /* Takes every finished task (a list linked by next, in completion order),
  * or NULL; clears the wake-up. */

@@ -1212,6 +1212,7 @@ static void s_dispatch(ordo_server_t *self)
 {
     ordo_task_t *head = NULL, *tail = NULL;
     uint32_t n = 0, inlined = 0;
+    uint64_t now = 0;           /* the clock, read once per inline task */
     bool chaos = self->cfg->chaos != 0;
     while (self->inflight < self->inflight_max && inlined < S_INLINE_BATCH) {
         uint32_t ready = ordo_graph_ready_count(self->graph);
@@ -1225,7 +1226,8 @@ static void s_dispatch(ordo_server_t *self)
         ordo_task_t *t = user;
         t->next = NULL;
         if (!chaos && (t->kernel->flags & ORDO_KERNEL_INLINE)) {
-            ordo_executor_run(self->exec, t);
+            ordo_executor_run(self->exec, t, now ? now : ordo_now_ns());
+            now = t->finished_ns;
             s_complete(self, t);
             inlined++;
             continue;
