@@ -4,9 +4,10 @@
  * The scheduler pushes running tasks into a FIFO that N workers drain; each
  * worker runs the kernel and appends the record to a completion list.  The
  * first completion after the scheduler emptied that list writes an eventfd
- * that the scheduler polls (zmq_poll), so a burst of completions costs one
- * wake-up.  In chaos mode each worker sleeps a random 0-200 us before each
- * kernel.
+ * that the scheduler polls, so a burst of completions costs one wake-up.
+ * In chaos mode each worker sleeps a random 0-200 us before each kernel.
+ * Trivial kernels (ORDO_KERNEL_INLINE) skip all this: the scheduler runs
+ * them itself with ordo_executor_run.
  */
 #ifndef ORDO_EXECUTOR_H_INCLUDED
 #define ORDO_EXECUTOR_H_INCLUDED

@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1389,17 +1390,46 @@ static void s_notify_status(ordo_server_t *self)
 
 /* ------------------------------------------------------------------ */
 
+/* True when a message waits on the ZeroMQ socket.  ZMQ_FD is only a hint
+ * (edge-triggered, and it also signals ZeroMQ's internal commands): this
+ * is what says a message can be read. */
+static bool s_zmq_readable(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+/* The loop polls the sockets' ZMQ_FD descriptors itself rather than through
+ * zmq_poll, which polls twice (a first pass without waiting) and asks
+ * ZMQ_EVENTS of every socket before and after each poll, each ask a system
+ * call (getpid) inside libzmq.  Here the ROUTER's ZMQ_EVENTS is asked once
+ * before waiting (a send or receive in the last turn may have consumed the
+ * edge) and once when its descriptor fires; the status socket's only when
+ * its descriptor fired or it served a request in the last turn. */
 int ordo_server_run(ordo_server_t *self)
 {
+    int router_fd, status_fd;
+    size_t fdlen = sizeof router_fd;
+    if (zmq_getsockopt(self->router, ZMQ_FD, &router_fd, &fdlen) != 0 ||
+        (fdlen = sizeof status_fd,
+         zmq_getsockopt(self->status, ZMQ_FD, &status_fd, &fdlen) != 0)) {
+        ordo_log_error("ZMQ_FD: %s", zmq_strerror(zmq_errno()));
+        return ORDO_EIO;
+    }
+    bool status_check = true;
     for (;;) {
-        zmq_pollitem_t items[4] = {
-            { self->router, 0, ZMQ_POLLIN, 0 },
-            { self->status, 0, ZMQ_POLLIN, 0 },
-            { NULL, ordo_executor_fd(self->exec), ZMQ_POLLIN, 0 },
-            { NULL, self->sigfd, ZMQ_POLLIN, 0 },
+        bool rin = s_zmq_readable(self->router);
+        bool sin = status_check && s_zmq_readable(self->status);
+        status_check = false;
+        struct pollfd items[4] = {
+            { router_fd, POLLIN, 0 },
+            { status_fd, POLLIN, 0 },
+            { ordo_executor_fd(self->exec), POLLIN, 0 },
+            { self->sigfd, POLLIN, 0 },
         };
         long timeout = ordo_map_size(self->sessions) || self->notify_pending ? S_TICK_MS : -1;
-        if (s_work_waiting(self))
+        if (rin || sin || s_work_waiting(self))
             timeout = 0;
         if (self->draining) {
             uint64_t now = ordo_now_ns();
@@ -1408,12 +1438,16 @@ int ordo_server_run(ordo_server_t *self)
             if (timeout < 0 || left < timeout)
                 timeout = left;
         }
-        int n = zmq_poll(items, 4, timeout);
-        if (n < 0 && zmq_errno() != EINTR) {
-            ordo_log_error("zmq_poll: %s", zmq_strerror(zmq_errno()));
+        int n = poll(items, 4, (int)timeout);
+        if (n < 0 && errno != EINTR) {
+            ordo_log_error("poll: %s", strerror(errno));
             return ORDO_EIO;
         }
-        if (n > 0 && (items[3].revents & ZMQ_POLLIN)) {
+        if (n > 0 && (items[0].revents & POLLIN) && !rin)
+            rin = s_zmq_readable(self->router);
+        if (n > 0 && (items[1].revents & POLLIN) && !sin)
+            sin = s_zmq_readable(self->status);
+        if (n > 0 && (items[3].revents & POLLIN)) {
             struct signalfd_siginfo si;
             if (read(self->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (!self->draining) {
@@ -1425,14 +1459,16 @@ int ordo_server_run(ordo_server_t *self)
                 }
             }
         }
-        if (n > 0 && (items[2].revents & ZMQ_POLLIN))
+        if (n > 0 && (items[2].revents & POLLIN))
             s_collect_done(self);
-        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
+        if (rin) {
             for (int i = 0; i < S_READ_BATCH && s_read_client(self); i++)
                 ;
         }
-        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+        if (sin) {
             s_read_status(self);
+            status_check = true;
+        }
         if (self->blocked) {
             ordo_graph_stats_t st;
             ordo_graph_stats(self->graph, &st);
