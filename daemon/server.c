@@ -11,13 +11,15 @@
  *    during shutdown, with ordo_graph_reject, so that it has exactly one
  *    terminal state and exactly one completion.
  *  - A task record (task.h) exists from acceptance to the completion of the
- *    task, and holds a reference on its message and on its buffers.
+ *    task, and holds a reference on its buffers, and on its message when
+ *    it has host data or parameters too long to copy into the record.
  *  - Completions are queued per session and sent, coalesced, at the end of
  *    each turn of the loop.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1208,7 +1210,7 @@ static void s_collect_done(ordo_server_t *self)
  * most inflight_max at a time so that the ready queue (and chaos's choice
  * in it) stays in the scheduler.  At most S_INLINE_BATCH inline tasks run
  * per call, so a long chain of them does not starve the sockets; the loop
- * then polls without waiting (s_ready_waiting). */
+ * then polls without waiting (s_work_waiting). */
 static void s_dispatch(ordo_server_t *self)
 {
     ordo_task_t *head = NULL, *tail = NULL;
@@ -1438,6 +1440,8 @@ int ordo_server_run(ordo_server_t *self)
             if (timeout < 0 || left < timeout)
                 timeout = left;
         }
+        if (timeout > INT_MAX)
+            timeout = INT_MAX;
         int n = poll(items, 4, (int)timeout);
         if (n < 0 && errno != EINTR) {
             ordo_log_error("poll: %s", strerror(errno));
