@@ -3,9 +3,10 @@
  * reports failure, and how a plugin registers kernels.
  *
  * A kernel runs on a worker thread (on the scheduler thread when flagged
- * ORDO_KERNEL_INLINE) once every task it depends on has finished.  It receives its arguments as resolved views (the base address
- * of the buffer, the view geometry, the access mode), the task's parameter
- * bytes, and an error buffer.  It returns 0, or a negative ORDO_E* code
+ * ORDO_KERNEL_INLINE) once every task it depends on has finished.  It
+ * receives its arguments as resolved views (the base address of the
+ * buffer, the view geometry, the access mode), the task's parameter bytes,
+ * and an error buffer.  It returns 0, or a negative ORDO_E* code
  * (ORDO_EFAILED when nothing more specific fits) after writing a reason into
  * call->err.  A kernel must touch no byte outside the footprints of its
  * arguments, and write only through arguments whose mode writes: the
