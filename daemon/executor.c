@@ -53,8 +53,10 @@ static uint64_t s_rand(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* Runs one task on this thread and fills its result fields. */
-static void s_run(ordo_task_t *t, uint32_t worker, uint64_t *rng, bool chaos)
+/* Runs one task on this thread and fills its result fields; start_ns is
+ * the time it starts, or 0 to read the clock. */
+static void s_run(ordo_task_t *t, uint32_t worker, uint64_t *rng, bool chaos,
+                  uint64_t start_ns)
 {
     char err[ORDO_ERRLEN];
     err[0] = '\0';
@@ -64,7 +66,7 @@ static void s_run(ordo_task_t *t, uint32_t worker, uint64_t *rng, bool chaos)
         nanosleep(&ts, NULL);
     }
     t->worker = worker;
-    t->started_ns = ordo_now_ns();
+    t->started_ns = start_ns ? start_ns : ordo_now_ns();
     t->out = NULL;
     t->nout = 0;
     int rc = 0;
@@ -127,7 +129,7 @@ static void *s_worker(void *arg)
         pthread_mutex_unlock(&ex->job_lock);
 
         t->next = NULL;
-        s_run(t, wa.index, &rng, ex->chaos != 0);
+        s_run(t, wa.index, &rng, ex->chaos != 0, 0);
 
         pthread_mutex_lock(&ex->done_lock);
         bool was_empty = ex->done_head == NULL;
@@ -233,6 +235,11 @@ void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *t
     else if (self->idle)
         pthread_cond_broadcast(&self->job_cond);
     pthread_mutex_unlock(&self->job_lock);
+}
+
+void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t, uint64_t now_ns)
+{
+    s_run(t, self->nworkers, NULL, false, now_ns);
 }
 
 ordo_task_t *ordo_executor_take(ordo_executor_t *self)

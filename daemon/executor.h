@@ -4,9 +4,10 @@
  * The scheduler pushes running tasks into a FIFO that N workers drain; each
  * worker runs the kernel and appends the record to a completion list.  The
  * first completion after the scheduler emptied that list writes an eventfd
- * that the scheduler polls (zmq_poll), so a burst of completions costs one
- * wake-up.  In chaos mode each worker sleeps a random 0-200 us before each
- * kernel.
+ * that the scheduler polls, so a burst of completions costs one wake-up.
+ * In chaos mode each worker sleeps a random 0-200 us before each kernel.
+ * Trivial kernels (ORDO_KERNEL_INLINE) skip all this: the scheduler runs
+ * them itself with ordo_executor_run.
  */
 #ifndef ORDO_EXECUTOR_H_INCLUDED
 #define ORDO_EXECUTOR_H_INCLUDED
@@ -32,6 +33,13 @@ int ordo_executor_fd(const ordo_executor_t *self);
 /* Queues n tasks linked by next, from head to tail, in that order. */
 void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *tail,
                         uint32_t n);
+
+/* Runs t on the calling thread (the scheduler's), without chaos delays,
+ * and fills its result fields as a worker would; its worker index is the
+ * number of workers.  now_ns, a recent clock reading (the previous inline
+ * task's finish), becomes its start time, so that a run of inline tasks
+ * reads the clock once per task. */
+void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t, uint64_t now_ns);
 
 /* Takes every finished task (a list linked by next, in completion order),
  * or NULL; clears the wake-up. */

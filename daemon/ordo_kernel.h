@@ -2,10 +2,11 @@
  * ordo_kernel.h - the kernel ABI of ordod: what a kernel receives, how it
  * reports failure, and how a plugin registers kernels.
  *
- * A kernel runs on a worker thread once every task it depends on has
- * finished.  It receives its arguments as resolved views (the base address
- * of the buffer, the view geometry, the access mode), the task's parameter
- * bytes, and an error buffer.  It returns 0, or a negative ORDO_E* code
+ * A kernel runs on a worker thread (on the scheduler thread when flagged
+ * ORDO_KERNEL_INLINE) once every task it depends on has finished.  It
+ * receives its arguments as resolved views (the base address of the
+ * buffer, the view geometry, the access mode), the task's parameter bytes,
+ * and an error buffer.  It returns 0, or a negative ORDO_E* code
  * (ORDO_EFAILED when nothing more specific fits) after writing a reason into
  * call->err.  A kernel must touch no byte outside the footprints of its
  * arguments, and write only through arguments whose mode writes: the
@@ -85,7 +86,12 @@ typedef int (*ordo_kernel_fn)(const ordo_kernel_call_t *call);
 enum {
     /* The kernel fills call->out with the packed bytes of argument 0
      * (nelem * esize, row-major); they are sent back in Completion.data. */
-    ORDO_KERNEL_HOST_OUT = 1
+    ORDO_KERNEL_HOST_OUT = 1,
+    /* The kernel is trivial (well under a microsecond, never blocks): the
+     * scheduler thread runs it itself as soon as it is ready instead of
+     * waking a worker for it (except in chaos mode).  Ordering is the same;
+     * only the thread differs. */
+    ORDO_KERNEL_INLINE = 2
 };
 
 typedef struct {

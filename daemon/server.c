@@ -11,13 +11,16 @@
  *    during shutdown, with ordo_graph_reject, so that it has exactly one
  *    terminal state and exactly one completion.
  *  - A task record (task.h) exists from acceptance to the completion of the
- *    task, and holds a reference on its message and on its buffers.
+ *    task, and holds a reference on its buffers, and on its message when
+ *    it has host data or parameters too long to copy into the record.
  *  - Completions are queued per session and sent, coalesced, at the end of
  *    each turn of the loop.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -64,6 +67,8 @@
 /* Finished tasks kept for the "trace" status command (a ring: the oldest
  * record is overwritten, so the steady state does not allocate). */
 #define S_TRACE_CAP 8192
+/* Most inline kernels (ORDO_KERNEL_INLINE) run in one turn of the loop. */
+#define S_INLINE_BATCH 4096
 
 typedef struct s_session {
     uint32_t id;
@@ -347,6 +352,13 @@ static void s_flush(ordo_server_t *self)
 /* ------------------------------------------------------------------ */
 /* Task records.                                                        */
 
+_Static_assert(sizeof(ordo_karg_t) % _Alignof(ordo_buffer_t *) == 0,
+               "the buffers follow the arguments in one allocation");
+
+/* A task record from the pool (or new) with room for nargs arguments.  The
+ * arguments and their buffers share one allocation of exactly the size
+ * needed, kept with the record, so a steady stream of tasks of one shape
+ * does not allocate.  Returns NULL when out of memory. */
 static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
 {
     ordo_task_t *t = self->free_tasks;
@@ -355,18 +367,16 @@ static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
     else if (!(t = calloc(1, sizeof *t)))
         return NULL;
     if (t->cap < nargs) {
-        uint32_t cap = nargs < 4 ? 4 : nargs;
-        ordo_karg_t *a = realloc(t->args, cap * sizeof *a);
-        if (a)
-            t->args = a;
-        ordo_buffer_t **b = a ? realloc(t->bufs, cap * sizeof *b) : NULL;
-        if (!a || !b) {
+        size_t each = sizeof *t->args + sizeof *t->bufs;
+        ordo_karg_t *a = realloc(t->args, nargs * each);
+        if (!a) {
             t->next = self->free_tasks;
             self->free_tasks = t;
             return NULL;
         }
-        t->bufs = b;
-        t->cap = cap;
+        t->args = a;
+        t->bufs = (ordo_buffer_t **)(a + nargs);
+        t->cap = nargs;
     }
     t->nargs = 0;
     t->msg = NULL;
@@ -688,7 +698,17 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
         s_reject(self, sess, wt.id, rc, why);
         return 0;
     }
-    t->msg = ordo_dwire_msg_ref(m);
+    /* Short parameters move into the record, so that the Submit (a few
+     * hundred bytes per task decoded) goes as soon as its last task is
+     * accepted; host data and long parameters stay where they are. */
+    if (t->ndata == 0 && t->nparams <= sizeof t->pbuf.bytes) {
+        if (t->nparams)
+            memcpy(t->pbuf.bytes, t->params, t->nparams);
+        t->params = t->nparams ? t->pbuf.bytes : NULL;
+        t->data = NULL;
+    } else {
+        t->msg = ordo_dwire_msg_ref(m);
+    }
     for (uint32_t j = 0; j < t->nargs; j++)
         t->bufs[j]->task_refs++;
     sess->next_seq++;
@@ -1268,8 +1288,30 @@ static void s_trace_record(ordo_server_t *self, const ordo_task_t *t)
     self->trace_total++;
 }
 
-/* Takes the tasks the workers finished and lets the graph release their
- * successors. */
+/* A task came back from its kernel (on a worker or inline): lets the graph
+ * release its successors or cancel them, and reports it. */
+static void s_complete(ordo_server_t *self, ordo_task_t *t)
+{
+    s_trace_record(self, t);
+    if (t->code == 0) {
+        ordo_graph_complete(self->graph, t->id);
+        s_finish(self, t, ORDO_STATUS_DONE, 0, 0);
+    } else {
+        ordo_log_debug("task 0x%llx failed: %s", (unsigned long long)t->id,
+                       t->error ? t->error : "");
+        /* Kernels write bare reasons; completions name the task. */
+        char text[ORDO_ERRLEN];
+        snprintf(text, sizeof text, "task 0x%llx: %s: %s", (unsigned long long)t->id,
+                 t->kernel->name, t->error ? t->error : ordo_strerror(t->code));
+        free(t->error);
+        t->error = strdup(text);
+        ordo_graph_fail(self->graph, t->id);
+        s_finish(self, t, ORDO_STATUS_FAILED, t->code, 0);
+    }
+    s_drain_cancels(self);
+}
+
+/* Takes the tasks the workers finished and completes them. */
 static void s_collect_done(ordo_server_t *self)
 {
     ordo_task_t *list = ordo_executor_take(self->exec);
@@ -1277,43 +1319,41 @@ static void s_collect_done(ordo_server_t *self)
         ordo_task_t *t = list;
         list = t->next;
         self->inflight--;
-        s_trace_record(self, t);
-        if (t->code == 0) {
-            ordo_graph_complete(self->graph, t->id);
-            s_finish(self, t, ORDO_STATUS_DONE, 0, 0);
-        } else {
-            ordo_log_debug("task 0x%llx failed: %s", (unsigned long long)t->id,
-                           t->error ? t->error : "");
-            /* Kernels write bare reasons; completions name the task. */
-            char text[ORDO_ERRLEN];
-            snprintf(text, sizeof text, "task 0x%llx: %s: %s", (unsigned long long)t->id,
-                     t->kernel->name, t->error ? t->error : ordo_strerror(t->code));
-            free(t->error);
-            t->error = strdup(text);
-            ordo_graph_fail(self->graph, t->id);
-            s_finish(self, t, ORDO_STATUS_FAILED, t->code, 0);
-        }
-        s_drain_cancels(self);
+        s_complete(self, t);
     }
 }
 
-/* Hands ready tasks to the workers, at most inflight_max at a time so that
- * the ready queue (and chaos's choice in it) stays in the scheduler. */
+/* Runs the ready tasks: kernels flagged ORDO_KERNEL_INLINE right here (no
+ * thread hand-off, no system call; their successors may become ready and
+ * run in the same call), the others handed to the workers in one push, at
+ * most inflight_max at a time so that the ready queue (and chaos's choice
+ * in it) stays in the scheduler.  At most S_INLINE_BATCH inline tasks run
+ * per call, so a long chain of them does not starve the sockets; the loop
+ * then polls without waiting (s_work_waiting). */
 static void s_dispatch(ordo_server_t *self)
 {
     ordo_task_t *head = NULL, *tail = NULL;
-    uint32_t n = 0;
-    while (self->inflight < self->inflight_max) {
+    uint32_t n = 0, inlined = 0;
+    uint64_t now = 0;           /* the clock, read once per inline task */
+    bool chaos = self->cfg->chaos != 0;
+    while (self->inflight < self->inflight_max && inlined < S_INLINE_BATCH) {
         uint32_t ready = ordo_graph_ready_count(self->graph);
         if (ready == 0)
             break;
-        uint32_t at = self->cfg->chaos ? (uint32_t)(s_rand(&self->rng) % ready) : 0;
+        uint32_t at = chaos ? (uint32_t)(s_rand(&self->rng) % ready) : 0;
         uint64_t id;
         void *user;
         if (ordo_graph_pop_ready_at(self->graph, at, &id, &user) != 0)
             break;
         ordo_task_t *t = user;
         t->next = NULL;
+        if (!chaos && (t->kernel->flags & ORDO_KERNEL_INLINE)) {
+            ordo_executor_run(self->exec, t, now ? now : ordo_now_ns());
+            now = t->finished_ns;
+            s_complete(self, t);
+            inlined++;
+            continue;
+        }
         if (tail)
             tail->next = t;
         else
@@ -1323,6 +1363,21 @@ static void s_dispatch(ordo_server_t *self)
         self->inflight++;
     }
     ordo_executor_push(self->exec, head, tail, n);
+}
+
+/* True when the loop has work it can do at once: ready tasks s_dispatch
+ * left for the next turn, or a blocked session that inline completions made
+ * room for (no descriptor would wake the poll for either). */
+static bool s_work_waiting(ordo_server_t *self)
+{
+    if (self->inflight < self->inflight_max && ordo_graph_ready_count(self->graph) > 0)
+        return true;
+    if (self->blocked) {
+        ordo_graph_stats_t st;
+        ordo_graph_stats(self->graph, &st);
+        return st.live < st.window;
+    }
+    return false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1456,16 +1511,47 @@ static void s_notify_status(ordo_server_t *self)
 
 /* ------------------------------------------------------------------ */
 
+/* True when a message waits on the ZeroMQ socket.  ZMQ_FD is only a hint
+ * (edge-triggered, and it also signals ZeroMQ's internal commands): this
+ * is what says a message can be read. */
+static bool s_zmq_readable(void *sock)
+{
+    int ev = 0;
+    size_t len = sizeof ev;
+    return zmq_getsockopt(sock, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN);
+}
+
+/* The loop polls the sockets' ZMQ_FD descriptors itself rather than through
+ * zmq_poll, which polls twice (a first pass without waiting) and asks
+ * ZMQ_EVENTS of every socket before and after each poll, each ask a system
+ * call (getpid) inside libzmq.  Here the ROUTER's ZMQ_EVENTS is asked once
+ * before waiting (a send or receive in the last turn may have consumed the
+ * edge) and once when its descriptor fires; the status socket's only when
+ * its descriptor fired or it served a request in the last turn. */
 int ordo_server_run(ordo_server_t *self)
 {
+    int router_fd, status_fd;
+    size_t fdlen = sizeof router_fd;
+    if (zmq_getsockopt(self->router, ZMQ_FD, &router_fd, &fdlen) != 0 ||
+        (fdlen = sizeof status_fd,
+         zmq_getsockopt(self->status, ZMQ_FD, &status_fd, &fdlen) != 0)) {
+        ordo_log_error("ZMQ_FD: %s", zmq_strerror(zmq_errno()));
+        return ORDO_EIO;
+    }
+    bool status_check = true;
     for (;;) {
-        zmq_pollitem_t items[4] = {
-            { self->router, 0, ZMQ_POLLIN, 0 },
-            { self->status, 0, ZMQ_POLLIN, 0 },
-            { NULL, ordo_executor_fd(self->exec), ZMQ_POLLIN, 0 },
-            { NULL, self->sigfd, ZMQ_POLLIN, 0 },
+        bool rin = s_zmq_readable(self->router);
+        bool sin = status_check && s_zmq_readable(self->status);
+        status_check = false;
+        struct pollfd items[4] = {
+            { router_fd, POLLIN, 0 },
+            { status_fd, POLLIN, 0 },
+            { ordo_executor_fd(self->exec), POLLIN, 0 },
+            { self->sigfd, POLLIN, 0 },
         };
         long timeout = ordo_map_size(self->sessions) || self->notify_pending ? S_TICK_MS : -1;
+        if (rin || sin || s_work_waiting(self))
+            timeout = 0;
         if (self->draining) {
             uint64_t now = ordo_now_ns();
             long left = now >= self->drain_deadline_ns
@@ -1473,12 +1559,18 @@ int ordo_server_run(ordo_server_t *self)
             if (timeout < 0 || left < timeout)
                 timeout = left;
         }
-        int n = zmq_poll(items, 4, timeout);
-        if (n < 0 && zmq_errno() != EINTR) {
-            ordo_log_error("zmq_poll: %s", zmq_strerror(zmq_errno()));
+        if (timeout > INT_MAX)
+            timeout = INT_MAX;
+        int n = poll(items, 4, (int)timeout);
+        if (n < 0 && errno != EINTR) {
+            ordo_log_error("poll: %s", strerror(errno));
             return ORDO_EIO;
         }
-        if (n > 0 && (items[3].revents & ZMQ_POLLIN)) {
+        if (n > 0 && (items[0].revents & POLLIN) && !rin)
+            rin = s_zmq_readable(self->router);
+        if (n > 0 && (items[1].revents & POLLIN) && !sin)
+            sin = s_zmq_readable(self->status);
+        if (n > 0 && (items[3].revents & POLLIN)) {
             struct signalfd_siginfo si;
             if (read(self->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (!self->draining) {
@@ -1490,14 +1582,16 @@ int ordo_server_run(ordo_server_t *self)
                 }
             }
         }
-        if (n > 0 && (items[2].revents & ZMQ_POLLIN))
+        if (n > 0 && (items[2].revents & POLLIN))
             s_collect_done(self);
-        if (n > 0 && (items[0].revents & ZMQ_POLLIN)) {
+        if (rin) {
             for (int i = 0; i < S_READ_BATCH && s_read_client(self); i++)
                 ;
         }
-        if (n > 0 && (items[1].revents & ZMQ_POLLIN))
+        if (sin) {
             s_read_status(self);
+            status_check = true;
+        }
         if (self->blocked) {
             ordo_graph_stats_t st;
             ordo_graph_stats(self->graph, &st);
@@ -1752,7 +1846,6 @@ void ordo_server_destroy(ordo_server_t **self_p)
         ordo_task_t *t = self->free_tasks;
         self->free_tasks = t->next;
         free(t->args);
-        free(t->bufs);
         free(t);
     }
     ordo_dwire_buf_free(&self->obuf);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "e2e.h"
@@ -751,6 +752,59 @@ START_TEST(test_quiet_success)
 }
 END_TEST
 
+/* Inline kernels (noop runs on the scheduler thread): a chain of 20,000
+ * noops held behind a sleep becomes ready at once when the sleep ends; the
+ * scheduler runs at most 4,096 inline per turn of its loop and must come
+ * back at once for the rest (no descriptor wakes it: nothing arrives and
+ * no worker finishes), so the chain ends within milliseconds, not after a
+ * one-second poll timeout per 4,096.  Every task reports exactly once and
+ * the bytes come out in order (fill, the chain, then scale). */
+START_TEST(test_inline_chain_runs_without_waits)
+{
+    ordo_client_t *c = e2e_connect(&D);
+    uint64_t b, id, rd;
+    ck_assert_int_eq(ordo_buffer_create(c, 64, NULL, &b), 0);
+    ordo_tensor_t v = s_vec(b, 16);
+    ck_assert_int_eq(ordo_fill(c, &v, 3.0, &id), 0);
+    uint8_t us[8];
+    uint64_t usec = 200000;
+    for (int i = 0; i < 8; i++)
+        us[i] = (uint8_t)(usec >> (8 * i));
+    ordo_access_t a[1] = {{&v, ORDO_INOUT}};
+    ordo_submit_t sl = {.kernel = "sleep", .params = us, .params_len = 8, .args = a,
+                        .nargs = 1};
+    ck_assert_int_eq(ordo_submit(c, &sl, &id), 0);
+    ordo_submit_t noop = {.kernel = "noop", .args = a, .nargs = 1};
+    enum { CHAIN = 20000 };
+    for (int i = 0; i < CHAIN; i++)
+        ck_assert_int_eq(ordo_submit(c, &noop, &id), 0);
+    ck_assert_int_eq(ordo_scale(c, &v, 2.0, &id), 0);
+    float out[16];
+    ck_assert_int_eq(ordo_read(c, &v, out, sizeof out, &rd), 0);
+    ck_assert_int_eq(ordo_flush(c), 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_int_eq(ordo_wait_idle(c, 30000), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    /* 0.2 s of sleep, then about 20 ms of noops; a lost wake-up costs 1 s
+     * for each of the 4 later batches. */
+    ck_assert_msg(s < 2.0, "the chain took %.2f s after its submission", s);
+    ck_assert_int_eq(ordo_wait(c, rd, 0, NULL), 0);
+    for (int i = 0; i < 16; i++)
+        ck_assert(out[i] == 6.0f);
+    ordo_event_t ev[256];
+    int n = 0, k;
+    while ((k = ordo_poll(c, ev, 256, 0)) > 0) {
+        for (int i = 0; i < k; i++)
+            ck_assert_int_eq(ev[i].state, ORDO_TASK_DONE);
+        n += k;
+    }
+    ck_assert_int_eq(n, CHAIN + 3);     /* fill, sleep, the chain, scale; read was waited */
+    ordo_client_destroy(&c);
+}
+END_TEST
+
 static Suite *s_suite(void)
 {
     Suite *s = suite_create("e2e");
@@ -770,6 +824,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_sigterm_drains);
     tcase_add_test(tc, test_tcp_endpoint);
     tcase_add_test(tc, test_quiet_success);
+    tcase_add_test(tc, test_inline_chain_runs_without_waits);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -684,6 +684,9 @@ static void s_lat(const s_opts_t *o, s_result_t *r)
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
     zmq_close(sock);
     zmq_ctx_term(zctx);
+    /* With no linger the quit message may never leave: end the child (it
+     * is ours and not yet reaped, so the pid is still its). */
+    kill(echo, SIGTERM);
     waitpid(echo, NULL, 0);
     s_daemon_stop(&d, false);
     r->lat_e2e_p50 = ordo_bench_median(e50, o->reps);
