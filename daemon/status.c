@@ -698,11 +698,18 @@ static int s_cmd_trace(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
                      "{\"name\":\"process_name\",\"ph\":\"M\",\"pid\":1,\"args\":"
                      "{\"name\":\"ordod (pid %llu)\"}}", in.version,
                      (unsigned long long)total, (unsigned long long)in.pid);
-    for (uint32_t w = 0; w < ctx.workers; w++)
+    /* Track `workers` is the scheduler thread: inline kernels run there. */
+    for (uint32_t w = 0; w <= ctx.workers; w++) {
+        char name[32];
+        if (w < ctx.workers)
+            snprintf(name, sizeof name, "worker %u", w);
+        else
+            snprintf(name, sizeof name, "scheduler (inline)");
         ordo_sbuf_printf(out, ",\n{\"name\":\"thread_name\",\"ph\":\"M\",\"pid\":1,\"tid\":%u,"
-                         "\"args\":{\"name\":\"worker %u\"}},\n{\"name\":\"thread_sort_index\","
+                         "\"args\":{\"name\":\"%s\"}},\n{\"name\":\"thread_sort_index\","
                          "\"ph\":\"M\",\"pid\":1,\"tid\":%u,\"args\":{\"sort_index\":%u}}",
-                         w, w, w, w);
+                         w, name, w, w);
+    }
     ordo_server_trace(srv, s_trace_event, &ctx);
     ordo_sbuf_printf(out, "\n]}\n");
     return 0;

@@ -322,9 +322,9 @@ START_TEST(test_trace)
     char *out = s_ctl_ok("trace");
     ck_assert_msg(e2e_json_valid(out), "not JSON:\n%s", out);
     ck_assert_msg(strstr(out, "\"traceEvents\":[") && strstr(out, "\"ph\":\"M\""), "%s", out);
-    /* One named track per worker. */
-    ck_assert_msg(strstr(out, "\"name\":\"worker 0\"") && strstr(out, "\"name\":\"worker 1\""),
-                  "%s", out);
+    /* One named track per worker, and one for the scheduler's inline kernels. */
+    ck_assert_msg(strstr(out, "\"name\":\"worker 0\"") && strstr(out, "\"name\":\"worker 1\"") &&
+                  strstr(out, "\"name\":\"scheduler (inline)\""), "%s", out);
     ck_assert_int_eq(s_count(out, "\"ph\":\"X\""), 9);
     ck_assert_int_eq(s_count(out, "{\"name\":\"fill\",\"cat\":\"task\",\"ph\":\"X\""), 8);
     ck_assert_msg(strstr(out, "\"kernel\":\"scale\",\"session\":1,\"seq\":9,\"wait_us\":"),
