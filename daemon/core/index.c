@@ -239,11 +239,8 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
             s_insert_at(y, pos - half, lo, seq, hi, ptr);
         if (d == 0) {
             ordo_bnode_t *r = s_node_get(p, false);
-            r->n = 2;
-            r->ptr[0] = x;
-            r->ptr[1] = y;
-            s_summarize(r, 0, x);
-            s_summarize(r, 1, y);
+            s_insert_at(r, 0, x->lo[0], x->seq[0], s_max_hi(x), x);
+            s_insert_at(r, 1, y->lo[0], y->seq[0], s_max_hi(y), y);
             t->root = r;
             t->height++;
             break;
