@@ -132,6 +132,25 @@ static void s_read_all(int fd, void *p, size_t n)
 #define K_N 4096                    /* floats in the shared buffer */
 #define K_PRIVATE (8u << 20)        /* the victim's private bytes */
 
+/* Forks a client process running fn(endpoint, fd) (it must not return)
+ * and reads its n-byte report from the pipe fd into out. */
+static pid_t s_child(void (*fn)(const char *endpoint, int to_parent), void *out, size_t n)
+{
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(fds[0]);
+        fn(D.endpoint, fds[1]);
+        _exit(1);
+    }
+    close(fds[1]);
+    s_read_all(fds[0], out, n);
+    close(fds[0]);
+    return pid;
+}
+
 /* The victim: a private buffer, a slow chain that ends by writing 7 into
  * the shared buffer; hands the last id over, then waits to be killed. */
 static void s_victim(const char *endpoint, int to_parent)
@@ -171,18 +190,8 @@ START_TEST(test_client_killed)
     ck_assert_int_eq(ordo_buffer_create(c, K_N * 4, "shared", &shared), 0);
     ck_assert_int_eq(ordo_buffer_create(c, K_N * 4, NULL, &out), 0);
 
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        close(fds[0]);
-        s_victim(D.endpoint, fds[1]);
-    }
-    close(fds[1]);
     uint64_t last;
-    s_read_all(fds[0], &last, sizeof last);
-    close(fds[0]);
+    pid_t pid = s_child(s_victim, &last, sizeof last);
 
     /* Our tasks: out = 2 * shared, after the victim's copy (explicitly,
      * and through the bytes); then the victim dies mid-sleep. */
@@ -338,18 +347,8 @@ START_TEST(test_resume_new_process)
     const char *args[] = {"--workers=2", "--log-level=warn", "--session-grace=20", NULL};
     s_start(args);
     double base_bytes = s_counter("buffers.buffer_bytes");
-    int fds[2];
-    ck_assert_int_eq(pipe(fds), 0);
-    pid_t pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        close(fds[0]);
-        s_first(D.endpoint, fds[1]);
-    }
-    close(fds[1]);
     s_handover_t h;
-    s_read_all(fds[0], &h, sizeof h);
-    close(fds[0]);
+    pid_t pid = s_child(s_first, &h, sizeof h);
     int status;
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "first: %d", status);
