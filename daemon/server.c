@@ -500,25 +500,6 @@ static ordo_buffer_t *s_resolve_buffer(ordo_server_t *self, s_session_t *sess, u
     return NULL;
 }
 
-/* Elements of a checked view, or false when they exceed 2^48 (a broadcast
- * view can name far more elements than bytes: bound the work). */
-static bool s_elements(const ordo_view_t *v, uint64_t *out)
-{
-    uint64_t n = 1;
-    for (int32_t k = 0; k < v->ndim; k++) {
-        uint64_t s = (uint64_t)v->shape[k];
-        if (s == 0) {
-            *out = 0;
-            return true;
-        }
-        if (n > ORDO_MAX_BUFFER_BYTES / s)
-            return false;
-        n *= s;
-    }
-    *out = n;
-    return n <= ORDO_MAX_BUFFER_BYTES;
-}
-
 /* Validates task i of m and fills t; returns 0 or a code with a reason.
  * The limits of one task come first (the cheap checks), then each
  * argument's buffer and view, then the kernel's own check.  A task that
@@ -583,7 +564,7 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
             return rc;
         }
         uint64_t n;
-        if (!s_elements(&v, &n)) {
+        if (!ordo_view_elements(&v, &n)) {
             s_errf(why, whylen, "arg %u: more than 2^48 elements", j);
             return ORDO_ERANGE;
         }

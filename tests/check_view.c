@@ -182,6 +182,31 @@ START_TEST(test_empty_views_touch_nothing)
 }
 END_TEST
 
+START_TEST(test_element_count_is_bounded)
+{
+    /* A view of 8 bytes broadcast to 2^20 x 2^20 x 2^20 elements passes the
+     * checks (its bytes are in the buffer), but its 2^60 elements exceed
+     * ORDO_MAX_BUFFER_BYTES: counting refuses it instead of wrapping. */
+    ordo_view_t x = tu_base(ORDO_F64, 1, I64(1));
+    ordo_view_t b = tu_broadcast(x, 0, I64(1) << 20);
+    uint64_t n = 0;
+    ck_assert(ordo_view_elements(&b, &n));
+    ck_assert_uint_eq(n, UINT64_C(1) << 20);
+    ordo_view_t big = b;
+    big.ndim = 3;
+    big.shape[1] = big.shape[2] = I64(1) << 20;
+    big.strides[1] = big.strides[2] = 0;
+    ck_assert_int_eq(ordo_view_check(&big, 8, NULL, 0), 0);
+    ck_assert(!ordo_view_elements(&big, &n));
+    big.shape[2] = 0; /* any zero extent: no element at all */
+    ck_assert(ordo_view_elements(&big, &n));
+    ck_assert_uint_eq(n, 0);
+    big.shape[2] = I64(1) << 8; /* 2^48 exactly: still counted */
+    ck_assert(ordo_view_elements(&big, &n));
+    ck_assert_uint_eq(n, ORDO_MAX_BUFFER_BYTES);
+}
+END_TEST
+
 /* ------------------------------------------------------------ validation */
 
 START_TEST(test_validation)
@@ -313,6 +338,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_f32_and_u8_views_of_same_bytes);
     tcase_add_test(tc, test_broadcast_and_negative_strides);
     tcase_add_test(tc, test_empty_views_touch_nothing);
+    tcase_add_test(tc, test_element_count_is_bounded);
     suite_add_tcase(s, tc);
     tc = tcase_create("validation");
     tcase_add_test(tc, test_validation);

@@ -104,12 +104,21 @@ int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size
     return 0;
 }
 
-uint64_t ordo_view_elements(const ordo_view_t *v)
+bool ordo_view_elements(const ordo_view_t *v, uint64_t *out)
 {
     uint64_t n = 1;
-    for (int k = 0; k < v->ndim; k++)
-        n *= (uint64_t)v->shape[k];
-    return n;
+    for (int k = 0; k < v->ndim; k++) {
+        uint64_t s = (uint64_t)v->shape[k];
+        if (s == 0) {
+            *out = 0;
+            return true;
+        }
+        if (n > ORDO_MAX_BUFFER_BYTES / s)
+            return false;
+        n *= s;
+    }
+    *out = n;
+    return true;
 }
 
 /* ------------------------------------------------------------------ */

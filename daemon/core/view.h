@@ -76,9 +76,11 @@ typedef struct {
 int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes,
                     char *err, size_t errlen);
 
-/* Number of elements of a view (product of its shape); the view must have
- * passed ordo_view_check. */
-uint64_t ordo_view_elements(const ordo_view_t *v);
+/* Number of elements of a view that passed ordo_view_check (the product of
+ * its shape) in out, or false when it exceeds ORDO_MAX_BUFFER_BYTES: a
+ * broadcast view can name far more elements than it has bytes, up to 2^64
+ * and past it, so whoever iterates over them must bound the work. */
+bool ordo_view_elements(const ordo_view_t *v, uint64_t *out);
 
 /* Computes the canonical footprint of a view that passed ordo_view_check. */
 void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v);

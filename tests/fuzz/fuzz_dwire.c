@@ -106,24 +106,6 @@ static int s_find_buffer(uint64_t id)
     return -1;
 }
 
-/* Elements of a checked view, bounded as server.c s_elements does. */
-static bool s_elements(const ordo_view_t *v, uint64_t *out)
-{
-    uint64_t n = 1;
-    for (int32_t k = 0; k < v->ndim; k++) {
-        uint64_t s = (uint64_t)v->shape[k];
-        if (s == 0) {
-            *out = 0;
-            return true;
-        }
-        if (n > ORDO_MAX_BUFFER_BYTES / s)
-            return false;
-        n *= s;
-    }
-    *out = n;
-    return n <= ORDO_MAX_BUFFER_BYTES;
-}
-
 /* The validation of server.c s_prepare, on the harness's buffers.
  * Returns 0 or the code the daemon would reject the task with. */
 static int s_prepare(s_ctx_t *c, const ordo_dwire_msg_t *m, size_t i, s_task_t *t)
@@ -167,7 +149,7 @@ static int s_prepare(s_ctx_t *c, const ordo_dwire_msg_t *m, size_t i, s_task_t *
             return rc;
         }
         uint64_t n;
-        if (!s_elements(&v, &n))
+        if (!ordo_view_elements(&v, &n))
             return ORDO_ERANGE;
         ordo_fp_t fp;
         ordo_fp_make(&fp, &v);

@@ -244,8 +244,8 @@ static bool s_set_subset(const s_set_t *outer, const s_set_t *inner)
 static bool s_check_one(const ordo_view_t *v, uint64_t size, ordo_fp_t *fp, s_set_t *s)
 {
     ordo_fp_make(fp, v);
-    /* (Not ordo_view_elements() == 0: a broadcast view of a big buffer can
-     * name 2^64 elements, and the product wraps.) */
+    /* (Not from the element count: a broadcast view of a big buffer can
+     * name 2^64 elements, past what ordo_view_elements counts.) */
     bool empty = false;
     for (int k = 0; k < v->ndim; k++)
         empty |= v->shape[k] == 0;
