@@ -229,7 +229,11 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
             break;
         }
         ordo_bnode_t *y = s_node_get(p, x->leaf);
-        uint32_t half = F / 2;
+        /* Halves, except for an entry past the end of x: accesses mostly
+         * come in increasing order of bytes (a stream over a buffer), and
+         * halving would leave every node half full.  Then x keeps all but
+         * S_MIN - 1 entries, and y gets those and the new one: S_MIN. */
+        uint32_t half = pos == F ? F - S_MIN + 1 : F / 2;
         s_move(y, 0, x, half, F - half);
         y->n = F - half;
         x->n = half;
