@@ -31,6 +31,10 @@ struct ordo_executor {
     uint64_t chaos;
     uint32_t nworkers;
     pthread_t *threads;
+    /* Each worker's arguments expanded for the kernel, max_args each; the
+     * last set is the scheduler's (ordo_executor_run). */
+    ordo_karg_t *kargs;
+    uint32_t max_args;
 };
 
 typedef struct {
@@ -53,10 +57,24 @@ static uint64_t s_rand(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-/* Runs one task on this thread and fills its result fields; start_ns is
- * the time it starts, or 0 to read the clock. */
-static void s_run(ordo_task_t *t, uint32_t worker, uint64_t *rng, bool chaos,
-                  uint64_t start_ns)
+void ordo_targ_expand(const ordo_targ_t *a, ordo_karg_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->base = a->buf->mem;
+    out->buffer_bytes = a->buf->size;
+    out->buffer_id = a->buf->id;
+    out->dtype = a->dtype;
+    out->ndim = a->ndim;
+    out->offset = a->offset;
+    memcpy(out->shape, a->dims, a->ndim * sizeof a->dims[0]);
+    memcpy(out->strides, a->dims + a->ndim, a->ndim * sizeof a->dims[0]);
+    out->mode = a->mode;
+}
+
+/* Runs one task on this thread and fills its result; kargs has room for
+ * every argument; start_ns is the time it starts, or 0 to read the clock. */
+static void s_run(ordo_task_t *t, ordo_karg_t *kargs, uint32_t worker, uint64_t *rng,
+                  bool chaos, uint64_t start_ns)
 {
     char err[ORDO_ERRLEN];
     err[0] = '\0';
@@ -65,41 +83,52 @@ static void s_run(ordo_task_t *t, uint32_t worker, uint64_t *rng, bool chaos,
         struct timespec ts = { 0, us * 1000 };
         nanosleep(&ts, NULL);
     }
-    t->worker = worker;
-    t->started_ns = start_ns ? start_ns : ordo_now_ns();
-    t->out = NULL;
-    t->nout = 0;
+    uint64_t started = start_ns ? start_ns : ordo_now_ns();
+    const ordo_targ_t *a = ordo_task_args(t);
+    for (uint32_t j = 0; j < t->nargs; j++, a = ordo_targ_next(a))
+        ordo_targ_expand(a, &kargs[j]);
+    const void *params = t->msg ? t->u.ref.params : t->nparams ? t->u.params : NULL;
+    const void *data = t->msg ? t->u.ref.data : NULL;
+    size_t ndata = t->msg ? t->u.ref.ndata : 0;
+    void *out = NULL;
+    size_t nout = 0;
     int rc = 0;
     if (t->kernel->flags & ORDO_KERNEL_HOST_OUT) {
-        t->nout = (size_t)(ordo_karg_elements(&t->args[0]) * ordo_dtype_size(t->args[0].dtype));
-        t->out = malloc(t->nout ? t->nout : 1);
-        if (!t->out) {
+        nout = (size_t)(ordo_karg_elements(&kargs[0]) * ordo_dtype_size(kargs[0].dtype));
+        out = malloc(nout ? nout : 1);
+        if (!out) {
             rc = ORDO_ENOMEM;
-            snprintf(err, sizeof err, "out of memory for %zu bytes of host output", t->nout);
+            snprintf(err, sizeof err, "out of memory for %zu bytes of host output", nout);
         }
     }
     if (rc == 0) {
         ordo_kernel_call_t call = {
-            .task = t->id, .args = t->args, .nargs = t->nargs,
-            .params = t->params, .nparams = t->nparams,
-            .data = t->data, .ndata = t->ndata,
-            .out = t->out, .nout = t->nout,
+            .task = t->id, .args = kargs, .nargs = t->nargs,
+            .params = params, .nparams = t->nparams,
+            .data = data, .ndata = ndata,
+            .out = out, .nout = nout,
             .err = err, .errlen = sizeof err,
         };
         rc = t->kernel->run(&call);
         if (rc > 0)
             rc = ORDO_EFAILED;
     }
-    t->finished_ns = ordo_now_ns();
-    t->code = rc;
+    uint64_t finished = ordo_now_ns();
     if (rc != 0) {
-        free(t->out);
-        t->out = NULL;
-        t->nout = 0;
+        free(out);
+        out = NULL;
+        nout = 0;
         if (!err[0])
             snprintf(err, sizeof err, "%s", ordo_strerror(rc));
         t->error = strdup(err);
     }
+    /* The parameters are dead: the result takes their place. */
+    t->u.res.started_ns = started;
+    t->u.res.finished_ns = finished;
+    t->u.res.out = out;
+    t->u.res.nout = nout;
+    t->worker = (uint16_t)worker;
+    t->code = rc;
 }
 
 /* A worker: takes tasks from the FIFO until stopped and the FIFO is
@@ -129,7 +158,8 @@ static void *s_worker(void *arg)
         pthread_mutex_unlock(&ex->job_lock);
 
         t->next = NULL;
-        s_run(t, wa.index, &rng, ex->chaos != 0, 0);
+        s_run(t, ex->kargs + (size_t)wa.index * ex->max_args, wa.index, &rng, ex->chaos != 0,
+              0);
 
         pthread_mutex_lock(&ex->done_lock);
         bool was_empty = ex->done_head == NULL;
@@ -148,9 +178,9 @@ static void *s_worker(void *arg)
     return NULL;
 }
 
-ordo_executor_t *ordo_executor_new(uint32_t workers, uint64_t chaos_seed)
+ordo_executor_t *ordo_executor_new(uint32_t workers, uint32_t max_args, uint64_t chaos_seed)
 {
-    if (workers == 0) {
+    if (workers == 0 || max_args == 0 || workers > UINT16_MAX) {
         errno = EINVAL;
         return NULL;
     }
@@ -159,10 +189,13 @@ ordo_executor_t *ordo_executor_new(uint32_t workers, uint64_t chaos_seed)
         return NULL;
     ex->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     ex->threads = calloc(workers, sizeof *ex->threads);
-    if (ex->efd < 0 || !ex->threads) {
+    ex->kargs = calloc((size_t)(workers + 1) * max_args, sizeof *ex->kargs);
+    ex->max_args = max_args;
+    if (ex->efd < 0 || !ex->threads || !ex->kargs) {
         if (ex->efd >= 0)
             close(ex->efd);
         free(ex->threads);
+        free(ex->kargs);
         free(ex);
         return NULL;
     }
@@ -206,6 +239,7 @@ void ordo_executor_destroy(ordo_executor_t **self_p)
     pthread_mutex_destroy(&ex->done_lock);
     close(ex->efd);
     free(ex->threads);
+    free(ex->kargs);
     free(ex);
     *self_p = NULL;
 }
@@ -239,7 +273,8 @@ void ordo_executor_push(ordo_executor_t *self, ordo_task_t *head, ordo_task_t *t
 
 void ordo_executor_run(ordo_executor_t *self, ordo_task_t *t, uint64_t now_ns)
 {
-    s_run(t, self->nworkers, NULL, false, now_ns);
+    s_run(t, self->kargs + (size_t)self->nworkers * self->max_args, self->nworkers, NULL, false,
+          now_ns);
 }
 
 ordo_task_t *ordo_executor_take(ordo_executor_t *self)

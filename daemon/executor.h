@@ -19,9 +19,10 @@
 
 typedef struct ordo_executor ordo_executor_t;
 
-/* Starts the worker threads; chaos_seed 0 means no injected delays.
- * Returns NULL on failure (errno set). */
-ordo_executor_t *ordo_executor_new(uint32_t workers, uint64_t chaos_seed);
+/* Starts the worker threads (at most 65535), for tasks of at most max_args
+ * arguments; chaos_seed 0 means no injected delays.  Returns NULL on
+ * failure (errno set). */
+ordo_executor_t *ordo_executor_new(uint32_t workers, uint32_t max_args, uint64_t chaos_seed);
 
 /* Stops and joins the workers once their queue is empty.  The caller must
  * not push afterwards. */

@@ -105,6 +105,16 @@ typedef struct {
     uint32_t sessions[];
 } s_watch_t;
 
+/* Size classes of task records: 16-byte steps up to S_CLASS_SMALL bytes,
+ * then powers of two.  Each class's size is 8 less than a multiple of 16,
+ * what glibc's malloc serves with no slack. */
+#define S_CLASS_SMALL 1024
+#define S_CLASSES (S_CLASS_SMALL / 16 + 9)
+_Static_assert(sizeof(ordo_task_t) + ORDO_MAX_TASK_ARGS_CEIL * (sizeof(ordo_targ_t) +
+                                                              2 * ORDO_MAX_NDIM * 8)
+                   <= (S_CLASS_SMALL << (S_CLASSES - S_CLASS_SMALL / 16 - 1)) - 8,
+               "the largest task record has a size class");
+
 struct ordo_server {
     const ordo_config_t *cfg;
     ordo_kernels_t *kernels;
@@ -122,7 +132,8 @@ struct ordo_server {
     s_session_t *blocked;       /* sessions whose FIFO waits for the window, */
     s_session_t *blocked_tail;  /* in the order they blocked */
     s_session_t *dirty;         /* sessions with completions to send */
-    ordo_task_t *free_tasks;
+    ordo_task_t *free_tasks[S_CLASSES]; /* pooled records, by size class */
+    uint64_t task_bytes;        /* bytes of all records, pooled ones included */
     uint64_t tasks_open;        /* records between acceptance and completion */
     uint32_t inflight;          /* tasks handed to the executor */
     uint32_t inflight_max;
@@ -132,6 +143,8 @@ struct ordo_server {
     uint64_t drain_deadline_ns;
     ordo_dwire_buf_t obuf;
     ordo_arg_t gargs[ORDO_MAX_TASK_ARGS_CEIL];
+    ordo_karg_t kargs[ORDO_MAX_TASK_ARGS_CEIL];  /* the task being validated */
+    ordo_buffer_t *kbufs[ORDO_MAX_TASK_ARGS_CEIL];
     char endpoint[512], status_endpoint[512];   /* as bound */
     uint64_t tick_ns;           /* last s_tick */
     int listen_fds;             /* sockets passed by systemd */
@@ -352,39 +365,46 @@ static void s_flush(ordo_server_t *self)
 /* ------------------------------------------------------------------ */
 /* Task records.                                                        */
 
-_Static_assert(sizeof(ordo_karg_t) % _Alignof(ordo_buffer_t *) == 0,
-               "the buffers follow the arguments in one allocation");
-
-/* A task record from the pool (or new) with room for nargs arguments.  The
- * arguments and their buffers share one allocation of exactly the size
- * needed, kept with the record, so a steady stream of tasks of one shape
- * does not allocate.  Returns NULL when out of memory. */
-static ordo_task_t *s_task_get(ordo_server_t *self, uint32_t nargs)
+/* The size class of a record of size bytes, and the bytes it allocates. */
+static uint32_t s_size_class(size_t size, size_t *alloc)
 {
-    ordo_task_t *t = self->free_tasks;
-    if (t)
-        self->free_tasks = t->next;
-    else if (!(t = calloc(1, sizeof *t)))
-        return NULL;
-    if (t->cap < nargs) {
-        size_t each = sizeof *t->args + sizeof *t->bufs;
-        ordo_karg_t *a = realloc(t->args, nargs * each);
-        if (!a) {
-            t->next = self->free_tasks;
-            self->free_tasks = t;
-            return NULL;
-        }
-        t->args = a;
-        t->bufs = (ordo_buffer_t **)(a + nargs);
-        t->cap = nargs;
+    if (size + 8 <= S_CLASS_SMALL) {
+        uint32_t c = (uint32_t)((size + 8 + 15) / 16);
+        *alloc = (size_t)c * 16 - 8;
+        return c;
     }
+    uint32_t c = S_CLASS_SMALL / 16 + 1;
+    size_t n = 2 * S_CLASS_SMALL;
+    while (n - 8 < size) {
+        n *= 2;
+        c++;
+    }
+    *alloc = n - 8;
+    return c;
+}
+
+/* A task record from the pool (or new) with room for size bytes (header
+ * and arguments).  Records are kept by size class, so a steady stream of
+ * tasks of a few shapes does not allocate.  Returns NULL when out of
+ * memory. */
+static ordo_task_t *s_task_get(ordo_server_t *self, size_t size)
+{
+    size_t alloc;
+    uint32_t c = s_size_class(size, &alloc);
+    ordo_task_t *t = self->free_tasks[c];
+    if (t) {
+        self->free_tasks[c] = t->next;
+    } else {
+        if (!(t = malloc(alloc)))
+            return NULL;
+        self->task_bytes += alloc;
+    }
+    t->size_class = (uint16_t)c;
     t->nargs = 0;
     t->msg = NULL;
     t->error = NULL;
-    t->out = NULL;
-    t->nout = 0;
     t->code = 0;
-    t->started_ns = t->finished_ns = 0;
+    t->worker = 0;
     t->next = NULL;
     return t;
 }
@@ -394,10 +414,8 @@ static void s_task_put(ordo_server_t *self, ordo_task_t *t)
     ordo_dwire_msg_unref(&t->msg);
     free(t->error);
     t->error = NULL;
-    free(t->out);
-    t->out = NULL;
-    t->next = self->free_tasks;
-    self->free_tasks = t;
+    t->next = self->free_tasks[t->size_class];
+    self->free_tasks[t->size_class] = t;
 }
 
 /* A task reached its terminal state: notify its session and its watchers,
@@ -407,8 +425,8 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
 {
     ordo_dwire_completion_t c = {
         .id = t->id, .status = status, .code = code, .error = t->error, .cause = cause,
-        .accepted_ns = t->accepted_ns, .started_ns = t->started_ns,
-        .finished_ns = t->finished_ns, .data = t->out, .ndata = t->nout,
+        .accepted_ns = t->accepted_ns, .started_ns = t->u.res.started_ns,
+        .finished_ns = t->u.res.finished_ns, .data = t->u.res.out, .ndata = t->u.res.nout,
     };
     s_watch_t *w = ordo_map_remove(self->watches, t->id);
     if (w) {
@@ -417,21 +435,23 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
         wc.ndata = 0;
         for (uint32_t i = 0; i < w->n; i++) {
             s_session_t *ws = ordo_map_get(self->sessions, w->sessions[i]);
-            if (ws && ws->id != t->session)
+            if (ws && ws->id != ORDO_TASK_SESSION(t->id))
                 s_queue(self, ws, &wc, false, NULL, NULL);
         }
         free(w);
     }
-    s_session_t *sess = ordo_map_get(self->sessions, t->session);
+    s_session_t *sess = ordo_map_get(self->sessions, ORDO_TASK_SESSION(t->id));
     if (sess) {
-        s_queue(self, sess, &c, true, t->error, t->out);
+        s_queue(self, sess, &c, true, t->error, t->u.res.out);
         t->error = NULL;
-        t->out = NULL;
         if (sess->unfinished)
             sess->unfinished--;
+    } else {
+        free(t->u.res.out);
     }
-    for (uint32_t j = 0; j < t->nargs; j++)
-        t->bufs[j]->task_refs--;
+    const ordo_targ_t *a = ordo_task_args(t);
+    for (uint32_t j = 0; j < t->nargs; j++, a = ordo_targ_next(a))
+        a->buf->task_refs--;
     self->tasks_open--;
     s_task_put(self, t);
 }
@@ -450,7 +470,11 @@ static void s_drain_cancels(ordo_server_t *self)
                  (unsigned long long)t->id, (unsigned long long)c.cause);
         free(t->error);
         t->error = strdup(text);
-        t->finished_ns = now;
+        /* It never runs: its parameters are dead. */
+        t->u.res.started_ns = 0;
+        t->u.res.finished_ns = now;
+        t->u.res.out = NULL;
+        t->u.res.nout = 0;
         s_finish(self, t, ORDO_STATUS_CANCELLED, ORDO_ECANCELED, c.cause);
     }
 }
@@ -500,14 +524,16 @@ static ordo_buffer_t *s_resolve_buffer(ordo_server_t *self, s_session_t *sess, u
     return NULL;
 }
 
-/* Validates task i of m and fills t; returns 0 or a code with a reason.
- * The limits of one task come first (the cheap checks), then each
- * argument's buffer and view, then the kernel's own check.  A task that
- * names itself among its dependencies is refused here with a reason of its
- * own; the graph refuses other ids it never accepted (later ids included). */
+/* Validates task i of m into self->kargs, kbufs and gargs, and sets *kp
+ * to its kernel and *size to the size of its record; returns 0 or a code
+ * with a reason.  The limits of one task come first (the cheap checks),
+ * then each argument's buffer and view, then the kernel's own check.  A
+ * task that names itself among its dependencies is refused here with a
+ * reason of its own; the graph refuses other ids it never accepted (later
+ * ids included). */
 static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg_t *m,
-                     size_t i, const ordo_dwire_task_t *wt, ordo_task_t *t, char *why,
-                     size_t whylen)
+                     size_t i, const ordo_dwire_task_t *wt, const ordo_kernel_t **kp,
+                     size_t *size, char *why, size_t whylen)
 {
     const ordo_config_t *cfg = self->cfg;
     const ordo_kernel_t *k = ordo_kernels_find(self->kernels, wt->kernel);
@@ -538,9 +564,9 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
             return ORDO_EINVAL;
         }
     }
-    t->kernel = k;
-    t->nargs = (uint32_t)wt->nargs;
-    for (uint32_t j = 0; j < t->nargs; j++) {
+    uint32_t nargs = (uint32_t)wt->nargs;
+    *size = sizeof(ordo_task_t);
+    for (uint32_t j = 0; j < nargs; j++) {
         uint64_t bid;
         int mode, rc;
         ordo_view_t v;
@@ -568,7 +594,7 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
             s_errf(why, whylen, "arg %u: more than 2^48 elements", j);
             return ORDO_ERANGE;
         }
-        ordo_karg_t *a = &t->args[j];
+        ordo_karg_t *a = &self->kargs[j];
         memset(a, 0, sizeof *a);
         a->base = NULL;
         a->buffer_bytes = b->size;
@@ -579,7 +605,8 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
         memcpy(a->shape, v.shape, sizeof a->shape);
         memcpy(a->strides, v.strides, sizeof a->strides);
         a->mode = mode;
-        t->bufs[j] = b;
+        self->kbufs[j] = b;
+        *size += ordo_targ_size((uint32_t)v.ndim);
         self->gargs[j].index = &b->index;
         self->gargs[j].view = v;
         self->gargs[j].mode = mode;
@@ -587,7 +614,7 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
     if (k->check) {
         char what[ORDO_ERRLEN] = "";
         ordo_kernel_call_t call = {
-            .task = wt->id, .args = t->args, .nargs = t->nargs,
+            .task = wt->id, .args = self->kargs, .nargs = nargs,
             .params = wt->params, .nparams = wt->nparams,
             .data = wt->data, .ndata = wt->ndata,
             .err = what, .errlen = sizeof what,
@@ -599,11 +626,11 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
         }
     }
     if (k->flags & ORDO_KERNEL_HOST_OUT) {
-        if (t->nargs < 1) {
+        if (nargs < 1) {
             s_errf(why, whylen, "%s needs an argument to read", k->name);
             return ORDO_EINVAL;
         }
-        uint64_t n = ordo_karg_elements(&t->args[0]) * ordo_dtype_size(t->args[0].dtype);
+        uint64_t n = ordo_karg_elements(&self->kargs[0]) * ordo_dtype_size(self->kargs[0].dtype);
         if (n + 4096 > self->cfg->max_message) {
             s_errf(why, whylen, "%s of %llu bytes exceeds the message limit (%llu bytes)",
                    k->name, (unsigned long long)n,
@@ -611,13 +638,26 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
             return ORDO_ELIMIT;
         }
     }
-    for (uint32_t j = 0; j < t->nargs; j++)
-        t->args[j].base = t->bufs[j]->mem;
-    t->params = wt->params;
-    t->nparams = wt->nparams;
-    t->data = wt->data;
-    t->ndata = wt->ndata;
+    *kp = k;
     return 0;
+}
+
+/* Packs the arguments s_prepare validated into t. */
+static void s_pack_args(const ordo_server_t *self, ordo_task_t *t, uint32_t nargs)
+{
+    ordo_targ_t *a = (ordo_targ_t *)t->args;
+    for (uint32_t j = 0; j < nargs; j++) {
+        const ordo_karg_t *k = &self->kargs[j];
+        a->buf = self->kbufs[j];
+        a->offset = k->offset;
+        a->dtype = (uint8_t)k->dtype;
+        a->ndim = (uint8_t)k->ndim;
+        a->mode = (uint8_t)k->mode;
+        memcpy(a->dims, k->shape, (size_t)k->ndim * sizeof a->dims[0]);
+        memcpy(a->dims + k->ndim, k->strides, (size_t)k->ndim * sizeof a->dims[0]);
+        a = (ordo_targ_t *)ordo_targ_next(a);
+    }
+    t->nargs = (uint16_t)nargs;
 }
 
 /* Handles task i of the Submit m.  Returns 0 when the task is consumed
@@ -647,21 +687,21 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
         s_reject(self, sess, wt.id, ORDO_ELIMIT, why);
         return 0;
     }
-    uint32_t nargs = wt.nargs > self->cfg->max_task_args ? 0 : (uint32_t)wt.nargs;
-    ordo_task_t *t = s_task_get(self, nargs);
+    const ordo_kernel_t *k;
+    size_t size;
+    int rc = s_prepare(self, sess, m, i, &wt, &k, &size, why, sizeof why);
+    if (rc) {
+        s_reject(self, sess, wt.id, rc, why);
+        return 0;
+    }
+    ordo_task_t *t = s_task_get(self, size);
     if (!t) {
         s_reject(self, sess, wt.id, ORDO_ENOMEM, "out of memory");
         return 0;
     }
     t->id = wt.id;
-    t->session = sess->id;
-    int rc = s_prepare(self, sess, m, i, &wt, t, why, sizeof why);
-    if (rc) {
-        t->nargs = 0;
-        s_task_put(self, t);
-        s_reject(self, sess, wt.id, rc, why);
-        return 0;
-    }
+    t->kernel = k;
+    s_pack_args(self, t, (uint32_t)wt.nargs);
     ordo_task_desc_t desc = {
         .id = wt.id, .args = self->gargs, .nargs = t->nargs,
         .deps = wt.deps, .ndeps = (uint32_t)wt.ndeps, .user = t,
@@ -682,16 +722,18 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
     /* Short parameters move into the record, so that the Submit (a few
      * hundred bytes per task decoded) goes as soon as its last task is
      * accepted; host data and long parameters stay where they are. */
-    if (t->ndata == 0 && t->nparams <= sizeof t->pbuf.bytes) {
-        if (t->nparams)
-            memcpy(t->pbuf.bytes, t->params, t->nparams);
-        t->params = t->nparams ? t->pbuf.bytes : NULL;
-        t->data = NULL;
+    t->nparams = (uint32_t)wt.nparams;
+    if (wt.ndata == 0 && wt.nparams <= sizeof t->u.params) {
+        if (wt.nparams)
+            memcpy(t->u.params, wt.params, wt.nparams);
     } else {
+        t->u.ref.params = wt.params;
+        t->u.ref.data = wt.data;
+        t->u.ref.ndata = wt.ndata;
         t->msg = ordo_dwire_msg_ref(m);
     }
     for (uint32_t j = 0; j < t->nargs; j++)
-        t->bufs[j]->task_refs++;
+        self->kbufs[j]->task_refs++;
     sess->next_seq++;
     sess->unfinished++;
     self->tasks_open++;
@@ -1256,13 +1298,13 @@ static void s_trace_record(ordo_server_t *self, const ordo_task_t *t)
 {
     ordo_trace_rec_t *r = &self->trace[self->trace_next];
     r->id = t->id;
-    r->session = t->session;
+    r->session = ORDO_TASK_SESSION(t->id);
     r->worker = t->worker;
     r->kernel = t->kernel->name;
     r->failed = t->code != 0;
     r->accepted_ns = t->accepted_ns;
-    r->started_ns = t->started_ns;
-    r->finished_ns = t->finished_ns;
+    r->started_ns = t->u.res.started_ns;
+    r->finished_ns = t->u.res.finished_ns;
     self->trace_next = (self->trace_next + 1) % S_TRACE_CAP;
     if (self->trace_n < S_TRACE_CAP)
         self->trace_n++;
@@ -1330,7 +1372,7 @@ static void s_dispatch(ordo_server_t *self)
         t->next = NULL;
         if (!chaos && (t->kernel->flags & ORDO_KERNEL_INLINE)) {
             ordo_executor_run(self->exec, t, now ? now : ordo_now_ns());
-            now = t->finished_ns;
+            now = t->u.res.finished_ns;
             s_complete(self, t);
             inlined++;
             continue;
@@ -1760,7 +1802,8 @@ ordo_server_t *ordo_server_new(const ordo_config_t *cfg, ordo_kernels_t *kernels
                self->status_endpoint, sizeof self->status_endpoint, err, errlen) != 0)
         goto fail;
 
-    self->exec = ordo_executor_new((uint32_t)cfg->workers, cfg->chaos);
+    self->exec = ordo_executor_new((uint32_t)cfg->workers, (uint32_t)cfg->max_task_args,
+                                   cfg->chaos);
     if (!self->exec) {
         s_errf(err, errlen, "cannot start %llu workers: %s",
                (unsigned long long)cfg->workers, strerror(errno));
@@ -1823,12 +1866,12 @@ void ordo_server_destroy(ordo_server_t **self_p)
     ordo_smap_destroy(&self->routes);
     ordo_graph_destroy(&self->graph);
     ordo_buffers_destroy(&self->buffers);
-    while (self->free_tasks) {
-        ordo_task_t *t = self->free_tasks;
-        self->free_tasks = t->next;
-        free(t->args);
-        free(t);
-    }
+    for (uint32_t c = 0; c < S_CLASSES; c++)
+        while (self->free_tasks[c]) {
+            ordo_task_t *t = self->free_tasks[c];
+            self->free_tasks[c] = t->next;
+            free(t);
+        }
     ordo_dwire_buf_free(&self->obuf);
     free(self->trace);
     if (self->router)
@@ -1873,6 +1916,7 @@ void ordo_server_info(const ordo_server_t *self, ordo_server_info_t *out)
     out->buffers = ordo_buffers_count(self->buffers);
     out->buffer_bytes = ordo_buffers_bytes(self->buffers);
     ordo_graph_stats(self->graph, &out->graph);
+    out->task_record_bytes = self->task_bytes;
     out->cfg = self->cfg;
 }
 

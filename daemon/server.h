@@ -51,6 +51,8 @@ typedef struct {
     uint64_t pid, uptime_s, workers, window, credits, chaos_seed;
     uint64_t sessions_active, sessions_total;
     uint64_t buffers, buffer_bytes;
+    uint64_t task_record_bytes; /* task records with their arguments, pooled
+                                   ones included */
     ordo_graph_stats_t graph;
     const ordo_config_t *cfg;   /* the limits in force */
 } ordo_server_info_t;

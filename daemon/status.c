@@ -118,6 +118,9 @@ static int s_cmd_status(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
         S_NUM("accesses_live", g->index_accesses),
         S_NUM("accesses_retired", g->retired),
         S_NUM("index_bytes", g->index_bytes),
+        S_NUM("graph_bytes", g->graph_bytes),
+        S_NUM("task_record_bytes", in.task_record_bytes),
+        S_NUM("task_memory_bytes", g->index_bytes + g->graph_bytes + in.task_record_bytes),
     };
     const ordo_config_t *cfg = in.cfg;
     const s_field_t limits[] = {
@@ -775,6 +778,12 @@ static int s_cmd_metrics(ordo_server_t *srv, const ordo_dwire_status_req_t *req,
           "Accesses retired by a containing write.", NULL, g->retired },
         { "ordo_index_bytes", "gauge", "Bytes of interval-tree nodes the indexes hold.", NULL,
           g->index_bytes },
+        { "ordo_graph_bytes", "gauge",
+          "Bytes of the task graph's tables (slots, id map, edges, accesses).", NULL,
+          g->graph_bytes },
+        { "ordo_task_record_bytes", "gauge",
+          "Bytes of the task records and their arguments, pooled ones included.", NULL,
+          in.task_record_bytes },
     };
     ordo_sbuf_printf(out, "# HELP ordo_info ordod's version.\n# TYPE ordo_info gauge\n"
                      "ordo_info{version=\"%s\"} 1\n", in.version);

@@ -245,6 +245,52 @@ START_TEST(test_replace)
 }
 END_TEST
 
+START_TEST(test_stream_fill)
+{
+    /* Accesses in increasing order of bytes (a stream over a buffer, a
+     * window of tasks each on its own slots) fill their nodes: a node split
+     * in its right half keeps up to all but S_MIN - 1 (3) of its 16
+     * entries, so the leaves hold 13 or more each, where halving left 8.
+     * Ascending one by one (order 0), and by pairs inserted in reverse (a
+     * task with two arguments, order 1).  Every node then goes back, in the
+     * order tasks finish, the trees staying valid. */
+    enum { N = 20000 };
+    ordo_inode_t *store = calloc(N, sizeof *store);
+    uint8_t *seen = calloc(N, 1);
+    for (int order = 0; order < 2; order++) {
+        ordo_itree_t t = ORDO_ITREE_EMPTY;
+        ordo_ipool_t pool;
+        ordo_ipool_init(&pool);
+        for (size_t k = 0; k < N; k++) {
+            size_t i = order == 0 ? k : k ^ 1;
+            store[i] = (ordo_inode_t){.lo = 128 * i, .hi = 128 * i + 64, .seq = k + 1};
+            ck_assert(ordo_itree_insert(&t, &pool, &store[i]));
+        }
+        ck_assert(ordo_itree_check(&t));
+        size_t used = pool.nodes - pool.nfree;
+        /* Leaves: N / 13; the levels above: about a thirteenth of that. */
+        ck_assert_msg(used <= N / 13 + N / 13 / 12 + 8,
+                      "order %d: %zu nodes for %d entries", order, used, (int)N);
+        s_acc_t acc = {.seen = seen, .base = store, .ordered = true};
+        ordo_itree_query(&t, 128 * 500 + 32, 128 * 502 + 1, s_collect, &acc);
+        ck_assert(acc.ordered);
+        ck_assert_uint_eq(acc.count, 3);
+        ck_assert(seen[500] && seen[501] && seen[502]);
+        seen[500] = seen[501] = seen[502] = 0;
+        for (size_t i = 0; i < N; i++) {
+            ordo_itree_remove(&t, &pool, &store[i]);
+            if (i % 997 == 0)
+                TU_CHECK(ordo_itree_check(&t), "remove %zu: invariants broken", i);
+        }
+        ck_assert_ptr_null(t.root);
+        ck_assert_uint_eq(pool.nfree, pool.nodes);
+        ordo_ipool_fini(&pool);
+    }
+    free(store);
+    free(seen);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("index");
@@ -254,6 +300,7 @@ int main(void)
     tcase_add_test(tc, test_equal_bounds_many);
     tcase_add_test(tc, test_grow_and_drain);
     tcase_add_test(tc, test_replace);
+    tcase_add_test(tc, test_stream_fill);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

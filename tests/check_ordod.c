@@ -1220,7 +1220,8 @@ START_TEST(test_status)
                            "window_used", "edges_total", "edges_raw", "edges_war",
                            "edges_waw", "edges_explicit", "overlap_tests", "overlap_solved",
                            "conservative_answers", "accesses_live", "accesses_retired",
-                           "index_bytes" };
+                           "index_bytes", "graph_bytes", "task_record_bytes",
+                           "task_memory_bytes" };
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_msg(rc_info(text, keys[i]) >= 0, "key %s missing in\n%s", keys[i], text);
     ck_assert_ptr_nonnull(strstr(text, "# Server\n"));
@@ -1232,6 +1233,12 @@ START_TEST(test_status)
     ck_assert_int_eq(rc_info(text, "edges_raw"), 1);
     ck_assert_int_eq(rc_info(text, "pid"), d.pid);
     ck_assert_int_gt(rc_info(text, "index_bytes"), 0); /* the trees' nodes, kept for reuse */
+    /* Two records (pooled now), the graph's tables, and their sum. */
+    ck_assert_int_ge(rc_info(text, "task_record_bytes"), 2 * 96);
+    ck_assert_int_gt(rc_info(text, "graph_bytes"), 0);
+    ck_assert_int_eq(rc_info(text, "task_memory_bytes"),
+                     rc_info(text, "index_bytes") + rc_info(text, "graph_bytes") +
+                         rc_info(text, "task_record_bytes"));
     free(text);
     ck_assert_int_eq(rc_status(&d, "status", 1, &text), 0);
     ck_assert_msg(strncmp(text, "{\"server\":{\"version\":\"", 22) == 0, "%s", text);

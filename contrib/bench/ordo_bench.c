@@ -31,10 +31,14 @@
  *     among itself are the same at every N; its per-task cost is wall time
  *     over the number of stream tasks.  The daemon gets one worker more than
  *     cores, since one sleeps (no CPU) for the whole measure.
- * MEM ordod has no memory accounting of its own (status reports buffer
- *     bytes only), so: VmRSS of ordod with --mem-tasks tasks waiting (one
- *     access and one explicit edge each, behind a sleep) minus VmRSS idle
- *     (the same daemon after a warm-up), divided by the number of tasks.
+ * MEM VmRSS of ordod with --mem-tasks tasks waiting (one explicit edge
+ *     each, behind a sleep) minus VmRSS idle (the same daemon after a
+ *     warm-up), divided by the number of tasks: once with one access per
+ *     task, once with two disjoint ones, each on a fresh daemon.  The
+ *     difference is the cost of an access; the first figure minus it is
+ *     the cost of a task.  The same from the daemon's own accounting
+ *     (status task_memory_bytes: task records, graph tables, index nodes),
+ *     when the daemon reports it.
  *
  * A fresh daemon is started for each section (and for each SCALE and MEM
  * run), so that one measure's pools and heap do not flatter the next.
@@ -102,8 +106,11 @@ typedef struct {
     s_tput_t w[3];
     double lat_e2e_p50, lat_e2e_p99, lat_zmq_p50, lat_zmq_p99;
     double scale_ns[S_SCALE_POINTS];
-    double mem_bytes, mem_rss_idle_kb, mem_rss_full_kb;
-    double mem_tasks_waiting, mem_accesses_live;
+    /* MEM, by accesses per task (1 and 2): bytes per task, from VmRSS and
+     * from the daemon's accounting (-1: not reported). */
+    double mem_total[2], mem_daemon[2], mem_rss_idle_kb[2], mem_rss_full_kb[2];
+    double mem_tasks_waiting[2], mem_accesses_live[2];
+    double mem_task, mem_access, mem_daemon_task, mem_daemon_access;
 } s_result_t;
 
 typedef struct {
@@ -699,11 +706,11 @@ static void s_lat(const s_opts_t *o, s_result_t *r)
 /* ---------------------------------------------------------------------- */
 /* SCALE and MEM: N tasks held live behind a sleeping gate. */
 
-/* Submits the gate (a long sleep) and nlive holders: holder j accesses
- * even slot 2j (in for even j, inout for odd j) and depends explicitly on
- * the gate.  Waits until the daemon has accepted them all; returns the
- * gate's id. */
-static uint64_t s_hold(ordo_client_t *c, uint64_t buf, uint32_t nlive)
+/* Submits the gate (a long sleep) and nlive holders of nacc accesses
+ * each: holder j accesses the even slots 2(nacc j + a) for a < nacc (in
+ * for even j, inout for odd j) and depends explicitly on the gate.  Waits
+ * until the daemon has accepted them all; returns the gate's id. */
+static uint64_t s_hold(ordo_client_t *c, uint64_t buf, uint32_t nlive, uint32_t nacc)
 {
     uint8_t us[8];
     uint64_t v = S_GATE_US, gate, id;
@@ -717,18 +724,21 @@ static uint64_t s_hold(ordo_client_t *c, uint64_t buf, uint32_t nlive)
     int rc = ordo_submit(c, &s, &gate);
     if (rc != 0)
         s_die("gate", rc);
-    ordo_tensor_t t;
-    ordo_access_t a = {&t, ORDO_IN};
+    ordo_tensor_t t[2];
+    ordo_access_t a[2] = {{&t[0], ORDO_IN}, {&t[1], ORDO_IN}};
     memset(&s, 0, sizeof s);
     s.kernel = "noop";
-    s.args = &a;
-    s.nargs = 1;
+    s.args = a;
+    s.nargs = nacc;
     s.deps = &gate;
     s.ndeps = 1;
     for (uint32_t j = 0; j < nlive; j++) {
-        ordo_tensor_init(&t, buf, ORDO_F32, (int64_t)2 * j * S_SLOT_ELEMS, 1,
-                         (int64_t[]){S_SLOT_ELEMS}, NULL);
-        a.mode = (j & 1) ? ORDO_INOUT : ORDO_IN;
+        for (uint32_t k = 0; k < nacc; k++) {
+            uint64_t slot = 2 * ((uint64_t)nacc * j + k);
+            ordo_tensor_init(&t[k], buf, ORDO_F32, (int64_t)(slot * S_SLOT_ELEMS), 1,
+                             (int64_t[]){S_SLOT_ELEMS}, NULL);
+            a[k].mode = (j & 1) ? ORDO_INOUT : ORDO_IN;
+        }
         if ((rc = ordo_submit(c, &s, &id)) != 0)
             s_die("holder", rc);
     }
@@ -759,7 +769,7 @@ static double s_scale_run(const s_opts_t *o, uint32_t nlive, const ordo_bench_w1
     }
     s_w12_ctx_t x = {w, blk, ORDO_INOUT};
     s_stream(c, o->scale_tasks / 10 + 1, s_gen_w12, &x, o->batch); /* warm up */
-    uint64_t gate = s_hold(c, buf, nlive);
+    uint64_t gate = s_hold(c, buf, nlive, 1);
     double live = 0;
     s_status_number(&d, "accesses_live", &live);
     if (live != nlive) {
@@ -792,44 +802,81 @@ static void s_scale(const s_opts_t *o, s_result_t *r, const ordo_bench_w1_t *w)
         r->scale_ns[p] = ordo_bench_median(t[p], o->reps);
 }
 
-/* MEM: VmRSS of ordod with mem_tasks tasks waiting, minus idle, per task. */
+/* The daemon's accounting of its task memory, or -1 when it has none. */
+static double s_daemon_bytes(const s_daemon_t *d)
+{
+    double v;
+    return s_status_number(d, "task_memory_bytes", &v) == 0 ? v : -1;
+}
+
+/* One MEM run: mem_tasks tasks of nacc accesses waiting on a fresh daemon;
+ * sets the bytes per task by VmRSS (*rss) and by the daemon (*own, -1
+ * when it does not say). */
+static void s_mem_run(const s_opts_t *o, s_result_t *r, uint32_t nacc, const ordo_bench_w1_t *w,
+                      double *rss, double *own, double *idle_kb, double *full_kb)
+{
+    uint32_t n = (uint32_t)o->mem_tasks;
+    s_daemon_t d;
+    uint32_t credits = n + 65536 > o->window ? o->window : n + 65536;
+    s_daemon_start(o, &d, o->workers > 0 ? o->workers + 1
+                                          : (int)sysconf(_SC_NPROCESSORS_ONLN) + 1,
+                   credits);
+    ordo_client_t *c = s_connect(o, &d);
+    uint64_t buf;
+    int rc = ordo_buffer_create(c, (2 * (uint64_t)nacc * n + 2) * S_SLOT_ELEMS * 4, NULL, &buf);
+    if (rc != 0)
+        s_die("MEM buffer", rc);
+    /* Warm-up: a few thousand W1 tasks, so that idle includes what any
+     * working daemon has (threads' stacks touched, ZeroMQ buffers). */
+    ordo_tensor_t blk[ORDO_BENCH_W1_BLOCKS];
+    for (int j = 0; j < ORDO_BENCH_W1_BLOCKS; j++)
+        ordo_tensor_init(&blk[j], buf, ORDO_F32, (int64_t)(2 * j + 1) * S_SLOT_ELEMS, 1,
+                         (int64_t[]){S_SLOT_ELEMS}, NULL);
+    s_w12_ctx_t x = {w, blk, ORDO_INOUT};
+    s_stream(c, 4096, s_gen_w12, &x, o->batch);
+    usleep(100000);
+    *idle_kb = (double)s_vmrss_kb(d.pid);
+    double own_idle = s_daemon_bytes(&d);
+    s_hold(c, buf, n, nacc);
+    usleep(100000);
+    *full_kb = (double)s_vmrss_kb(d.pid);
+    double own_full = s_daemon_bytes(&d);
+    double live = 0;
+    s_status_number(&d, "tasks_waiting", &r->mem_tasks_waiting[nacc - 1]);
+    s_status_number(&d, "accesses_live", &live);
+    r->mem_accesses_live[nacc - 1] = live;
+    if (live != (double)nacc * n)
+        s_fail("MEM: %.0f accesses live, expected %u", live, nacc * n);
+    *rss = (*full_kb - *idle_kb) * 1024.0 / n;
+    *own = own_idle >= 0 && own_full >= 0 ? (own_full - own_idle) / n : -1;
+    ordo_client_destroy(&c);
+    s_daemon_stop(&d, true);
+}
+
+/* MEM: per task with one access and with two; their difference is an
+ * access, the rest a task. */
 static void s_mem(const s_opts_t *o, s_result_t *r, const ordo_bench_w1_t *w)
 {
-    double b[S_MAX_REPS], idle[S_MAX_REPS], full[S_MAX_REPS];
-    uint32_t n = (uint32_t)o->mem_tasks;
-    for (int k = 0; k < o->reps; k++) {
-        s_daemon_t d;
-        uint32_t credits = n + 65536 > o->window ? o->window : n + 65536;
-        s_daemon_start(o, &d, o->workers > 0 ? o->workers + 1
-                                              : (int)sysconf(_SC_NPROCESSORS_ONLN) + 1,
-                       credits);
-        ordo_client_t *c = s_connect(o, &d);
-        uint64_t buf;
-        int rc = ordo_buffer_create(c, (2 * (uint64_t)n + 2) * S_SLOT_ELEMS * 4, NULL, &buf);
-        if (rc != 0)
-            s_die("MEM buffer", rc);
-        /* Warm-up: a few thousand W1 tasks, so that idle includes what any
-         * working daemon has (threads' stacks touched, ZeroMQ buffers). */
-        ordo_tensor_t blk[ORDO_BENCH_W1_BLOCKS];
-        for (int j = 0; j < ORDO_BENCH_W1_BLOCKS; j++)
-            ordo_tensor_init(&blk[j], buf, ORDO_F32, (int64_t)(2 * j + 1) * S_SLOT_ELEMS, 1,
-                             (int64_t[]){S_SLOT_ELEMS}, NULL);
-        s_w12_ctx_t x = {w, blk, ORDO_INOUT};
-        s_stream(c, 4096, s_gen_w12, &x, o->batch);
-        usleep(100000);
-        idle[k] = (double)s_vmrss_kb(d.pid);
-        s_hold(c, buf, n);
-        usleep(100000);
-        full[k] = (double)s_vmrss_kb(d.pid);
-        s_status_number(&d, "tasks_waiting", &r->mem_tasks_waiting);
-        s_status_number(&d, "accesses_live", &r->mem_accesses_live);
-        b[k] = (full[k] - idle[k]) * 1024.0 / n;
-        ordo_client_destroy(&c);
-        s_daemon_stop(&d, true);
+    double rss[2][S_MAX_REPS], own[2][S_MAX_REPS], idle[2][S_MAX_REPS], full[2][S_MAX_REPS];
+    /* The two shapes alternate within each rep, so a change of load hits
+     * both. */
+    for (int k = 0; k < o->reps; k++)
+        for (uint32_t a = 0; a < 2; a++)
+            s_mem_run(o, r, a + 1, w, &rss[a][k], &own[a][k], &idle[a][k], &full[a][k]);
+    for (int a = 0; a < 2; a++) {
+        r->mem_total[a] = ordo_bench_median(rss[a], o->reps);
+        r->mem_daemon[a] = own[a][0] < 0 ? -1 : ordo_bench_median(own[a], o->reps);
+        r->mem_rss_idle_kb[a] = ordo_bench_median(idle[a], o->reps);
+        r->mem_rss_full_kb[a] = ordo_bench_median(full[a], o->reps);
     }
-    r->mem_bytes = ordo_bench_median(b, o->reps);
-    r->mem_rss_idle_kb = ordo_bench_median(idle, o->reps);
-    r->mem_rss_full_kb = ordo_bench_median(full, o->reps);
+    r->mem_access = r->mem_total[1] - r->mem_total[0];
+    r->mem_task = r->mem_total[0] - r->mem_access;
+    if (r->mem_daemon[0] >= 0) {
+        r->mem_daemon_access = r->mem_daemon[1] - r->mem_daemon[0];
+        r->mem_daemon_task = r->mem_daemon[0] - r->mem_daemon_access;
+    } else {
+        r->mem_daemon_access = r->mem_daemon_task = -1;
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -867,11 +914,21 @@ static void s_print_text(const s_opts_t *o, const s_result_t *r)
             printf("SCALE live=%u ns_per_task=%.0f\n", s_scale_live[p], r->scale_ns[p]);
         printf("SCALE ratio_100000_vs_100=%.2f\n", r->scale_ns[2] / r->scale_ns[0]);
     }
-    if (r->mem_bytes != 0)
-        printf("MEM bytes_per_inflight_task=%.0f source=vmrss tasks=%zu rss_idle_kb=%.0f "
-               "rss_full_kb=%.0f tasks_waiting=%.0f accesses_live=%.0f\n", r->mem_bytes,
-               o->mem_tasks, r->mem_rss_idle_kb, r->mem_rss_full_kb, r->mem_tasks_waiting,
-               r->mem_accesses_live);
+    if (r->mem_total[0] != 0) {
+        char dt[32] = "-", da[32] = "-";
+        if (r->mem_daemon_task >= 0) {
+            snprintf(dt, sizeof dt, "%.0f", r->mem_daemon_task);
+            snprintf(da, sizeof da, "%.0f", r->mem_daemon_access);
+        }
+        printf("MEM bytes_per_inflight_task=%.0f bytes_per_access=%.0f source=vmrss "
+               "daemon_bytes_per_inflight_task=%s daemon_bytes_per_access=%s tasks=%zu "
+               "rss_idle_kb=%.0f rss_full_kb=%.0f tasks_waiting=%.0f accesses_live=%.0f\n",
+               r->mem_task, r->mem_access, dt, da, o->mem_tasks, r->mem_rss_idle_kb[0],
+               r->mem_rss_full_kb[0], r->mem_tasks_waiting[0], r->mem_accesses_live[0]);
+        printf("MEM_CHECK bytes_per_task_1_access=%.0f bytes_per_task_2_accesses=%.0f "
+               "rss_full_kb_2_accesses=%.0f accesses_live_2=%.0f\n", r->mem_total[0],
+               r->mem_total[1], r->mem_rss_full_kb[1], r->mem_accesses_live[1]);
+    }
     /* The targets of issue 5. */
     printf("TARGETS");
     if (r->w[0].e2e > 0)
@@ -885,8 +942,8 @@ static void s_print_text(const s_opts_t *o, const s_result_t *r)
                r->lat_e2e_p50 <= 1.2 * r->lat_zmq_p50 ? "met" : "missed");
     if (r->scale_ns[0] > 0)
         printf(" scale_2x=%s", r->scale_ns[2] <= 2 * r->scale_ns[0] ? "met" : "missed");
-    if (r->mem_bytes != 0)
-        printf(" mem_256=%s", r->mem_bytes <= 256 ? "met" : "missed");
+    if (r->mem_total[0] != 0)
+        printf(" mem_256=%s", r->mem_task <= 256 ? "met" : "missed");
     printf("\n# load1 at the end: %.2f\n", r->load1_end);
 }
 
@@ -924,12 +981,21 @@ static void s_print_json(const s_opts_t *o, const s_result_t *r)
                    r->scale_ns[p]);
         printf("],\"ratio_100000_vs_100\":%.4f}", r->scale_ns[2] / r->scale_ns[0]);
     }
-    if (r->mem_bytes != 0)
-        printf(",\"MEM\":{\"bytes_per_inflight_task\":%.0f,\"source\":\"vmrss\","
-               "\"tasks\":%zu,\"rss_idle_kb\":%.0f,\"rss_full_kb\":%.0f,"
-               "\"tasks_waiting\":%.0f,\"accesses_live\":%.0f}",
-               r->mem_bytes, o->mem_tasks, r->mem_rss_idle_kb, r->mem_rss_full_kb,
-               r->mem_tasks_waiting, r->mem_accesses_live);
+    if (r->mem_total[0] != 0) {
+        printf(",\"MEM\":{\"bytes_per_inflight_task\":%.0f,\"bytes_per_access\":%.0f,"
+               "\"source\":\"vmrss\",\"tasks\":%zu,\"rss_idle_kb\":%.0f,"
+               "\"rss_full_kb\":%.0f,\"tasks_waiting\":%.0f,\"accesses_live\":%.0f,"
+               "\"bytes_per_task_1_access\":%.0f,\"bytes_per_task_2_accesses\":%.0f",
+               r->mem_task, r->mem_access, o->mem_tasks, r->mem_rss_idle_kb[0],
+               r->mem_rss_full_kb[0], r->mem_tasks_waiting[0], r->mem_accesses_live[0],
+               r->mem_total[0], r->mem_total[1]);
+        if (r->mem_daemon_task >= 0)
+            printf(",\"daemon_bytes_per_inflight_task\":%.0f,\"daemon_bytes_per_access\":%.0f",
+                   r->mem_daemon_task, r->mem_daemon_access);
+        else
+            printf(",\"daemon_bytes_per_inflight_task\":null,\"daemon_bytes_per_access\":null");
+        printf("}");
+    }
     printf("}\n");
 }
 

@@ -3,12 +3,15 @@
  *
  * Storage, all index-based so arrays may grow by realloc:
  *  - tasks: a slot table; free slots are chained; a slot's generation
- *    changes on reuse so that stale edges to it are recognised;
+ *    changes on reuse so that stale edges to it are recognised; slots past
+ *    the highest ever used are untouched (no memory until a window fills);
  *  - a hash table (open addressing, linear probing, backward-shift delete)
- *    from live task id to slot;
+ *    from live task id to slot: 8-byte entries, a hash and a slot, the id
+ *    itself being in the slot;
  *  - edges: a pool of successor-list nodes, freed with their source task;
  *  - accesses: fixed-size chunks (the index trees point into them, so they
- *    must never move), chained on a free list;
+ *    must never move), chained on a free list; the footprints of accesses
+ *    that are not one run of bytes in chunks of their own, likewise;
  *  - the ready queue: a ring of slots;
  *  - streams: per session, the next sequence number; ids below it were
  *    accepted, so any id can be classified without remembering every task;
@@ -35,14 +38,14 @@ enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
 
 /* An access: one cache line.  A footprint that is one run of bytes (most
  * are) is all in its bounds, node.lo and node.hi; any other (168 bytes)
- * lives apart, in the same chunk.  A window of accesses then fits in a
- * core's cache, and no footprint memory is touched for runs. */
+ * lives apart, from a pool of its own.  A window of accesses then fits in a
+ * core's cache, and runs take no footprint memory. */
 typedef struct s_access {
     ordo_inode_t node;      /* first: the index hands back node pointers;
                                lo and hi are the footprint's bounds */
     struct s_access *next;  /* next access of the same task, or free list */
     ordo_index_t *index;
-    ordo_fp_t *fp;          /* the footprint unless run: paired at allocation */
+    ordo_fp_t *fp;          /* the footprint unless run, else NULL */
     uint32_t task;          /* slot */
     uint8_t mode;
     bool run;               /* the footprint is one run of bytes */
@@ -52,7 +55,14 @@ typedef struct s_access {
 } __attribute__((aligned(64))) s_access_t;
 
 _Static_assert(sizeof(s_access_t) == 64, "an access is one cache line");
-_Static_assert((S_ACCESS_CHUNK * sizeof(ordo_fp_t)) % 64 == 0, "chunk sizes are lines");
+
+/* A footprint of the pool, or a link of its free list. */
+typedef union s_fpslot {
+    ordo_fp_t fp;
+    union s_fpslot *next;
+} s_fpslot_t;
+
+#define S_FP_CHUNK 256
 
 typedef struct {
     uint64_t id;
@@ -79,8 +89,8 @@ typedef struct {
 } s_tomb_t;
 
 typedef struct {
-    uint64_t id;            /* 0 marks an empty entry */
-    uint32_t slot;
+    uint32_t hash;          /* s_hash of the id */
+    uint32_t slot1;         /* slot + 1; 0 marks an empty entry */
 } s_mapent_t;
 
 typedef struct {
@@ -92,7 +102,8 @@ struct ordo_graph {
     ordo_graph_config_t cfg;
 
     s_task_t *tasks;
-    uint32_t ntasks, free_task;     /* slots in use or freed; free chain */
+    uint32_t ntasks, free_task;     /* slots allocated; free chain */
+    uint32_t nused;                 /* slots ever used (initialised) */
 
     s_mapent_t *map;                /* id 0 = empty */
     uint32_t map_mask;
@@ -100,9 +111,11 @@ struct ordo_graph {
     s_edge_t *edges;
     uint32_t nedges, cap_edges, free_edge;
 
-    s_access_t **chunks;
+    void **chunks;                  /* of accesses and of footprints */
     uint32_t nchunks;
+    uint64_t chunk_bytes;
     s_access_t *free_access;
+    s_fpslot_t *free_fp;
     ordo_ipool_t ipool;             /* nodes of every index's trees */
 
     uint32_t *ready;                /* ring of slots */
@@ -171,48 +184,59 @@ static inline uint64_t s_mix(uint64_t id)
 /* ------------------------------------------------------------------ */
 /* Id map                                                              */
 
-/* Home entry of id: four consecutive ids of a session share a cache line
- * (16-byte entries), since a session's live tasks are mostly consecutive. */
-static inline uint32_t s_home(uint64_t id, uint32_t mask)
+/* The hash of id, whose low bits are its home entry: eight consecutive ids
+ * of a session share a cache line (8-byte entries), since a session's live
+ * tasks are mostly consecutive.  The map is at most 2^31 entries (twice
+ * the window), so 32 bits hold every home. */
+static inline uint32_t s_hash(uint64_t id)
 {
-    return (uint32_t)(((s_mix(id >> 2) << 2) | (id & 3)) & mask);
+    return (uint32_t)((s_mix(id >> 3) << 3) | (id & 7));
+}
+
+/* The entry of the live task id, or NULL.  An equal hash is confirmed by
+ * the slot's id. */
+static s_mapent_t *s_map_entry(const ordo_graph_t *g, uint64_t id)
+{
+    uint32_t hash = s_hash(id);
+    for (uint32_t h = hash & g->map_mask;; h = (h + 1) & g->map_mask) {
+        s_mapent_t *e = &g->map[h];
+        if (e->slot1 == 0)
+            return NULL;
+        if (e->hash == hash && g->tasks[e->slot1 - 1].id == id)
+            return e;
+    }
 }
 
 static uint32_t s_map_find(const ordo_graph_t *g, uint64_t id)
 {
     if (id == 0)
         return S_NONE;
-    for (uint32_t h = s_home(id, g->map_mask);; h = (h + 1) & g->map_mask) {
-        if (g->map[h].id == id)
-            return g->map[h].slot;
-        if (g->map[h].id == 0)
-            return S_NONE;
-    }
+    const s_mapent_t *e = s_map_entry(g, id);
+    return e ? e->slot1 - 1 : S_NONE;
 }
 
 static void s_map_put(ordo_graph_t *g, uint32_t slot)
 {
-    uint64_t id = g->tasks[slot].id;
-    uint32_t h = s_home(id, g->map_mask);
-    while (g->map[h].id)
+    uint32_t hash = s_hash(g->tasks[slot].id);
+    uint32_t h = hash & g->map_mask;
+    while (g->map[h].slot1)
         h = (h + 1) & g->map_mask;
-    g->map[h] = (s_mapent_t){id, slot};
+    g->map[h] = (s_mapent_t){hash, slot + 1};
 }
 
+/* Removes the live task id, whose entry is there. */
 static void s_map_del(ordo_graph_t *g, uint64_t id)
 {
-    uint32_t h = s_home(id, g->map_mask);
-    while (g->map[h].id != id)
-        h = (h + 1) & g->map_mask;
+    uint32_t h = (uint32_t)(s_map_entry(g, id) - g->map);
     /* Backward-shift deletion keeps probe chains intact without markers. */
-    for (uint32_t j = (h + 1) & g->map_mask; g->map[j].id; j = (j + 1) & g->map_mask) {
-        uint32_t home = s_home(g->map[j].id, g->map_mask);
+    for (uint32_t j = (h + 1) & g->map_mask; g->map[j].slot1; j = (j + 1) & g->map_mask) {
+        uint32_t home = g->map[j].hash & g->map_mask;
         if (((j - home) & g->map_mask) >= ((j - h) & g->map_mask)) {
             g->map[h] = g->map[j];
             h = j;
         }
     }
-    g->map[h].id = 0;
+    g->map[h].slot1 = 0;
 }
 
 /* Doubles the map when the table of slots outgrows half of it. */
@@ -227,7 +251,7 @@ static bool s_map_grow(ordo_graph_t *g, uint32_t nslots)
     free(g->map);
     g->map = m;
     g->map_mask = (uint32_t)(ncap - 1);
-    for (uint32_t s = 0; s < g->ntasks; s++)
+    for (uint32_t s = 0; s < g->nused; s++)
         if (g->tasks[s].state != S_FREE)
             s_map_put(g, s);
     return true;
@@ -359,28 +383,64 @@ void ordo_graph_destroy(ordo_graph_t **self_p)
 /* ------------------------------------------------------------------ */
 /* Pools                                                               */
 
+/* A new chunk of size bytes, aligned to a line, kept until the graph goes. */
+static void *s_chunk_new(ordo_graph_t *g, size_t size)
+{
+    void **chunks = realloc(g->chunks, (g->nchunks + 1) * sizeof *chunks);
+    if (!chunks)
+        return NULL;
+    g->chunks = chunks;
+    void *c = aligned_alloc(64, size);
+    if (!c)
+        return NULL;
+    g->chunks[g->nchunks++] = c;
+    g->chunk_bytes += size;
+    return c;
+}
+
 static s_access_t *s_access_alloc(ordo_graph_t *g)
 {
     if (!g->free_access) {
-        s_access_t **chunks = realloc(g->chunks, (g->nchunks + 1) * sizeof *chunks);
-        if (!chunks)
-            return NULL;
-        g->chunks = chunks;
-        /* The accesses, then their footprints, in one block. */
-        s_access_t *c = aligned_alloc(64, S_ACCESS_CHUNK * (sizeof *c + sizeof(ordo_fp_t)));
+        s_access_t *c = s_chunk_new(g, S_ACCESS_CHUNK * sizeof *c);
         if (!c)
             return NULL;
-        g->chunks[g->nchunks++] = c;
-        ordo_fp_t *fps = (ordo_fp_t *)&c[S_ACCESS_CHUNK];
         for (uint32_t i = 0; i < S_ACCESS_CHUNK; i++) {
-            c[i].fp = &fps[i];
             c[i].next = g->free_access;
             g->free_access = &c[i];
         }
     }
     s_access_t *a = g->free_access;
     g->free_access = a->next;
+    a->fp = NULL;
     return a;
+}
+
+static ordo_fp_t *s_fp_alloc(ordo_graph_t *g)
+{
+    if (!g->free_fp) {
+        s_fpslot_t *c = s_chunk_new(g, S_FP_CHUNK * sizeof *c);
+        if (!c)
+            return NULL;
+        for (uint32_t i = 0; i < S_FP_CHUNK; i++) {
+            c[i].next = g->free_fp;
+            g->free_fp = &c[i];
+        }
+    }
+    s_fpslot_t *f = g->free_fp;
+    g->free_fp = f->next;
+    return &f->fp;
+}
+
+static void s_access_free(ordo_graph_t *g, s_access_t *a)
+{
+    if (a->fp) {
+        s_fpslot_t *f = (s_fpslot_t *)a->fp;
+        f->next = g->free_fp;
+        g->free_fp = f;
+        a->fp = NULL;
+    }
+    a->next = g->free_access;
+    g->free_access = a;
 }
 
 static uint32_t s_edge_alloc(ordo_graph_t *g)
@@ -420,10 +480,16 @@ static bool s_ring_grow(void **ring, uint32_t *cap, uint32_t *head, uint32_t len
 }
 
 /* Takes a free slot, growing the table (up to the window, which the caller
- * has checked) and the structures sized by it. */
+ * has checked) and the structures sized by it.  A slot is initialised when
+ * first used, so that the table's untouched tail costs no memory. */
 static uint32_t s_task_alloc(ordo_graph_t *g)
 {
-    if (g->free_task == S_NONE) {
+    if (g->free_task != S_NONE) {
+        uint32_t s = g->free_task;
+        g->free_task = g->tasks[s].succ;
+        return s;
+    }
+    if (g->nused == g->ntasks) {
         uint64_t ncap = g->ntasks ? (uint64_t)g->ntasks * 2 : 64;
         if (ncap > g->cfg.window)
             ncap = g->cfg.window;
@@ -431,10 +497,6 @@ static uint32_t s_task_alloc(ordo_graph_t *g)
         if (!t)
             return S_NONE;
         g->tasks = t;
-        for (uint64_t i = ncap; i-- > g->ntasks;) {
-            t[i] = (s_task_t){.state = S_FREE, .succ = g->free_task};
-            g->free_task = (uint32_t)i;
-        }
         g->ntasks = (uint32_t)ncap;
         if (!s_map_grow(g, g->ntasks) ||
             !s_ring_grow((void **)&g->ready, &g->ready_cap, &g->ready_head, g->ready_len,
@@ -442,9 +504,8 @@ static uint32_t s_task_alloc(ordo_graph_t *g)
             !s_reserve((void **)&g->stack, &g->cap_stack, g->ntasks, sizeof *g->stack))
             return S_NONE;
     }
-    uint32_t s = g->free_task;
-    g->free_task = g->tasks[s].succ;
-    return s;
+    g->tasks[g->nused] = (s_task_t){.state = S_FREE, .succ = S_NONE};
+    return g->nused++;
 }
 
 static void s_ready_push(ordo_graph_t *g, uint32_t slot)
@@ -471,7 +532,7 @@ static void s_cancel_push(ordo_graph_t *g, uint32_t slot)
 static uint32_t s_new_epoch(ordo_graph_t *g)
 {
     if (++g->epoch == 0) {
-        for (uint32_t i = 0; i < g->ntasks; i++)
+        for (uint32_t i = 0; i < g->nused; i++)
             g->tasks[i].mark = 0;
         g->epoch = 1;
     }
@@ -826,8 +887,11 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         a->node.lo = fp.lo;
         a->node.hi = fp.hi;
         a->run = fp.ndim == 1;
-        if (!a->run)
+        if (!a->run) {
+            if (!(a->fp = s_fp_alloc(g)))
+                goto oom;
             *a->fp = fp;
+        }
         a->index = arg->index;
         a->mode = (uint8_t)arg->mode;
         a->task = slot;
@@ -991,8 +1055,7 @@ static void s_release(ordo_graph_t *g, uint32_t first)
                 s_left_index(a);
                 g->st.index_accesses--;
             }
-            a->next = g->free_access;
-            g->free_access = a;
+            s_access_free(g, a);
         }
         for (uint32_t e = t->succ, next; e != S_NONE; e = next) {
             s_edge_t *ed = &g->edges[e];
@@ -1074,7 +1137,7 @@ int ordo_graph_fail(ordo_graph_t *g, uint64_t id)
 
 void ordo_graph_walk(const ordo_graph_t *g, const ordo_graph_visitor_t *v, void *arg)
 {
-    for (uint32_t s = 0; s < g->ntasks; s++) {
+    for (uint32_t s = 0; s < g->nused; s++) {
         const s_task_t *t = &g->tasks[s];
         if (t->state == S_FREE)
             continue;
@@ -1095,11 +1158,19 @@ void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out)
     *out = g->st;
     out->index_bytes = ordo_ipool_bytes(&g->ipool);
     out->tombs = g->ntombs;
-}
-
-size_t ordo_graph_task_bytes(void)
-{
-    /* A slot, two map entries (the map is kept at most half full) and a
-     * ready-ring entry; edges and accesses are counted by their owners. */
-    return sizeof(s_task_t) + 2 * sizeof(s_mapent_t) + sizeof(uint32_t);
+    uint64_t b = sizeof *g;
+    b += (uint64_t)g->nused * sizeof *g->tasks;
+    b += ((uint64_t)g->map_mask + 1) * sizeof *g->map;
+    b += (uint64_t)g->nedges * sizeof *g->edges;
+    b += g->chunk_bytes + (uint64_t)g->nchunks * sizeof *g->chunks;
+    b += (uint64_t)g->ready_cap * sizeof *g->ready;
+    b += (uint64_t)g->cancel_cap * sizeof *g->cancels;
+    b += (uint64_t)g->nstreams * sizeof *g->streams;
+    if (g->tombs)
+        b += (g->tomb_mask + 1) * sizeof *g->tombs;
+    if (g->tomb_ring)
+        b += g->cfg.max_tombs * sizeof *g->tomb_ring;
+    b += (uint64_t)g->cap_retire * sizeof *g->retire;
+    b += (uint64_t)g->cap_stack * sizeof *g->stack;
+    out->graph_bytes = b;
 }

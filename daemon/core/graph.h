@@ -89,6 +89,7 @@ typedef struct {
     uint64_t retired;       /* accesses retired by a containing write or read */
     uint64_t index_accesses;/* accesses now in all indexes */
     uint64_t index_bytes;   /* tree nodes held for the indexes (peak use) */
+    uint64_t graph_bytes;   /* the graph's own tables (see ordo_graph_stats) */
     uint64_t tombs;         /* failed and cancelled ids remembered */
     uint64_t tombs_forgotten;/* ... and forgotten (max_tombs) */
     uint64_t window;
@@ -158,9 +159,12 @@ typedef struct {
 } ordo_graph_visitor_t;
 void ordo_graph_walk(const ordo_graph_t *g, const ordo_graph_visitor_t *v, void *arg);
 
+/* Counters and gauges.  graph_bytes counts the memory the graph holds
+ * besides the index nodes: task slots, id map, edges, accesses and
+ * footprints, rings, session streams, tombstones and scratch, pooled
+ * entries included (pools never shrink: the peak).  The slot and edge
+ * tables count the entries ever used: the rest of their capacity is never
+ * touched, so it is no memory yet. */
 void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out);
-
-/* Bytes the graph holds per live task, excluding accesses (pools included). */
-size_t ordo_graph_task_bytes(void);
 
 #endif /* ORDO_GRAPH_H_INCLUDED */

@@ -229,11 +229,19 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
             break;
         }
         ordo_bnode_t *y = s_node_get(p, x->leaf);
+        /* Halves, except for an entry in the right half of x: accesses
+         * mostly come in increasing order of bytes (a stream over a
+         * buffer, the arguments of a task in any order), and halving would
+         * leave every node half full.  Then x keeps the entries before the
+         * new one, at most all but S_MIN - 1, and y gets the others and the
+         * new one: at least S_MIN. */
         uint32_t half = F / 2;
+        if (pos > F / 2)
+            half = pos < F - S_MIN + 1 ? pos : F - S_MIN + 1;
         s_move(y, 0, x, half, F - half);
         y->n = F - half;
         x->n = half;
-        if (pos <= half)
+        if (pos <= F / 2)
             s_insert_at(x, pos, lo, seq, hi, ptr);
         else
             s_insert_at(y, pos - half, lo, seq, hi, ptr);
