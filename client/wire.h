@@ -44,7 +44,7 @@ typedef struct {
     size_t data_len;
 } ordo_wtask_t;
 
-/* Reusable scratch space for ordo_wire_submit (the generated structures),
+/* Reusable scratch space for ordo_wire_submit (the nested messages' sizes),
  * so that steady-state encoding allocates nothing but the message. */
 typedef struct ordo_wscratch ordo_wscratch_t;
 
@@ -72,6 +72,17 @@ int ordo_wire_status_request(ordo_wbuf_t *out, const char *command,
 size_t ordo_wire_task_bound(const ordo_wtask_t *t);
 size_t ordo_wire_arg_bound(const ordo_tensor_t *view);
 
+/* One completion of an ORDO_WMSG_COMPLETIONS message. */
+typedef struct {
+    uint64_t id;
+    int32_t state;                  /* ordo_task_state_t (UNKNOWN: unspecified) */
+    int32_t code;
+    const char *error;
+    uint64_t cause, accepted_ns, started_ns, finished_ns;
+    const void *data;
+    size_t data_len;
+} ordo_wcompletion_t;
+
 /* A decoded ServerMsg. */
 typedef enum {
     ORDO_WMSG_UNKNOWN = 0,          /* an envelope of a newer minor: skip it */
@@ -96,22 +107,13 @@ typedef struct {
     const char *error;
     /* completions */
     size_t ncompletions;
-    void *priv;                     /* the unpacked message */
+    ordo_wcompletion_t *items;      /* read by hand (one block), or NULL */
+    void *priv;                     /* the message unpacked by protobuf-c */
 } ordo_wmsg_t;
 
-/* One completion of an ORDO_WMSG_COMPLETIONS message. */
-typedef struct {
-    uint64_t id;
-    int32_t state;                  /* ordo_task_state_t (UNKNOWN: unspecified) */
-    int32_t code;
-    const char *error;
-    uint64_t cause, accepted_ns, started_ns, finished_ns;
-    const void *data;
-    size_t data_len;
-} ordo_wcompletion_t;
-
-/* Decodes a ServerMsg.  Returns 0, or ORDO_EPROTO for bytes that are not
- * one (nothing to free then). */
+/* Decodes a ServerMsg; the result does not point into data.  Returns 0,
+ * or ORDO_EPROTO for bytes that are not one, or ORDO_ENOMEM (nothing to
+ * free then). */
 int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len);
 void ordo_wire_completion(const ordo_wmsg_t *m, size_t i, ordo_wcompletion_t *c);
 void ordo_wire_msg_free(ordo_wmsg_t *m);

@@ -3,8 +3,9 @@
  *
  * The only file of ordod that includes ordo.pb-c.h.  Decoding keeps the
  * unpacked protobuf message and hands out pointers into it; encoding builds
- * the protobuf structures on the stack (or in one array per Completions
- * message) and packs them into the caller's reusable buffer.
+ * the protobuf structures on the stack and packs them into the caller's
+ * reusable buffer, except for Completions, the message of every task, which
+ * are written by hand (the same bytes, at a tenth of the cost).
  *
  * A client message is unpacked into an arena owned by the message (a bump
  * allocator given to protobuf-c), so that a Submit of many tasks costs a
@@ -360,41 +361,107 @@ int ordo_dwire_encode_error(ordo_dwire_buf_t *b, int code, const char *message)
     return s_pack_server(b, &msg);
 }
 
+/* Completions are written by hand: they are the one message the scheduler
+ * thread sends per task, and protobuf-c's packer, which walks the field
+ * descriptors twice (size, then bytes), cost about 1,700 instructions per
+ * completion, a tenth of the daemon's work per task.  The bytes are exactly
+ * protobuf-c's (fields in number order, proto3 zero values left out, int32
+ * values sign-extended to ten bytes when negative); check_dwire compares
+ * the two byte for byte. */
+
+static size_t s_varint_len(uint64_t v)
+{
+    return ((size_t)(64 - __builtin_clzll(v | 1)) + 6) / 7; /* 7 bits a byte */
+}
+
+static uint8_t *s_put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Tags (field number << 3 | wire type) of the fields written here. */
+enum {
+    S_TAG_SERVER_COMPLETIONS = 3 << 3 | 2,
+    S_TAG_ITEMS = 1 << 3 | 2,
+    S_TAG_ID = 1 << 3, S_TAG_STATUS = 2 << 3, S_TAG_CODE = 3 << 3,
+    S_TAG_ERROR = 4 << 3 | 2, S_TAG_CAUSE = 5 << 3, S_TAG_ACCEPTED = 6 << 3,
+    S_TAG_STARTED = 7 << 3, S_TAG_FINISHED = 8 << 3, S_TAG_DATA = 9 << 3 | 2
+};
+
+/* A varint field (one-byte tag) when not zero: its size, and its bytes. */
+#define S_VARINT_SIZE(v) ((v) ? 1 + s_varint_len(v) : 0)
+#define S_PUT_VARINT(p, tag, v)                                                                \
+    do {                                                                                       \
+        if (v) {                                                                               \
+            *(p)++ = (tag);                                                                    \
+            (p) = s_put_varint((p), (v));                                                      \
+        }                                                                                      \
+    } while (0)
+
+static size_t s_completion_size(const ordo_dwire_completion_t *c, size_t elen, size_t dlen)
+{
+    return S_VARINT_SIZE(c->id) + S_VARINT_SIZE((uint64_t)(int64_t)c->status) +
+           S_VARINT_SIZE((uint64_t)(int64_t)c->code) +
+           (elen ? 1 + s_varint_len(elen) + elen : 0) + S_VARINT_SIZE(c->cause) +
+           S_VARINT_SIZE(c->accepted_ns) + S_VARINT_SIZE(c->started_ns) +
+           S_VARINT_SIZE(c->finished_ns) + (dlen ? 1 + s_varint_len(dlen) + dlen : 0);
+}
+
+static size_t s_error_len(const ordo_dwire_completion_t *c)
+{
+    return c->error ? strlen(c->error) : 0;
+}
+
+static size_t s_data_len(const ordo_dwire_completion_t *c)
+{
+    return c->data ? c->ndata : 0;
+}
+
 int ordo_dwire_encode_completions(ordo_dwire_buf_t *b, const ordo_dwire_completion_t *items,
                                  size_t n)
 {
-    Ordo__V1__Completion *cs = calloc(n ? n : 1, sizeof *cs);
-    Ordo__V1__Completion **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    if (!cs || !ptrs) {
-        free(cs);
-        free(ptrs);
-        return ORDO_ENOMEM;
-    }
+    size_t body = 0;        /* the Completions message */
     for (size_t i = 0; i < n; i++) {
-        Ordo__V1__Completion c = ORDO__V1__COMPLETION__INIT;
-        c.id = items[i].id;
-        c.status = (Ordo__V1__TaskStatus)items[i].status;
-        c.code = items[i].code;
-        c.error = (char *)(items[i].error ? items[i].error : "");
-        c.cause = items[i].cause;
-        c.accepted_ns = items[i].accepted_ns;
-        c.started_ns = items[i].started_ns;
-        c.finished_ns = items[i].finished_ns;
-        c.data.data = (uint8_t *)items[i].data;
-        c.data.len = items[i].data ? items[i].ndata : 0;
-        cs[i] = c;
-        ptrs[i] = &cs[i];
+        size_t len = s_completion_size(&items[i], s_error_len(&items[i]), s_data_len(&items[i]));
+        body += 1 + s_varint_len(len) + len;
     }
-    Ordo__V1__Completions comps = ORDO__V1__COMPLETIONS__INIT;
-    comps.n_items = n;
-    comps.items = ptrs;
-    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
-    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_COMPLETIONS;
-    msg.completions = &comps;
-    int rc = s_pack_server(b, &msg);
-    free(cs);
-    free(ptrs);
-    return rc;
+    if (s_reserve(b, 1 + s_varint_len(body) + body) != 0)
+        return ORDO_ENOMEM;
+    uint8_t *p = b->data;
+    *p++ = S_TAG_SERVER_COMPLETIONS;
+    p = s_put_varint(p, body);
+    for (size_t i = 0; i < n; i++) {
+        const ordo_dwire_completion_t *c = &items[i];
+        size_t elen = s_error_len(c), dlen = s_data_len(c);
+        *p++ = S_TAG_ITEMS;
+        p = s_put_varint(p, s_completion_size(c, elen, dlen));
+        S_PUT_VARINT(p, S_TAG_ID, c->id);
+        S_PUT_VARINT(p, S_TAG_STATUS, (uint64_t)(int64_t)c->status);
+        S_PUT_VARINT(p, S_TAG_CODE, (uint64_t)(int64_t)c->code);
+        if (elen) {
+            *p++ = S_TAG_ERROR;
+            p = s_put_varint(p, elen);
+            memcpy(p, c->error, elen);
+            p += elen;
+        }
+        S_PUT_VARINT(p, S_TAG_CAUSE, c->cause);
+        S_PUT_VARINT(p, S_TAG_ACCEPTED, c->accepted_ns);
+        S_PUT_VARINT(p, S_TAG_STARTED, c->started_ns);
+        S_PUT_VARINT(p, S_TAG_FINISHED, c->finished_ns);
+        if (dlen) {
+            *p++ = S_TAG_DATA;
+            p = s_put_varint(p, dlen);
+            memcpy(p, c->data, dlen);
+            p += dlen;
+        }
+    }
+    b->len = (size_t)(p - b->data);
+    return 0;
 }
 
 size_t ordo_dwire_completion_bound(const ordo_dwire_completion_t *c)

@@ -256,6 +256,108 @@ START_TEST(test_encode)
 }
 END_TEST
 
+/* The reference: Completions packed by protobuf-c, as ordod did before it
+ * wrote them by hand. */
+static size_t s_pack_reference(const ordo_dwire_completion_t *items, size_t n, uint8_t **out)
+{
+    Ordo__V1__Completion *cs = calloc(n ? n : 1, sizeof *cs);
+    Ordo__V1__Completion **ptrs = calloc(n ? n : 1, sizeof *ptrs);
+    ck_assert(cs && ptrs);
+    for (size_t i = 0; i < n; i++) {
+        Ordo__V1__Completion c = ORDO__V1__COMPLETION__INIT;
+        c.id = items[i].id;
+        c.status = (Ordo__V1__TaskStatus)items[i].status;
+        c.code = items[i].code;
+        c.error = (char *)(items[i].error ? items[i].error : "");
+        c.cause = items[i].cause;
+        c.accepted_ns = items[i].accepted_ns;
+        c.started_ns = items[i].started_ns;
+        c.finished_ns = items[i].finished_ns;
+        c.data.data = (uint8_t *)items[i].data;
+        c.data.len = items[i].data ? items[i].ndata : 0;
+        cs[i] = c;
+        ptrs[i] = &cs[i];
+    }
+    Ordo__V1__Completions comps = ORDO__V1__COMPLETIONS__INIT;
+    comps.n_items = n;
+    comps.items = ptrs;
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_COMPLETIONS;
+    msg.completions = &comps;
+    size_t len = ordo__v1__server_msg__get_packed_size(&msg);
+    *out = malloc(len ? len : 1);
+    ck_assert_ptr_nonnull(*out);
+    ck_assert_uint_eq(ordo__v1__server_msg__pack(&msg, *out), len);
+    free(cs);
+    free(ptrs);
+    return len;
+}
+
+static uint64_t s_rand(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* A value of every varint length, zero (left out) and the extremes. */
+static uint64_t s_value(uint64_t *x)
+{
+    switch (s_rand(x) % 4) {
+    case 0:
+        return 0;
+    case 1:
+        return s_rand(x) % 200;
+    case 2:
+        return UINT64_MAX >> (s_rand(x) % 64);
+    default:
+        return s_rand(x);
+    }
+}
+
+/* The hand-written Completions are protobuf-c's bytes, for random items:
+ * every field zero or not, negative codes and statuses (ten-byte varints),
+ * errors and data of lengths on both sides of a one-byte length, up to
+ * many items (a body length of several varint bytes). */
+START_TEST(test_completions_bytes)
+{
+    static char text[400];
+    static uint8_t bytes[400];
+    memset(text, 'e', sizeof text - 1);
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i * 7);
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    ordo_dwire_buf_t b = { 0 };
+    ordo_dwire_completion_t items[300];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = round < 3 ? (size_t)round : s_rand(&x) % (round % 50 ? 20 : 300);
+        for (size_t i = 0; i < n; i++) {
+            ordo_dwire_completion_t *c = &items[i];
+            c->id = s_value(&x);
+            c->status = (int)(s_rand(&x) % 5) - 1;
+            c->code = s_rand(&x) % 3 ? -(int)(s_rand(&x) % 40) : (int)s_value(&x);
+            c->error = NULL;
+            if (s_rand(&x) % 4 == 0)
+                c->error = &text[sizeof text - 1 - s_rand(&x) % (sizeof text)];
+            c->cause = s_value(&x);
+            c->accepted_ns = s_value(&x);
+            c->started_ns = s_value(&x);
+            c->finished_ns = s_value(&x);
+            c->data = s_rand(&x) % 4 == 0 ? bytes : NULL;
+            c->ndata = s_rand(&x) % sizeof bytes;
+        }
+        ck_assert_int_eq(ordo_dwire_encode_completions(&b, items, n), 0);
+        uint8_t *ref;
+        size_t len = s_pack_reference(items, n, &ref);
+        ck_assert_uint_eq(b.len, len);
+        ck_assert_int_eq(memcmp(b.data, ref, len), 0);
+        free(ref);
+    }
+    ordo_dwire_buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_status_request)
 {
     ordo_dwire_status_req_t r;
@@ -280,6 +382,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_amplification_refused);
     tcase_add_test(tc, test_arg_checks);
     tcase_add_test(tc, test_encode);
+    tcase_add_test(tc, test_completions_bytes);
     tcase_add_test(tc, test_status_request);
     suite_add_tcase(s, tc);
     return s;
