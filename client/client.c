@@ -19,10 +19,11 @@
  * A background I/O thread does what no caller is there to do: flushes a
  * batch that has waited batch_delay_us (so a task is sent promptly even
  * when the application goes idle), receives while no caller leads (for
- * ordo_poll and the notification pipe), retries sends that would block
- * and watches the connection.
+ * ordo_poll and the notification pipe; s_io_main tells how it leaves the
+ * socket to a leader), retries sends that would block and watches the
+ * connection.
  *
- * ZMQ_FD is edge-triggered and now shared: any zmq_send or zmq_msg_recv
+ * ZMQ_FD is edge-triggered and shared: any zmq_send or zmq_msg_recv
  * may take the edge of a message that another thread sleeps on.  Two
  * rules keep every message received: whoever touched the socket
  * receives until EAGAIN before it stops (s_drain; after a send too), and
@@ -43,8 +44,10 @@
  * has a record until its one event is delivered, by ordo_wait (that id)
  * or by ordo_poll (in arrival order); the records of terminal ids form a
  * FIFO, and the notification pipe is readable exactly while it is
- * non-empty.  Records come from a pool and the id map is open addressing,
- * so the steady state allocates nothing per task.
+ * non-empty (but for the microseconds in which a leader that received
+ * events holds it: s_release_note_locked).  Records come from a pool and
+ * the id map is open addressing, so the steady state allocates nothing
+ * per task.
  *
  * Credits.  Own tasks submitted and not yet completed are "unfinished";
  * Welcome.credits bounds them.  Past it ordo_submit flushes and sleeps
@@ -2049,6 +2052,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
 {
     if (!self)
         return ordo_cl_fail(ORDO_EINVAL, "ordo_wait: NULL client");
+    bool lead = false;
     pthread_mutex_lock(&self->mu);
     s_rec_t *r = s_map_get(&self->map, id);
     int rc = 0;
@@ -2075,7 +2079,6 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
             goto out;
     }
     struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
-    bool lead = false;
     for (;;) {
         /* Look up again after every sleep: another thread may have taken
          * the event with ordo_poll. */
@@ -2165,7 +2168,6 @@ int ordo_poll(ordo_client_t *self, ordo_event_t *events, int max, int timeout_ms
         if (timeout_ms == 0 || !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl))
             break;
     }
-    s_lead_end_locked(self, &lead);
     if (rc == 0) {
         int n = 0;
         while (n < max && self->ev_head) {
@@ -2175,6 +2177,7 @@ int ordo_poll(ordo_client_t *self, ordo_event_t *events, int max, int timeout_ms
         }
         rc = n;
     }
+    s_lead_end_locked(self, &lead);     /* after: see s_release_note_locked */
     s_unlock(self);
     return rc;
 }
