@@ -7,7 +7,8 @@
  * the socket mutex (smu), taken before mu and held only for zmq_send and
  * zmq_msg_recv with what they imply (ZeroMQ sockets may move between
  * threads when each move is a full memory barrier, which a mutex gives).
- * The round trip of a task crosses no thread of this process:
+ * The round trip of a task needs no thread of libordo but the caller's
+ * (ZeroMQ's own I/O thread aside):
  *  - a caller that flushes (a full batch, ORDO_SUBMIT_FLUSH, ordo_flush,
  *    a wait, a request) queues the message under mu, then sends the
  *    queue itself under smu (s_unlock, s_send_out);
@@ -45,9 +46,10 @@
  * or by ordo_poll (in arrival order); the records of terminal ids form a
  * FIFO, and the notification pipe is readable exactly while it is
  * non-empty (but for the microseconds in which a leader that received
- * events holds it: s_release_note_locked).  Records come from a pool and
- * the id map is open addressing, so the steady state allocates nothing
- * per task.
+ * events holds it, s_release_note_locked; and what arrives just after a
+ * short lead is received up to S_PARK_MS late, see s_io_main).  Records
+ * come from a pool and the id map is open addressing, so the steady state
+ * allocates nothing per task.
  *
  * Credits.  Own tasks submitted and not yet completed are "unfinished";
  * Welcome.credits bounds them.  Past it ordo_submit flushes and sleeps
