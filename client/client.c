@@ -3,17 +3,39 @@
  *
  * One ordo_client_t is one session with ordod over a ZeroMQ DEALER socket.
  *
- * Threads.  A background I/O thread owns the socket (ZeroMQ sockets are
- * not thread-safe).  Application threads never touch it: under the client
- * mutex they append tasks to the batch and encoded messages to the out
- * queue, and wake the I/O thread through a pipe.  The I/O thread sends the
- * out queue in order, flushes a batch that has waited batch_delay_us (so a
- * task is sent promptly even when the application goes idle), receives
- * replies and completions, applies them under the mutex and signals the
- * condition variable that waiting callers sleep on.
+ * Threads.  The state is guarded by the client mutex (mu); the socket by
+ * the socket mutex (smu), taken before mu and held only for zmq_send and
+ * zmq_msg_recv with what they imply (ZeroMQ sockets may move between
+ * threads when each move is a full memory barrier, which a mutex gives).
+ * The round trip of a task needs no thread of libordo but the caller's
+ * (ZeroMQ's own I/O thread aside):
+ *  - a caller that flushes (a full batch, ORDO_SUBMIT_FLUSH, ordo_flush,
+ *    a wait, a request) queues the message under mu, then sends the
+ *    queue itself under smu (s_unlock, s_send_out);
+ *  - a caller that waits for the daemon (ordo_wait, ordo_poll, a
+ *    request, credits, ordo_wait_idle) "leads" when no other caller does:
+ *    it polls the socket's ZMQ_FD itself and receives (s_wait_locked).
+ *    Other callers sleep on the condition variable, which every applied
+ *    message and the end of a lead signal.
+ * A background I/O thread does what no caller is there to do: flushes a
+ * batch that has waited batch_delay_us (so a task is sent promptly even
+ * when the application goes idle), receives while no caller leads (for
+ * ordo_poll and the notification pipe; s_io_main tells how it leaves the
+ * socket to a leader), retries sends that would block and watches the
+ * connection.
  *
- * Ordering.  Every message reaches the out queue under the mutex, and a
- * non-Submit message first flushes the batch, so the daemon sees the
+ * ZMQ_FD is edge-triggered and shared: any zmq_send or zmq_msg_recv
+ * may take the edge of a message that another thread sleeps on.  Two
+ * rules keep every message received: whoever touched the socket
+ * receives until EAGAIN before it stops (s_drain; after a send too), and
+ * whoever applies a message while another thread leads wakes the leader
+ * through its pipe (s_poke_locked).  Each message is received and
+ * applied under smu, so messages apply in arrival order whoever takes
+ * them; two threads woken by one edge is harmless (one finds EAGAIN).
+ *
+ * Ordering.  Every message reaches the out queue under mu, and a
+ * non-Submit message first flushes the batch; the queue is taken and
+ * sent under smu, one lot after the other.  So the daemon sees the
  * application's calls in program order: a buffer released right after a
  * submit is released after the task was accepted.
  *
@@ -23,8 +45,11 @@
  * has a record until its one event is delivered, by ordo_wait (that id)
  * or by ordo_poll (in arrival order); the records of terminal ids form a
  * FIFO, and the notification pipe is readable exactly while it is
- * non-empty.  Records come from a pool and the id map is open addressing,
- * so the steady state allocates nothing per task.
+ * non-empty (but for the microseconds in which a leader that received
+ * events holds it, s_release_note_locked; and what arrives just after a
+ * short lead is received up to S_PARK_MS late, see s_io_main).  Records
+ * come from a pool and the id map is open addressing, so the steady state
+ * allocates nothing per task.
  *
  * Credits.  Own tasks submitted and not yet completed are "unfinished";
  * Welcome.credits bounds them.  Past it ordo_submit flushes and sleeps
@@ -70,6 +95,7 @@
 #define S_DEFAULT_MAX_MESSAGE (16u << 20)
 #define S_CLOSE_LINGER_MS 2000          /* to deliver the last tasks and Bye */
 #define S_READ_HEADROOM 4096            /* envelope of a host_read Completion */
+#define S_PARK_MS 1                     /* the I/O thread's look at a lead */
 #define S_HEARTBEAT_IVL_MS 5000         /* ZMTP PING on an idle connection */
 #define S_HEARTBEAT_TIMEOUT_MS 30000    /* no traffic this long: disconnected */
 #define S_ENDPOINT_MAX 1024
@@ -289,20 +315,23 @@ typedef struct s_req {
     struct s_req *next;
 } s_req_t;
 
-/* An encoded message waiting for the I/O thread. */
+/* Encoded messages waiting to be sent, in order. */
 typedef struct {
     ordo_wbuf_t *items;
     size_t n, cap;
 } s_outq_t;
 
 struct ordo_client {
+    pthread_mutex_t smu;            /* the socket; taken before mu */
     pthread_mutex_t mu;
     pthread_cond_t cv;              /* completions, replies, credits, broken */
     pthread_t io;
     bool io_started;
 
-    /* ZeroMQ: owned by the I/O thread once it runs. */
+    /* ZeroMQ: sock under smu once the I/O thread runs; mon is the I/O
+     * thread's alone. */
     void *ctx, *sock, *mon;
+    int sock_fd;                    /* its ZMQ_FD */
     char endpoint[S_ENDPOINT_MAX];
     bool curve;                 /* tcp with CURVE keys (s_curve_client) */
 
@@ -317,10 +346,20 @@ struct ordo_client {
     uint8_t token[ORDO_TOKEN_BYTES];
     bool resumed;                   /* own ids below first_seq are "earlier" */
 
+    /* Messages being sent: what is left of the last lot taken from outq
+     * (sendq[sent..n] would have blocked).  Guarded by smu. */
+    s_outq_t sendq;
+    size_t sent;
+
     /* Everything below is guarded by mu. */
     uint64_t next_seq, unfinished, next_req;
     s_batch_t batch;
     s_outq_t outq;
+    bool send_blocked;              /* sendq holds messages: the I/O thread retries */
+    bool lingered;                  /* destroy waited long enough: drop the rest */
+    bool leading;                   /* a caller polls and receives (s_wait_locked) */
+    uint64_t lead_seq;              /* leads begun */
+    bool io_wake_at_end;            /* the I/O thread waits for this lead's end */
     ordo_wscratch_t *scratch;
     s_map_t map;
     s_chunk_t *chunks;
@@ -331,11 +370,15 @@ struct ordo_client {
     char broken_text[ORDO_ERROR_MAX];
     bool stop;
 
-    /* Pipes: wake the I/O thread; tell the application about events. */
+    /* Pipes: wake the I/O thread; wake the leader; tell the application
+     * about events. */
     int wake_rd, wake_wr;
     bool wake_pending;
+    int lead_rd, lead_wr;
+    bool lead_poked;
     int note_rd, note_wr;
     bool note_set;
+    bool note_held;                 /* see s_release_note_locked */
 };
 
 static uint64_t s_now_ns(void)
@@ -408,13 +451,25 @@ static void s_wake_locked(ordo_client_t *self)
     self->wake_pending = true;
 }
 
+/* Wakes the leader (see s_wait_locked): another thread applied a message
+ * or broke the session, and may have taken the edge of the ZMQ_FD that
+ * the leader sleeps on. */
+static void s_poke_locked(ordo_client_t *self)
+{
+    if (!self->leading || self->lead_poked)
+        return;
+    ssize_t w = write(self->lead_wr, "p", 1);
+    (void)w;                        /* full pipe: a poke is pending anyway */
+    self->lead_poked = true;
+}
+
 /* Makes the notification pipe readable exactly while events are queued
  * or the session has failed (so that an event loop calls ordo_poll and
  * learns the error instead of sleeping forever). */
 static void s_note_update_locked(ordo_client_t *self)
 {
     bool want = self->ev_head != NULL || self->broken != 0;
-    if (want == self->note_set)
+    if (want == self->note_set || self->note_held)
         return;
     if (want) {
         ssize_t w = write(self->note_wr, "n", 1);
@@ -423,6 +478,19 @@ static void s_note_update_locked(ordo_client_t *self)
         s_drain_fd(self->note_rd);
     }
     self->note_set = want;
+}
+
+/* The leader holds the notification pipe from the messages it applies
+ * until it sleeps again or ends its lead (s_wait_locked), a few
+ * microseconds later: so the event it receives for itself and takes at
+ * once never costs the three system calls of setting and clearing the
+ * pipe. */
+static void s_release_note_locked(ordo_client_t *self)
+{
+    if (!self->note_held)
+        return;
+    self->note_held = false;
+    s_note_update_locked(self);
 }
 
 /* Returns the session error (with its text as last error), or 0. */
@@ -447,6 +515,7 @@ static void s_break_locked(ordo_client_t *self, int code, const char *fmt, ...)
     vsnprintf(self->broken_text, sizeof self->broken_text, fmt, ap);
     va_end(ap);
     s_note_update_locked(self);
+    s_poke_locked(self);
     pthread_cond_broadcast(&self->cv);
 }
 
@@ -570,11 +639,11 @@ static int s_outq_push_locked(ordo_client_t *self, ordo_wbuf_t *msg)
     }
     q->items[q->n++] = *msg;
     msg->data = NULL;
-    s_wake_locked(self);
     return 0;
 }
 
-/* Encodes the batch into one Submit on the out queue. */
+/* Encodes the batch into one Submit on the out queue (sent by the caller
+ * once it has let go of mu: see s_unlock). */
 static int s_flush_locked(ordo_client_t *self)
 {
     s_batch_t *b = &self->batch;
@@ -685,12 +754,15 @@ static void s_on_reply_locked(ordo_client_t *self, const ordo_wmsg_t *m)
     /* A reply for a request that timed out: nobody waits any more. */
 }
 
-/* Applies one message from the daemon. */
-static void s_on_message(ordo_client_t *self, const void *data, size_t len)
+/* Applies one message from the daemon (under smu, so that messages apply
+ * in arrival order whoever receives them).  leader: the caller is the
+ * leader, which needs no poke. */
+static void s_on_message(ordo_client_t *self, const void *data, size_t len, bool leader)
 {
     ordo_wmsg_t m;
     int rc = ordo_wire_decode(&m, data, len);
     pthread_mutex_lock(&self->mu);
+    self->note_held |= leader;
     if (rc < 0) {
         /* Not even an envelope: the peer is not (this) ordod. */
         s_break_locked(self, ORDO_EPROTO,
@@ -715,24 +787,29 @@ static void s_on_message(ordo_client_t *self, const void *data, size_t len)
                        ordo_strerror(m.code));
     }
     /* A second Welcome and envelopes of a newer minor are ignored. */
+    if (!leader)
+        s_poke_locked(self);
     pthread_mutex_unlock(&self->mu);
     if (rc == 0)
         ordo_wire_msg_free(&m);
 }
 
-/* Receives every message waiting on the socket (ZMQ_FD is edge-triggered:
- * always drain to EAGAIN before sleeping on it). */
-static void s_drain_socket(ordo_client_t *self)
+/* Receives and applies every message waiting on the socket, each under
+ * smu (senders may slip in between).  Ends only at EAGAIN: the edge rule
+ * at the top of this file. */
+static void s_drain(ordo_client_t *self, bool leader)
 {
     for (;;) {
         zmq_msg_t msg;
         zmq_msg_init(&msg);
-        if (zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close(&msg);
-            return;
-        }
-        s_on_message(self, zmq_msg_data(&msg), zmq_msg_size(&msg));
+        pthread_mutex_lock(&self->smu);
+        int rc = zmq_msg_recv(&msg, self->sock, ZMQ_DONTWAIT);
+        if (rc >= 0)
+            s_on_message(self, zmq_msg_data(&msg), zmq_msg_size(&msg), leader);
+        pthread_mutex_unlock(&self->smu);
         zmq_msg_close(&msg);
+        if (rc < 0 && zmq_errno() != EINTR)
+            return;
     }
 }
 
@@ -786,6 +863,135 @@ static int s_send_all(ordo_client_t *self, s_outq_t *q, size_t *sent)
     return 0;
 }
 
+/* Sends the out queue from the calling thread, then receives (the send
+ * may have taken the edge of a message).  Under smu the queue is taken
+ * under mu and sent before the next caller can take more, so messages
+ * leave in the order they were queued.  What would block stays in sendq
+ * for the I/O thread to retry; once the session is broken nobody reads
+ * what is left, and at destroy it is dropped after the linger time. */
+static void s_send_out(ordo_client_t *self, bool leader)
+{
+    s_outq_t *q = &self->sendq;
+    pthread_mutex_lock(&self->smu);
+    for (;;) {
+        pthread_mutex_lock(&self->mu);
+        if (self->sent == q->n) {
+            /* All sent: take the next lot (a swap keeps both arrays). */
+            s_outq_t t = *q;
+            *q = self->outq;
+            self->outq = t;
+            self->outq.n = self->sent = 0;
+            self->send_blocked = false;
+        }
+        bool drop = self->broken || self->lingered;
+        pthread_mutex_unlock(&self->mu);
+        if (self->sent == q->n)
+            break;
+        if (!drop && s_send_all(self, q, &self->sent) < 0) {
+            pthread_mutex_lock(&self->mu);
+            s_break_locked(self, ORDO_EIO, "cannot send to ordod at %s: %s",
+                           self->endpoint, zmq_strerror(zmq_errno()));
+            pthread_mutex_unlock(&self->mu);
+            drop = true;
+        }
+        if (drop) {
+            for (size_t i = self->sent; i < q->n; i++)
+                free(q->items[i].data);
+            self->sent = q->n;
+        } else if (self->sent < q->n) {
+            pthread_mutex_lock(&self->mu);
+            self->send_blocked = true;
+            s_wake_locked(self);
+            pthread_mutex_unlock(&self->mu);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&self->smu);
+    s_drain(self, leader);
+}
+
+/* Unlocks mu, then sends what the call queued (smu comes before mu in the
+ * lock order, so never under mu). */
+static void s_unlock(ordo_client_t *self)
+{
+    bool out = self->outq.n > 0;
+    pthread_mutex_unlock(&self->mu);
+    if (out)
+        s_send_out(self, false);
+}
+
+/*
+ * Waits until something may have changed for the caller, who holds mu,
+ * loops and checks its condition; returns false once deadline (absolute
+ * CLOCK_MONOTONIC, NULL: none) has passed.  *lead starts false; the
+ * caller ends with s_lead_end_locked.
+ *
+ * Messages queued by the caller leave first.  Then the caller leads if
+ * nobody does: it polls ZMQ_FD and its poke pipe without a lock and
+ * receives itself, so that its reply wakes it directly, with no hop
+ * through another thread.  Other callers sleep on cv, which each applied
+ * message and the leader's end signal.
+ */
+static bool s_wait_locked(ordo_client_t *self, bool *lead, const struct timespec *deadline)
+{
+    s_release_note_locked(self);
+    if (self->outq.n > 0) {
+        pthread_mutex_unlock(&self->mu);
+        s_send_out(self, *lead);
+        pthread_mutex_lock(&self->mu);
+        return true;
+    }
+    if (!*lead && self->leading)
+        return s_sleep(self, deadline);
+    struct timespec rel, *tsp = NULL;
+    if (deadline) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        int64_t ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000 +
+                     (deadline->tv_nsec - now.tv_nsec);
+        if (ns <= 0)
+            return false;
+        rel.tv_sec = ns / 1000000000;
+        rel.tv_nsec = ns % 1000000000;
+        tsp = &rel;
+    }
+    if (!*lead) {
+        self->leading = *lead = true;
+        self->lead_seq++;
+    }
+    pthread_mutex_unlock(&self->mu);
+    struct pollfd fds[2] = {
+        {.fd = self->sock_fd, .events = POLLIN},
+        {.fd = self->lead_rd, .events = POLLIN},
+    };
+    int n = ppoll(fds, 2, tsp, NULL);
+    if (n > 0 && (fds[0].revents & POLLIN))
+        s_drain(self, true);
+    pthread_mutex_lock(&self->mu);
+    if (n > 0 && (fds[1].revents & POLLIN)) {
+        s_drain_fd(self->lead_rd);
+        self->lead_poked = false;
+    }
+    return n != 0;
+}
+
+/* Ends the caller's lead (see s_wait_locked): a sleeper may take over,
+ * and the I/O thread watches the socket again (at once if it asked to,
+ * else at its next look: see s_io_main). */
+static void s_lead_end_locked(ordo_client_t *self, bool *lead)
+{
+    if (!*lead)
+        return;
+    *lead = false;
+    self->leading = false;
+    s_release_note_locked(self);
+    if (self->io_wake_at_end) {
+        self->io_wake_at_end = false;
+        s_wake_locked(self);
+    }
+    pthread_cond_broadcast(&self->cv);
+}
+
 static int s_fd_of(void *sock)
 {
     int fd = -1;
@@ -795,22 +1001,32 @@ static int s_fd_of(void *sock)
 }
 
 /*
- * The I/O thread.  Holds the mutex except while it sends or sleeps; sleeps
- * in ppoll on the socket's ZMQ_FD, the monitor's and the wake pipe, with a
- * timeout that is the batch's flush deadline (microsecond precision, which
- * zmq_poll's milliseconds would not give).
+ * The I/O thread: what no caller is there to do.  Sleeps in ppoll on the
+ * monitor, the wake pipe and, unless a caller leads, the socket's ZMQ_FD,
+ * with a timeout that is the batch's flush deadline (microsecond
+ * precision, which zmq_poll's milliseconds would not give).
+ *
+ * While a caller leads, this thread leaves the socket alone: else the
+ * leader's reply would wake it too, to take the message (a hop for the
+ * leader) or to spin on an fd the leader is about to clear.  Most leads
+ * last one round trip, and having each lead's end wake this thread costs
+ * the next round trip about as much as the hop saved (two cores, and
+ * this thread would run beside the leader's next send).  So it looks
+ * again every S_PARK_MS; only a lead that outlasts one look asks to be
+ * woken at its end (io_wake_at_end).  What arrives in the gap after a
+ * short lead waits at most S_PARK_MS for this thread, or less for any
+ * caller that sends or waits meanwhile.
  */
 static void *s_io_main(void *arg)
 {
     ordo_client_t *self = arg;
-    s_outq_t local = {0};
-    size_t sent = 0;
-    uint64_t stop_ns = 0;
+    uint64_t stop_ns = 0, park_seq = 0;
     struct pollfd fds[3] = {
-        {.fd = s_fd_of(self->sock), .events = POLLIN},
         {.fd = s_fd_of(self->mon), .events = POLLIN},
         {.fd = self->wake_rd, .events = POLLIN},
+        {.fd = self->sock_fd, .events = POLLIN},
     };
+    s_drain(self, false);           /* the handshake may have taken an edge */
     pthread_mutex_lock(&self->mu);
     for (;;) {
         /* 1. Flush a batch that has waited long enough. */
@@ -823,52 +1039,40 @@ static void *s_io_main(void *arg)
             else
                 wait_ns = (int64_t)(due - now);
         }
-        /* 2. Take the out queue (in order, after what is left to send). */
-        if (self->outq.n > 0) {
-            if (sent == local.n) {
-                s_outq_t t = local;
-                local = self->outq;
-                self->outq = t;
-                self->outq.n = 0;
-                sent = 0;
-            } else {
-                /* Still sending the previous lot: append behind it. */
-                if (s_reserve((void **)&local.items, &local.cap,
-                              local.n + self->outq.n, sizeof *local.items) == 0) {
-                    memcpy(local.items + local.n, self->outq.items,
-                           self->outq.n * sizeof *local.items);
-                    local.n += self->outq.n;
-                    self->outq.n = 0;
-                }
-            }
-        }
-        bool stop = self->stop, broken = self->broken != 0;
+        /* 2. Send it, retry what would block every ms; at destroy, what
+         * cannot leave within the linger time is dropped. */
+        bool stop = self->stop;
         if (stop && stop_ns == 0)
             stop_ns = now;
+        if (stop && now - stop_ns > (uint64_t)S_CLOSE_LINGER_MS * 1000000u)
+            self->lingered = true;
+        if (self->send_blocked && (wait_ns < 0 || wait_ns > 1000000))
+            wait_ns = 1000000;
+        bool out = self->outq.n > 0 || self->send_blocked;
+        if (stop && !out)
+            break;
+        /* 3. Leave the socket to a leading caller (see above). */
+        bool watch = !self->leading;
+        self->io_wake_at_end = !watch && self->lead_seq == park_seq;
+        park_seq = self->lead_seq;
+        if (!watch && !self->io_wake_at_end &&
+            (wait_ns < 0 || wait_ns > (int64_t)S_PARK_MS * 1000000))
+            wait_ns = (int64_t)S_PARK_MS * 1000000;
         pthread_mutex_unlock(&self->mu);
-
-        /* 3. Send, receive, watch the connection.  Once the session is
-         * broken nobody will read what is left; at destroy, what cannot be
-         * sent within the linger time is dropped. */
-        if (broken || (stop && now - stop_ns > (uint64_t)S_CLOSE_LINGER_MS * 1000000u)) {
-            sent = local.n;
-        } else if (s_send_all(self, &local, &sent) < 0) {
+        if (out)
+            s_send_out(self, false);
+        if (stop) {
             pthread_mutex_lock(&self->mu);
-            s_break_locked(self, ORDO_EIO, "cannot send to ordod at %s: %s",
-                           self->endpoint, zmq_strerror(zmq_errno()));
+            if (!self->send_blocked && self->outq.n == 0)
+                break;
             pthread_mutex_unlock(&self->mu);
-            sent = local.n;         /* dropped below */
+            if (wait_ns < 0 || wait_ns > 1000000)
+                wait_ns = 1000000;
         }
-        if (sent == local.n) {
-            for (size_t i = 0; i < local.n; i++)
-                free(local.items[i].data);
-            local.n = sent = 0;
-        } else if (wait_ns < 0 || wait_ns > 1000000) {
-            wait_ns = 1000000;      /* would block: retry in 1 ms */
-        }
-        s_drain_socket(self);
+
+        /* 4. Watch the connection. */
         if (s_drain_monitor(self)) {
-            s_drain_socket(self);   /* completions sent before the close */
+            s_drain(self, false);   /* completions sent before the close */
             pthread_mutex_lock(&self->mu);
             s_break_locked(self, ORDO_ESESSION,
                            "lost the connection to ordod at %s (daemon stopped or "
@@ -876,25 +1080,30 @@ static void *s_io_main(void *arg)
                            self->endpoint, (unsigned long long)self->unfinished);
             pthread_mutex_unlock(&self->mu);
         }
-        if (stop && local.n == 0)
-            break;
 
-        /* 4. Sleep until something happens or the batch is due. */
+        /* 5. Sleep until something happens or a deadline. */
         struct timespec ts, *tsp = NULL;
         if (wait_ns >= 0) {
             ts.tv_sec = wait_ns / 1000000000;
             ts.tv_nsec = wait_ns % 1000000000;
             tsp = &ts;
         }
-        ppoll(fds, 3, tsp, NULL);
+        if (ppoll(fds, watch ? 3 : 2, tsp, NULL) <= 0)
+            fds[1].revents = fds[2].revents = 0;
 
+        /* 6. Receive, unless a caller has come to lead meanwhile. */
         pthread_mutex_lock(&self->mu);
-        if (fds[2].revents & POLLIN) {
+        if (fds[1].revents & POLLIN) {
             s_drain_fd(self->wake_rd);
             self->wake_pending = false;
         }
+        if (watch && (fds[2].revents & POLLIN) && !self->leading) {
+            pthread_mutex_unlock(&self->mu);
+            s_drain(self, false);
+            pthread_mutex_lock(&self->mu);
+        }
     }
-    free(local.items);
+    pthread_mutex_unlock(&self->mu);
     return NULL;
 }
 
@@ -1220,6 +1429,9 @@ static void s_client_free(ordo_client_t *self)
     for (size_t i = 0; i < self->outq.n; i++)
         free(self->outq.items[i].data);
     free(self->outq.items);
+    for (size_t i = self->sent; i < self->sendq.n; i++)
+        free(self->sendq.items[i].data);
+    free(self->sendq.items);
     s_batch_free(&self->batch);
     ordo_wscratch_destroy(&self->scratch);
     for (size_t i = 0; i < self->map.cap; i++)
@@ -1232,12 +1444,14 @@ static void s_client_free(ordo_client_t *self)
         self->chunks = c->next;
         free(c);
     }
-    int fds[4] = {self->wake_rd, self->wake_wr, self->note_rd, self->note_wr};
-    for (int i = 0; i < 4; i++)
+    int fds[6] = {self->wake_rd, self->wake_wr, self->lead_rd, self->lead_wr,
+                  self->note_rd, self->note_wr};
+    for (int i = 0; i < 6; i++)
         if (fds[i] >= 0)
             close(fds[i]);
     pthread_cond_destroy(&self->cv);
     pthread_mutex_destroy(&self->mu);
+    pthread_mutex_destroy(&self->smu);
     free(self);
 }
 
@@ -1262,6 +1476,8 @@ static int s_client_open(ordo_client_t **self_p, const char *endpoint,
     if (!self)
         return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
     self->wake_rd = self->wake_wr = self->note_rd = self->note_wr = -1;
+    self->lead_rd = self->lead_wr = -1;
+    pthread_mutex_init(&self->smu, NULL);
     pthread_mutex_init(&self->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -1286,19 +1502,17 @@ static int s_client_open(ordo_client_t **self_p, const char *endpoint,
     } else if ((rc = ordo_default_endpoint(self->endpoint, sizeof self->endpoint)) < 0) {
         goto fail;
     }
-    int p1[2], p2[2];
-    if (s_pipe(p1) < 0) {
-        rc = ordo_cl_fail(ORDO_EIO, "pipe: %s", strerror(errno));
-        goto fail;
+    int *ends[3][2] = {{&self->wake_rd, &self->wake_wr}, {&self->lead_rd, &self->lead_wr},
+                       {&self->note_rd, &self->note_wr}};
+    for (int i = 0; i < 3; i++) {
+        int fds[2];
+        if (s_pipe(fds) < 0) {
+            rc = ordo_cl_fail(ORDO_EIO, "pipe: %s", strerror(errno));
+            goto fail;
+        }
+        *ends[i][0] = fds[0];
+        *ends[i][1] = fds[1];
     }
-    self->wake_rd = p1[0];
-    self->wake_wr = p1[1];
-    if (s_pipe(p2) < 0) {
-        rc = ordo_cl_fail(ORDO_EIO, "pipe: %s", strerror(errno));
-        goto fail;
-    }
-    self->note_rd = p2[0];
-    self->note_wr = p2[1];
     self->scratch = ordo_wscratch_new();
     self->ctx = zmq_ctx_new();
     if (!self->scratch || !self->ctx) {
@@ -1346,6 +1560,7 @@ static int s_client_open(ordo_client_t **self_p, const char *endpoint,
     if ((rc = s_handshake(self, o.name, connect_ms, resume, token)) < 0)
         goto fail;
     s_drain_monitor(self);          /* events of the handshake are history */
+    self->sock_fd = s_fd_of(self->sock);
     if (pthread_create(&self->io, NULL, s_io_main, self) != 0) {
         rc = ordo_cl_fail(ORDO_ENOMEM, "cannot start the I/O thread");
         goto fail;
@@ -1472,9 +1687,10 @@ static int s_request_locked(ordo_client_t *self, ordo_wbuf_t *msg, s_req_t *rq,
     rq->next = self->reqs;
     self->reqs = rq;
     struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
-    bool timed_out = false;
+    bool timed_out = false, lead = false;
     while (!rq->done && !self->broken && !timed_out)
-        timed_out = !s_sleep(self, timeout_ms < 0 ? NULL : &dl);
+        timed_out = !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl);
+    s_lead_end_locked(self, &lead);
     for (s_req_t **pp = &self->reqs; *pp; pp = &(*pp)->next) {
         if (*pp == rq) {
             *pp = rq->next;
@@ -1513,7 +1729,7 @@ int ordo_buffer_create(ordo_client_t *self, uint64_t size, const char *name,
         if (rc == 0)
             *buffer = rq.buffer;
     }
-    pthread_mutex_unlock(&self->mu);
+    s_unlock(self);
     return rc;
 }
 
@@ -1539,7 +1755,7 @@ int ordo_buffer_open(ordo_client_t *self, const char *name, uint64_t *buffer,
                 *size = rq.size;
         }
     }
-    pthread_mutex_unlock(&self->mu);
+    s_unlock(self);
     return rc;
 }
 
@@ -1559,7 +1775,7 @@ int ordo_buffer_release(ordo_client_t *self, uint64_t buffer)
         else
             rc = s_request_locked(self, &msg, &rq, what, self->request_timeout_ms);
     }
-    pthread_mutex_unlock(&self->mu);
+    s_unlock(self);
     return rc;
 }
 
@@ -1577,7 +1793,7 @@ int ordo_sync(ordo_client_t *self, int timeout_ms)
         else
             rc = s_request_locked(self, &msg, &rq, "sync", timeout_ms);
     }
-    pthread_mutex_unlock(&self->mu);
+    s_unlock(self);
     return rc;
 }
 
@@ -1681,6 +1897,7 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     for (int k = 0; k < task->nargs; k++)
         bound += ordo_wire_arg_bound(task->args[k].view);
 
+    bool lead = false;
     pthread_mutex_lock(&self->mu);
     if ((rc = s_broken_locked(self)) < 0)
         goto out;
@@ -1700,10 +1917,11 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
         }
         if ((rc = s_flush_locked(self)) < 0)
             goto out;
-        s_sleep(self, NULL);
+        s_wait_locked(self, &lead, NULL);
         if ((rc = s_broken_locked(self)) < 0)
             goto out;
     }
+    s_lead_end_locked(self, &lead);
     size_t limit = self->max_message < S_BATCH_BYTES ? self->max_message : S_BATCH_BYTES;
     if (self->batch.n > 0 && self->batch.bound + bound > limit &&
         (rc = s_flush_locked(self)) < 0)
@@ -1723,13 +1941,14 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     self->next_seq++;
     self->unfinished++;
     *id = tid;
-    if (self->batch.n == 1)
-        s_wake_locked(self);        /* start the flush timer */
     if (self->batch.n >= (size_t)self->batch_max_tasks || self->batch.bound >= limit ||
         (task->flags & ORDO_SUBMIT_FLUSH))
-        s_flush_locked(self);       /* on failure the timer retries */
+        s_flush_locked(self);       /* sent by s_unlock; on failure the timer retries */
+    if (self->batch.n == 1)
+        s_wake_locked(self);        /* start the flush timer */
 out:
-    pthread_mutex_unlock(&self->mu);
+    s_lead_end_locked(self, &lead);
+    s_unlock(self);
     return rc;
 }
 
@@ -1741,7 +1960,7 @@ int ordo_flush(ordo_client_t *self)
     int rc = s_broken_locked(self);
     if (rc == 0)
         rc = s_flush_locked(self);
-    pthread_mutex_unlock(&self->mu);
+    s_unlock(self);
     return rc;
 }
 
@@ -1835,6 +2054,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
 {
     if (!self)
         return ordo_cl_fail(ORDO_EINVAL, "ordo_wait: NULL client");
+    bool lead = false;
     pthread_mutex_lock(&self->mu);
     s_rec_t *r = s_map_get(&self->map, id);
     int rc = 0;
@@ -1880,7 +2100,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         }
         if ((rc = s_broken_locked(self)) < 0)
             goto out;
-        if (timeout_ms == 0 || !s_sleep(self, timeout_ms < 0 ? NULL : &dl)) {
+        if (timeout_ms == 0 || !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl)) {
             r = s_map_get(&self->map, id);
             if (r && (r->flags & S_TERMINAL)) {
                 rc = s_consume_locked(self, r, ev);
@@ -1892,7 +2112,8 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         }
     }
 out:
-    pthread_mutex_unlock(&self->mu);
+    s_lead_end_locked(self, &lead);
+    s_unlock(self);
     return rc;
 }
 
@@ -1903,17 +2124,19 @@ int ordo_wait_idle(ordo_client_t *self, int timeout_ms)
     pthread_mutex_lock(&self->mu);
     int rc = s_flush_locked(self);
     struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    bool lead = false;
     while (rc == 0 && self->unfinished > 0) {
         if ((rc = s_broken_locked(self)) < 0)
             break;
-        if (timeout_ms == 0 || !s_sleep(self, timeout_ms < 0 ? NULL : &dl)) {
+        if (timeout_ms == 0 || !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl)) {
             if (self->unfinished > 0)
                 rc = ordo_cl_fail(ORDO_ETIMEDOUT, "%llu tasks still unfinished after %d ms",
                                   (unsigned long long)self->unfinished, timeout_ms);
             break;
         }
     }
-    pthread_mutex_unlock(&self->mu);
+    s_lead_end_locked(self, &lead);
+    s_unlock(self);
     return rc;
 }
 
@@ -1929,7 +2152,7 @@ int ordo_watch(ordo_client_t *self, const uint64_t *ids, int n)
         if ((rc = s_check_id_locked(self, ids[i])) == 0 && !s_watch_locked(self, ids[i]))
             rc = ORDO_ENOMEM;
     }
-    pthread_mutex_unlock(&self->mu);
+    s_unlock(self);
     return rc;
 }
 
@@ -1940,10 +2163,11 @@ int ordo_poll(ordo_client_t *self, ordo_event_t *events, int max, int timeout_ms
     pthread_mutex_lock(&self->mu);
     int rc = self->broken ? 0 : s_flush_locked(self);
     struct timespec dl = s_deadline(timeout_ms > 0 ? timeout_ms : 0);
+    bool lead = false;
     while (rc == 0 && !self->ev_head) {
         if ((rc = s_broken_locked(self)) < 0)
             break;
-        if (timeout_ms == 0 || !s_sleep(self, timeout_ms < 0 ? NULL : &dl))
+        if (timeout_ms == 0 || !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl))
             break;
     }
     if (rc == 0) {
@@ -1955,7 +2179,8 @@ int ordo_poll(ordo_client_t *self, ordo_event_t *events, int max, int timeout_ms
         }
         rc = n;
     }
-    pthread_mutex_unlock(&self->mu);
+    s_lead_end_locked(self, &lead);     /* after: see s_release_note_locked */
+    s_unlock(self);
     return rc;
 }
 

@@ -147,12 +147,14 @@ typedef enum {
 /* ====================================================================== */
 /* The client API (libordo).                                              */
 /*                                                                        */
-/* Threading: every function below is thread-safe; an ordo_client_t may be */
-/* shared by the threads of a process.  Each client runs one background   */
-/* I/O thread that owns its ZeroMQ socket: it sends batched tasks after at */
-/* most batch_delay_us even when the application is idle, and receives    */
-/* completions as they arrive.  Do not fork() while a client exists and   */
-/* use it in the child; connect in the child instead.                     */
+/* Threading: every function below is thread-safe; an ordo_client_t may   */
+/* be shared by the threads of a process.  A call that flushes sends on   */
+/* the client's ZeroMQ socket itself, and a call that waits receives      */
+/* itself, so a round trip crosses no other thread.  Each client also     */
+/* runs one background I/O thread: it sends batched tasks after at most   */
+/* batch_delay_us even when the application is idle, and receives         */
+/* completions while no call waits.  Do not fork() while a client exists  */
+/* and use it in the child; connect in the child instead.                 */
 /* ====================================================================== */
 
 typedef struct ordo_client ordo_client_t;
@@ -252,7 +254,11 @@ ORDO_EXPORT const char *ordo_client_endpoint(ordo_client_t *self);
  * (ordo_poll() then returns the error).  Level-triggered; fine with
  * EPOLLET too, since it becomes readable again whenever the queue goes
  * from empty to non-empty.  Never read from or close it: ordo_poll() and
- * ordo_wait() clear it when they empty the queue. */
+ * ordo_wait() clear it when they empty the queue.  An event that arrives
+ * within a millisecond after another thread's wait (ordo_wait, ordo_poll
+ * with a timeout, a request) ended may take up to that millisecond to
+ * show here: the I/O thread looks at the socket again after a wait every
+ * millisecond rather than being woken at the end of each. */
 ORDO_EXPORT int ordo_client_fd(ordo_client_t *self);
 
 /* Text of the last error an ordo_* call returned in the calling thread:

@@ -587,6 +587,96 @@ START_TEST(test_threads_share_a_client)
 }
 END_TEST
 
+/* Threads that share a client and each wait for its own tasks, in
+ * rounds: whichever thread receives (a waiter leading, a waiter that
+ * drains after its send, the I/O thread), every waiter must get its event
+ * promptly, every request its reply, and the events nobody waits for must
+ * reach ordo_poll and the descriptor after the last wait has ended.  The
+ * threads meet at a barrier after each round, so no later message can
+ * hide a lost wake-up: it shows as a wait that times out, or as an event
+ * missing at the end. */
+
+#define LD_N 4
+#define LD_ROUNDS 300
+
+typedef struct {
+    ordo_client_t *c;
+    pthread_barrier_t *round;
+    int index;
+    int errors;
+} s_leader_arg_t;
+
+static void *s_leader_main(void *p)
+{
+    s_leader_arg_t *a = p;
+    uint8_t us[8] = {0xd0, 0x07};   /* 2,000 us: a lead that outlasts a look */
+    ordo_submit_t noop = {.kernel = "noop"};
+    ordo_submit_t flushed = {.kernel = "noop", .flags = ORDO_SUBMIT_FLUSH};
+    ordo_submit_t sl = {.kernel = "sleep", .params = us, .params_len = 8};
+    for (int r = 0; r < LD_ROUNDS; r++) {
+        uint64_t id, orphan;
+        const ordo_submit_t *t = (r + a->index) % 50 == 7 ? &sl : r % 2 ? &flushed : &noop;
+        int rc = ordo_submit(a->c, t, &id);
+        if (rc == 0 && (r + a->index) % 10 == 3)
+            rc = ordo_submit(a->c, &noop, &orphan);     /* nobody waits for it */
+        if (rc == 0)
+            rc = ordo_wait(a->c, id, 2000, NULL);
+        if (rc == 0 && (r + a->index) % 25 == 11)
+            rc = ordo_sync(a->c, 2000);
+        if (rc < 0) {
+            a->errors++;
+            fprintf(stderr, "thread %d round %d: %s\n", a->index, r, ordo_last_error());
+        }
+        pthread_barrier_wait(a->round);
+    }
+    return NULL;
+}
+
+START_TEST(test_threads_lead_and_send)
+{
+    ordo_client_t *c = e2e_connect(&D);
+    pthread_barrier_t round;
+    pthread_barrier_init(&round, NULL, LD_N);
+    pthread_t th[LD_N];
+    s_leader_arg_t args[LD_N];
+    for (int i = 0; i < LD_N; i++) {
+        args[i] = (s_leader_arg_t){.c = c, .round = &round, .index = i};
+        ck_assert_int_eq(pthread_create(&th[i], NULL, s_leader_main, &args[i]), 0);
+    }
+    int errors = 0;
+    for (int i = 0; i < LD_N; i++) {
+        pthread_join(th[i], NULL);
+        errors += args[i].errors;
+    }
+    pthread_barrier_destroy(&round);
+    ck_assert_msg(errors == 0, "%d waits failed", errors);
+    /* The orphans' events come with nobody waiting for them, and so does
+     * that of a task flushed after every lead has ended (an event loop
+     * after ordo_wait): the I/O thread must take it. */
+    uint8_t us[8] = {0x20, 0x4e};   /* 20,000 us */
+    ordo_submit_t sl = {.kernel = "sleep", .params = us, .params_len = 8,
+                        .flags = ORDO_SUBMIT_FLUSH};
+    uint64_t id;
+    ck_assert_int_eq(ordo_submit(c, &sl, &id), 0);
+    enum { ORPHANS = LD_N * LD_ROUNDS / 10 + 1 };
+    struct pollfd p = {.fd = ordo_client_fd(c), .events = POLLIN};
+    ordo_event_t ev[64];
+    int n = 0;
+    while (n < ORPHANS) {
+        ck_assert_msg(poll(&p, 1, 5000) == 1, "%d of %d events after 5 s", n, ORPHANS);
+        int k = ordo_poll(c, ev, 64, 0);
+        ck_assert_int_ge(k, 0);
+        for (int i = 0; i < k; i++)
+            ck_assert_int_eq(ev[i].state, ORDO_TASK_DONE);
+        n += k;
+    }
+    ck_assert_int_eq(n, ORPHANS);
+    ck_assert_int_eq(ordo_poll(c, ev, 64, 0), 0);
+    ck_assert_uint_eq(ordo_client_unfinished(c), 0);
+    ordo_client_destroy(&c);
+}
+END_TEST
+
 /* ordoctl's own errors: usage and an unknown command. */
 START_TEST(test_ordoctl_usage)
 {
@@ -819,6 +909,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_credits);
     tcase_add_test(tc, test_connect_timeout);
     tcase_add_test(tc, test_threads_share_a_client);
+    tcase_add_test(tc, test_threads_lead_and_send);
     tcase_add_test(tc, test_ordoctl_usage);
     tcase_add_test(tc, test_message_limit);
     tcase_add_test(tc, test_sigterm_drains);

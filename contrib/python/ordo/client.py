@@ -1,7 +1,7 @@
 """The client: a session with ordod, its buffers, tasks and events.
 
 Client wraps one ordo_client_t.  Every submitting call returns the task id
-at once (an int; the task is batched and sent by libordo's I/O thread).
+at once (an int; the task is batched, and sent when its batch is flushed).
 Each of the session's tasks produces exactly one event, consumed either by
 wait(id) or by the events() iterator; a read's result lands in its numpy
 array when the daemon's completion arrives.
