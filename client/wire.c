@@ -396,8 +396,9 @@ static int32_t s_state(Ordo__V1__TaskStatus st)
  * unpacker cost about 2,000 instructions per completion, a fifth of the
  * client's work.  The reader takes the shape ordod writes (a ServerMsg of
  * one completions field; in each item, known fields of the right wire type,
- * each at most once, varints of at most ten bytes that fit); anything else
- * goes to protobuf-c, which decides.  The items, their error strings and
+ * each at most once, one-byte keys, length prefixes of at most five bytes,
+ * varints of at most ten bytes that fit); anything else goes to protobuf-c,
+ * which decides.  The items, their error strings and
  * their data are copied into one block.  check_wire compares the result
  * with protobuf-c's on valid and damaged messages. */
 
@@ -423,10 +424,12 @@ static bool s_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
     return false;
 }
 
-/* A length-delimited payload: its length, within end. */
+/* A length-delimited payload: its length, within end, in at most five
+ * bytes (protobuf-c refuses longer length prefixes). */
 static bool s_get_len(const uint8_t **p, const uint8_t *end, uint64_t *len)
 {
-    return s_get_varint(p, end, len) && *len <= (uint64_t)(end - *p);
+    const uint8_t *start = *p;
+    return s_get_varint(p, end, len) && *p - start <= 5 && *len <= (uint64_t)(end - *p);
 }
 
 /* One Completion at [p, end) into c, its error and data copied to *bytes
@@ -438,8 +441,8 @@ static bool s_get_completion(const uint8_t *p, const uint8_t *end, ordo_wcomplet
     ordo_wcompletion_t v = { .error = "", .state = s_state(ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED) };
     unsigned seen = 0;
     while (p < end) {
-        uint64_t key, x;
-        if (!s_get_varint(&p, end, &key) || key > (9 << 3 | 2) || (seen & 1u << (key >> 3)))
+        uint64_t key = *p++, x; /* every key here is one byte (< 0x80) */
+        if (key > (9 << 3 | 2) || (seen & 1u << (key >> 3)))
             return false;
         unsigned field = (unsigned)(key >> 3), type = (unsigned)(key & 7);
         seen |= 1u << field;

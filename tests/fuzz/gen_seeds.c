@@ -2,7 +2,8 @@
  * gen_seeds.c - writes the seed corpus of the fuzz harnesses, so that the
  * seeds are reproducible and reviewable as code:
  *
- *     gen_seeds OUTDIR     writes OUTDIR/fuzz_dwire/ and OUTDIR/fuzz_view/
+ *     gen_seeds OUTDIR     writes OUTDIR/fuzz_dwire/, OUTDIR/fuzz_view/ and
+ *                          OUTDIR/fuzz_cwire/
  *
  * (make fuzz-seeds runs it on tests/fuzz/corpus.)  fuzz_dwire seeds are
  * ClientMsg encodings: every message kind, each built-in kernel with valid
@@ -10,7 +11,12 @@
  * DESIGN.md's bug class, explicit dependencies (past, repeated, self,
  * future), failures that cancel, a Submit larger than the graph window, and
  * one of each kind of bad input.  fuzz_view seeds follow the byte format of
- * fuzz_view.c.  The generator leaks what it builds: it runs once and exits.
+ * fuzz_view.c.  fuzz_cwire seeds are ServerMsg encodings: Completions with
+ * every field zero or not (negative codes, errors and data across the
+ * one-byte length), many items, the other kinds, and Completions that the
+ * client's own reader leaves to protobuf-c (a field twice, an unknown
+ * field, two completions fields).  The generator leaks what it builds: it
+ * runs once and exits.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -471,6 +477,106 @@ static void s_view_seeds(void)
 #undef SMALL
 }
 
+/* ---------------------------------------------------------------------- */
+/* fuzz_cwire: ServerMsg as the client reads it. */
+
+static void c_emit(const char *name, const Ordo__V1__ServerMsg *msg, const void *extra,
+                   size_t nextra)
+{
+    size_t n = ordo__v1__server_msg__get_packed_size(msg);
+    uint8_t *buf = s_alloc(n + nextra);
+    ordo__v1__server_msg__pack(msg, buf);
+    if (nextra)
+        memcpy(buf + n, extra, nextra);
+    s_write("fuzz_cwire", name, buf, n + nextra);
+    free(buf);
+}
+
+static void c_completions(const char *name, Ordo__V1__Completion *items, size_t n,
+                          const void *extra, size_t nextra)
+{
+    Ordo__V1__Completion **ptrs = s_alloc(sizeof *ptrs * (n + 1));
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &items[i];
+    Ordo__V1__Completions comps = ORDO__V1__COMPLETIONS__INIT;
+    comps.n_items = n;
+    comps.items = ptrs;
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_COMPLETIONS;
+    msg.completions = &comps;
+    c_emit(name, &msg, extra, nextra);
+}
+
+static void s_cwire_seeds(void)
+{
+    static char long_error[200];
+    static uint8_t bytes[200];
+    memset(long_error, 'x', sizeof long_error - 1);
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)i;
+    Ordo__V1__Completion c[64];
+    for (size_t i = 0; i < 64; i++) {
+        ordo__v1__completion__init(&c[i]);
+        c[i].id = ((uint64_t)1 << 40) + i;
+        c[i].status = ORDO__V1__TASK_STATUS__STATUS_DONE;
+        c[i].accepted_ns = 1764000000000000000u + i;
+        c[i].started_ns = c[i].accepted_ns + 100;
+        c[i].finished_ns = c[i].started_ns + 50;
+    }
+    c_completions("completions_empty", c, 0, NULL, 0);
+    c_completions("completions_done", c, 1, NULL, 0);
+    c_completions("completions_many", c, 64, NULL, 0);
+    Ordo__V1__Completion f[4];
+    for (int i = 0; i < 4; i++)
+        f[i] = c[i];
+    f[0].status = ORDO__V1__TASK_STATUS__STATUS_FAILED;
+    f[0].code = ORDO_EFAILED;
+    f[0].error = "kernel fill: boom";
+    f[1].status = ORDO__V1__TASK_STATUS__STATUS_CANCELLED;
+    f[1].code = ORDO_ECANCELED;
+    f[1].cause = f[0].id;
+    f[1].error = long_error;
+    f[2].data.data = bytes;
+    f[2].data.len = sizeof bytes;
+    ordo__v1__completion__init(&f[3]); /* every field zero */
+    c_completions("completions_fields", f, 4, NULL, 0);
+    /* Left to protobuf-c: an id given twice, an unknown field (10, varint),
+     * a second completions field (merged). */
+    static const uint8_t twice[] = {0x1a, 0x06, 0x0a, 0x04, 0x08, 0x01, 0x08, 0x02};
+    s_write("fuzz_cwire", "completions_id_twice", twice, sizeof twice);
+    static const uint8_t unknown[] = {0x1a, 0x06, 0x0a, 0x04, 0x08, 0x01, 0x50, 0x07};
+    s_write("fuzz_cwire", "completions_unknown_field", unknown, sizeof unknown);
+    static const uint8_t two[] = {0x1a, 0x04, 0x0a, 0x02, 0x08, 0x01,
+                                  0x1a, 0x04, 0x0a, 0x02, 0x08, 0x02};
+    s_write("fuzz_cwire", "completions_two_fields", two, sizeof two);
+    static const uint8_t cut[] = {0x1a, 0x08, 0x0a, 0x06, 0x08, 0x81, 0x80};
+    s_write("fuzz_cwire", "completions_cut", cut, sizeof cut);
+
+    Ordo__V1__Welcome w = ORDO__V1__WELCOME__INIT;
+    w.major = 1;
+    w.session = 3;
+    w.credits = 65536;
+    w.next_seq = 1;
+    w.daemon = "ordod seed";
+    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_WELCOME;
+    msg.welcome = &w;
+    c_emit("welcome", &msg, NULL, 0);
+    Ordo__V1__Reply r = ORDO__V1__REPLY__INIT;
+    r.req = 7;
+    r.buffer = 2;
+    r.size = 4096;
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_REPLY;
+    msg.reply = &r;
+    c_emit("reply", &msg, NULL, 0);
+    Ordo__V1__Error e = ORDO__V1__ERROR__INIT;
+    e.code = ORDO_EVERSION;
+    e.message = "unsupported protocol";
+    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_ERROR;
+    msg.error = &e;
+    c_emit("error", &msg, NULL, 0);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -482,5 +588,6 @@ int main(int argc, char **argv)
         s_die(s_out);
     s_dwire_seeds();
     s_view_seeds();
+    s_cwire_seeds();
     return 0;
 }
