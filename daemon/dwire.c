@@ -12,6 +12,7 @@
  * couple of allocations in all rather than several per task, and is freed
  * at once when its last task finishes.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 
 #include "ordo.pb-c.h"
 #include "dwire.h"
+#include "pbwire.h"
 
 typedef struct s_chunk {
     struct s_chunk *next;
@@ -96,8 +98,352 @@ static int s_err(char *err, size_t errlen, int code, const char *text)
     return code;
 }
 
+/* Forgets everything allocated so far (the fast path gave up). */
+static void s_arena_reset(ordo_dwire_msg_t *m)
+{
+    while (m->chunks) {
+        s_chunk_t *c = m->chunks;
+        m->chunks = c->next;
+        free(c);
+    }
+    m->allocated = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/*
+ * The Submit fast path.
+ *
+ * Nearly every client message is a Submit, and protobuf-c's generic unpack
+ * (a scan that records every field, a descriptor lookup per field, a
+ * recursive unpack per sub-message) was most of the decoding cost of the
+ * scheduler thread.  The s_fast_* functions decode a ClientMsg that holds
+ * one Submit straight into the same generated structures, in the same
+ * arena, that protobuf-c would build: every encoding of it (fields in any
+ * order, repeated scalars packed or not or both, unknown fields of any
+ * valid wire type skipped, the last occurrence of a scalar, string or bytes
+ * field winning).  Unknown fields are dropped rather than kept, as nothing
+ * reads them.
+ *
+ * They never refuse a message themselves.  Whatever they do not handle
+ * returns false and goes to protobuf-c whole, which then decodes or refuses
+ * it exactly as before: every shape protobuf-c refuses (a wrong wire type
+ * for a known field, truncation, an unterminated or over-long varint,
+ * groups, field number 0), and rare valid shapes whose protobuf-c result
+ * is its own (a singular sub-message given twice, which it merges or
+ * replaces; any other or a second member of the ClientMsg oneof; keys and
+ * length prefixes of 5 bytes, which it reads with 32-bit overflow), and a
+ * message over the arena budget.  tests/check_dwire.c and
+ * tests/fuzz/fuzz_dwire.c compare the two decoders field by field.
+ */
+
+/* The fast path's allocation: a bump in the current chunk, inline, and
+ * s_arena_alloc when it is full. */
+static inline void *s_alloc(ordo_dwire_msg_t *m, size_t size)
+{
+    size_t align = sizeof(max_align_t);
+    size = (size + align - 1) & ~(align - 1);
+    s_chunk_t *c = m->chunks;
+    if (c && c->cap - c->used >= size) {
+        void *p = (char *)c->data + c->used;
+        c->used += size;
+        return p;
+    }
+    return s_arena_alloc(m, size);
+}
+
+/* A copy of a string or bytes field in the arena (protobuf-c copies too:
+ * the socket's message is gone after decoding). */
+static void *s_fast_copy(ordo_dwire_msg_t *m, ordo_pb_rd_t v, bool nul)
+{
+    size_t n = (size_t)(v.end - v.p);
+    uint8_t *p = s_alloc(m, n + nul);
+    if (p) {
+        memcpy(p, v.p, n);
+        if (nul)
+            p[n] = 0;
+    }
+    return p;
+}
+
+static const Ordo__V1__View s_view_init = ORDO__V1__VIEW__INIT;
+static const Ordo__V1__Arg s_arg_init = ORDO__V1__ARG__INIT;
+static const Ordo__V1__Task s_task_init = ORDO__V1__TASK__INIT;
+static const Ordo__V1__Submit s_submit_init = ORDO__V1__SUBMIT__INIT;
+static const Ordo__V1__ClientMsg s_client_msg_init = ORDO__V1__CLIENT_MSG__INIT;
+
+/* A View and its shape and strides, in one allocation. */
+static bool s_fast_view(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__View **out)
+{
+    Ordo__V1__View view = s_view_init, *v = &view;
+    const ordo_pb_rd_t start = r;
+    size_t nshape = 0, nstrides = 0;
+    /* Where shape and strides were, to read them again without a second
+     * pass over the view when each came once (as libordo sends them). */
+    ordo_pb_rd_t at[2] = { { NULL, NULL }, { NULL, NULL } };
+    unsigned at_wt[2] = { 0, 0 }, times[2] = { 0, 0 };
+    uint32_t f = 0;
+    unsigned wt = 0;
+    uint64_t x;
+    while (r.p < r.end) {
+        if (!ordo_pb_key(&r, &f, &wt))
+            return false;
+        switch (f) {
+        case 1: case 2: case 3:
+            if (wt != 0 || !ordo_pb_varint(&r, &x))
+                return false;
+            if (f == 1)
+                v->buffer = x;
+            else if (f == 2)
+                v->dtype = (uint32_t)x;
+            else
+                v->offset = (int64_t)x;
+            break;
+        case 4: case 5:
+            at[f - 4] = r;
+            at_wt[f - 4] = wt;
+            times[f - 4]++;
+            if (!ordo_pb_repeated(&r, wt, NULL, f == 4 ? &nshape : &nstrides))
+                return false;
+            break;
+        default:
+            if (!ordo_pb_skip(&r, wt))
+                return false;
+        }
+    }
+    Ordo__V1__View *block = s_alloc(m, sizeof *block + (nshape + nstrides) * sizeof(int64_t));
+    if (!block)
+        return false;
+    *block = view;
+    *out = v = block;
+    if (nshape == 0 && nstrides == 0)
+        return true;
+    int64_t *arrays = (int64_t *)(block + 1);
+    v->shape = nshape ? arrays : NULL;
+    v->strides = nstrides ? arrays + nshape : NULL;
+    if (times[0] <= 1 && times[1] <= 1) {
+        if (times[0])
+            ordo_pb_repeated(&at[0], at_wt[0], (uint64_t *)v->shape, &v->n_shape);
+        if (times[1])
+            ordo_pb_repeated(&at[1], at_wt[1], (uint64_t *)v->strides, &v->n_strides);
+        return true;
+    }
+    for (r = start; r.p < r.end;) {
+        ordo_pb_key(&r, &f, &wt);  /* all checked above */
+        if (f == 4)
+            ordo_pb_repeated(&r, wt, (uint64_t *)v->shape, &v->n_shape);
+        else if (f == 5)
+            ordo_pb_repeated(&r, wt, (uint64_t *)v->strides, &v->n_strides);
+        else
+            ordo_pb_skip(&r, wt);
+    }
+    return true;
+}
+
+static bool s_fast_arg(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__Arg *a)
+{
+    *a = s_arg_init;
+    ordo_pb_rd_t view = { NULL, NULL };
+    bool has_view = false;
+    uint32_t f = 0;
+    unsigned wt = 0;
+    uint64_t x;
+    while (r.p < r.end) {
+        if (!ordo_pb_key(&r, &f, &wt))
+            return false;
+        if (f == 1) {
+            /* A second view is merged into the first by protobuf-c. */
+            if (wt != 2 || has_view || !ordo_pb_sub(&r, &view))
+                return false;
+            has_view = true;
+        } else if (f == 2) {
+            if (wt != 0 || !ordo_pb_varint(&r, &x))
+                return false;
+            a->mode = (Ordo__V1__Mode)(int32_t)(uint32_t)x;
+        } else if (!ordo_pb_skip(&r, wt)) {
+            return false;
+        }
+    }
+    return !has_view || s_fast_view(m, view, &a->view);
+}
+
+static bool s_fast_task(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__Task *t)
+{
+    *t = s_task_init;
+    const ordo_pb_rd_t start = r;
+    ordo_pb_rd_t kernel = { NULL, NULL }, params = kernel, data = kernel, sub = kernel;
+    size_t nargs = 0, ndeps = 0;
+    /* The first args and the deps, to read them without a second pass
+     * over the task when there are few args and the deps came once. */
+    enum { S_ARGS_SEEN = 8 };
+    ordo_pb_rd_t argv[S_ARGS_SEEN], deps_at = { NULL, NULL };
+    unsigned deps_wt = 0, deps_times = 0;
+    uint32_t f = 0;
+    unsigned wt = 0;
+    uint64_t x;
+    while (r.p < r.end) {
+        if (!ordo_pb_key(&r, &f, &wt))
+            return false;
+        switch (f) {
+        case 1:
+            if (wt != 0 || !ordo_pb_varint(&r, &x))
+                return false;
+            t->id = x;
+            break;
+        case 2: case 3: case 4: case 6:
+            if (wt != 2 || !ordo_pb_sub(&r, &sub))
+                return false;
+            if (f == 2)
+                kernel = sub;
+            else if (f == 3 && nargs < S_ARGS_SEEN)
+                argv[nargs++] = sub;
+            else if (f == 3)
+                nargs++;
+            else if (f == 4)
+                params = sub;
+            else
+                data = sub;
+            break;
+        case 5:
+            deps_at = r;
+            deps_wt = wt;
+            deps_times++;
+            if (!ordo_pb_repeated(&r, wt, NULL, &ndeps))
+                return false;
+            break;
+        default:
+            if (!ordo_pb_skip(&r, wt))
+                return false;
+        }
+    }
+    if (kernel.p && !(t->kernel = s_fast_copy(m, kernel, true)))
+        return false;
+    if (params.p < params.end) {
+        if (!(t->params.data = s_fast_copy(m, params, false)))
+            return false;
+        t->params.len = (size_t)(params.end - params.p);
+    }
+    if (data.p < data.end) {
+        if (!(t->data.data = s_fast_copy(m, data, false)))
+            return false;
+        t->data.len = (size_t)(data.end - data.p);
+    }
+    if (nargs == 0 && ndeps == 0)
+        return true;
+    /* The deps, the args' pointers and the Args in one allocation. */
+    uint64_t *block = s_alloc(m, ndeps * sizeof *t->deps +
+                                     nargs * (sizeof *t->args + sizeof(Ordo__V1__Arg)));
+    if (!block)
+        return false;
+    t->deps = ndeps ? block : NULL;
+    t->args = nargs ? (Ordo__V1__Arg **)(block + ndeps) : NULL;
+    Ordo__V1__Arg *args = (Ordo__V1__Arg *)((Ordo__V1__Arg **)(block + ndeps) + nargs);
+    if (nargs <= S_ARGS_SEEN && deps_times <= 1) {
+        for (size_t j = 0; j < nargs; j++) {
+            if (!s_fast_arg(m, argv[j], &args[j]))
+                return false;
+            t->args[j] = &args[j];
+        }
+        t->n_args = nargs;
+        if (deps_times)
+            ordo_pb_repeated(&deps_at, deps_wt, t->deps, &t->n_deps);
+        return true;
+    }
+    for (r = start; r.p < r.end;) {
+        ordo_pb_key(&r, &f, &wt);  /* all checked above */
+        if (f == 3) {
+            ordo_pb_sub(&r, &sub);
+            Ordo__V1__Arg *a = &args[t->n_args];
+            if (!s_fast_arg(m, sub, a))
+                return false;
+            t->args[t->n_args++] = a;
+        } else if (f == 5) {
+            ordo_pb_repeated(&r, wt, t->deps, &t->n_deps);
+        } else {
+            ordo_pb_skip(&r, wt);
+        }
+    }
+    return true;
+}
+
+static bool s_fast_submit(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__Submit *s)
+{
+    *s = s_submit_init;
+    const ordo_pb_rd_t start = r;
+    size_t ntasks = 0;
+    uint32_t f = 0;
+    unsigned wt = 0;
+    ordo_pb_rd_t sub = { NULL, NULL };
+    while (r.p < r.end) {
+        if (!ordo_pb_key(&r, &f, &wt))
+            return false;
+        if (f == 1) {
+            if (wt != 2 || !ordo_pb_sub(&r, &sub))
+                return false;
+            ntasks++;
+        } else if (!ordo_pb_skip(&r, wt)) {
+            return false;
+        }
+    }
+    if (ntasks == 0)
+        return true;
+    Ordo__V1__Task *tasks = s_alloc(m, ntasks * (sizeof *tasks + sizeof *s->tasks));
+    if (!tasks)
+        return false;
+    s->tasks = (Ordo__V1__Task **)(tasks + ntasks);
+    for (r = start; r.p < r.end;) {
+        ordo_pb_key(&r, &f, &wt);  /* all checked above */
+        if (f == 1) {
+            ordo_pb_sub(&r, &sub);
+            Ordo__V1__Task *t = &tasks[s->n_tasks];
+            if (!s_fast_task(m, sub, t))
+                return false;
+            s->tasks[s->n_tasks++] = t;
+        } else {
+            ordo_pb_skip(&r, wt);
+        }
+    }
+    return true;
+}
+
+/* A ClientMsg whose one known field is a single Submit, decoded in m's
+ * arena; NULL for anything else (the caller resets the arena and asks
+ * protobuf-c). */
+static Ordo__V1__ClientMsg *s_fast_decode(ordo_dwire_msg_t *m, const uint8_t *data, size_t size)
+{
+    ordo_pb_rd_t r = { data, data + size }, submit = { NULL, NULL };
+    uint32_t f = 0;
+    unsigned wt = 0;
+    while (r.p < r.end) {
+        if (!ordo_pb_key(&r, &f, &wt))
+            return NULL;
+        if (f == 2) {
+            if (wt != 2 || submit.p || !ordo_pb_sub(&r, &submit))
+                return NULL;
+        } else if (f <= 8 || !ordo_pb_skip(&r, wt)) {
+            return NULL;
+        }
+    }
+    if (!submit.p)
+        return NULL;
+    Ordo__V1__ClientMsg *pb = s_arena_alloc(m, sizeof *pb);
+    Ordo__V1__Submit *s = s_arena_alloc(m, sizeof *s);
+    if (!pb || !s || !s_fast_submit(m, submit, s))
+        return NULL;
+    *pb = s_client_msg_init;
+    pb->msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
+    pb->submit = s;
+    return pb;
+}
+
+
 int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
                      char *err, size_t errlen)
+{
+    return ordo_dwire_decode_how(data, size, out, err, errlen, ORDO_DWIRE_DECODE_AUTO);
+}
+
+int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
+                          char *err, size_t errlen, ordo_dwire_decode_how_t how)
 {
     *out = NULL;
     ordo_dwire_msg_t *m = calloc(1, sizeof *m);
@@ -113,7 +459,17 @@ int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
                     : SIZE_MAX;
     if (m->first_cap > m->budget)
         m->first_cap = m->budget;
-    Ordo__V1__ClientMsg *pb = ordo__v1__client_msg__unpack(&m->arena, size, data);
+    Ordo__V1__ClientMsg *pb = NULL;
+    if (how != ORDO_DWIRE_DECODE_PROTOBUF_C)
+        pb = s_fast_decode(m, data, size);
+    if (!pb) {
+        s_arena_reset(m);
+        if (how == ORDO_DWIRE_DECODE_FAST) {
+            s_msg_free(m);
+            return s_err(err, errlen, ORDO_EAGAIN, "not for the fast path");
+        }
+        pb = ordo__v1__client_msg__unpack(&m->arena, size, data);
+    }
     if (!pb) {
         s_msg_free(m);
         return s_err(err, errlen, ORDO_EPROTO,
@@ -166,6 +522,11 @@ void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p)
     if (--self->refs > 0)
         return;
     s_msg_free(self);       /* the unpacked message lives in the arena */
+}
+
+const void *ordo_dwire_msg_pb(const ordo_dwire_msg_t *self)
+{
+    return self->pb;
 }
 
 ordo_dwire_kind_t ordo_dwire_kind(const ordo_dwire_msg_t *self)

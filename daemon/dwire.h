@@ -45,6 +45,24 @@ typedef struct ordo_dwire_msg ordo_dwire_msg_t;
  * envelope) or ORDO_ENOMEM with a reason in err. */
 int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
                      char *err, size_t errlen);
+
+/* How to decode: ordo_dwire_decode is AUTO (the Submit fast path, and
+ * protobuf-c for whatever it leaves).  The other two exist for the tests
+ * that compare the decoders: PROTOBUF_C alone, or FAST alone, which returns
+ * ORDO_EAGAIN for a message it leaves to protobuf-c (and never refuses one
+ * itself). */
+typedef enum {
+    ORDO_DWIRE_DECODE_AUTO,
+    ORDO_DWIRE_DECODE_PROTOBUF_C,
+    ORDO_DWIRE_DECODE_FAST
+} ordo_dwire_decode_how_t;
+
+int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
+                          char *err, size_t errlen, ordo_dwire_decode_how_t how);
+
+/* For the same tests: the decoded Ordo__V1__ClientMsg (ordo.pb-c.h). */
+const void *ordo_dwire_msg_pb(const ordo_dwire_msg_t *self);
+
 ordo_dwire_msg_t *ordo_dwire_msg_ref(ordo_dwire_msg_t *self);
 void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p);
 ordo_dwire_kind_t ordo_dwire_kind(const ordo_dwire_msg_t *self);

@@ -9,6 +9,7 @@
 
 #include "ordo.pb-c.h"
 #include "dwire.h"
+#include "dwire_diff.h"
 
 static uint8_t *s_pack(const Ordo__V1__ClientMsg *m, size_t *n)
 {
@@ -17,6 +18,386 @@ static uint8_t *s_pack(const Ordo__V1__ClientMsg *m, size_t *n)
     ordo__v1__client_msg__pack(m, buf);
     return buf;
 }
+
+/* ------------------------------------------------------------------ */
+/* The differential test of the Submit fast path (dwire_diff.h).       */
+/*
+ * A random encoder of Submits that uses the freedom protobuf gives an
+ * encoder: fields in any order, repeated scalars packed, unpacked, or split
+ * over several packed runs, scalars and strings repeated (the last one
+ * wins), non-minimal varints in keys, lengths and values, unknown fields of
+ * every wire type at every level, values that need 10 bytes, enum values
+ * past 32 bits.  Valid messages must all take the fast path (unless the
+ * generator made a shape it leaves to protobuf-c on purpose); mutations of
+ * them (flipped, set, inserted, deleted bytes, truncation) must give the
+ * same answer through both decoders.
+ */
+
+typedef struct {
+    uint8_t *d;
+    size_t n, cap;
+} s_w_t;
+
+static uint64_t s_gen_rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t s_gen_rand(void)
+{
+    s_gen_rng ^= s_gen_rng << 13;
+    s_gen_rng ^= s_gen_rng >> 7;
+    s_gen_rng ^= s_gen_rng << 17;
+    return s_gen_rng;
+}
+
+/* True with probability 1/n. */
+static bool s_one_in(unsigned n)
+{
+    return s_gen_rand() % n == 0;
+}
+
+static void s_w_put(s_w_t *w, const void *p, size_t n)
+{
+    if (w->n + n > w->cap) {
+        w->cap = (w->n + n) * 2 + 64;
+        w->d = realloc(w->d, w->cap);
+        ck_assert_ptr_nonnull(w->d);
+    }
+    if (n)
+        memcpy(w->d + w->n, p, n);
+    w->n += n;
+}
+
+/* A varint, now and then padded to more bytes than it needs (at most
+ * maxlen: protobuf-c reads values of up to 10 bytes, the fast path keys
+ * and lengths of up to 4). */
+static void s_w_varint_max(s_w_t *w, uint64_t v, unsigned maxlen)
+{
+    uint8_t b[10];
+    unsigned n = 0;
+    do {
+        b[n++] = (uint8_t)(v & 0x7f);
+        v >>= 7;
+    } while (v);
+    if (s_one_in(16)) {
+        unsigned extra = (unsigned)(s_gen_rand() % 3) + 1;
+        while (extra-- && n < maxlen)
+            b[n++] = 0;
+    }
+    for (unsigned i = 0; i + 1 < n; i++)
+        b[i] |= 0x80;
+    s_w_put(w, b, n);
+}
+
+static void s_w_varint(s_w_t *w, uint64_t v)
+{
+    s_w_varint_max(w, v, 10);
+}
+
+static void s_w_key(s_w_t *w, uint32_t field, unsigned wt)
+{
+    s_w_varint_max(w, (uint64_t)field << 3 | wt, 4);
+}
+
+static void s_w_sub(s_w_t *w, uint32_t field, const s_w_t *sub)
+{
+    s_w_key(w, field, 2);
+    s_w_varint_max(w, sub->n, 4);
+    s_w_put(w, sub->d, sub->n);
+}
+
+/* A value a field of that kind might hold: small, large, negative. */
+static uint64_t s_gen_value(void)
+{
+    switch (s_gen_rand() % 5) {
+    case 0: return 0;
+    case 1: return s_gen_rand() % 16;
+    case 2: return s_gen_rand() % 100000;
+    case 3: return (uint64_t)-(int64_t)(s_gen_rand() % 1000);
+    default: return s_gen_rand();
+    }
+}
+
+/* An unknown field (number 9 and up) of wire type 0, 1, 2 or 5. */
+static void s_w_unknown(s_w_t *w)
+{
+    uint32_t field = 9 + (uint32_t)(s_gen_rand() % (s_one_in(4) ? 1u << 20 : 40));
+    uint8_t junk[16];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (uint8_t)s_gen_rand();
+    switch (s_gen_rand() % 4) {
+    case 0:
+        s_w_key(w, field, 0);
+        s_w_varint(w, s_gen_value());
+        break;
+    case 1:
+        s_w_key(w, field, 1);
+        s_w_put(w, junk, 8);
+        break;
+    case 2: {
+        s_w_t sub = { junk, s_gen_rand() % sizeof junk, sizeof junk };
+        s_w_sub(w, field, &sub);
+        break;
+    }
+    default:
+        s_w_key(w, field, 5);
+        s_w_put(w, junk, 4);
+    }
+}
+
+/* The fields of one message as separate pieces, shuffled and joined. */
+typedef struct {
+    s_w_t piece[64];
+    size_t n;
+} s_fields_t;
+
+static s_w_t *s_field(s_fields_t *f)
+{
+    ck_assert_uint_lt(f->n, 64);
+    s_w_t *w = &f->piece[f->n++];
+    memset(w, 0, sizeof *w);
+    return w;
+}
+
+static void s_join(s_fields_t *f, s_w_t *out, bool shuffle)
+{
+    if (s_one_in(4) && f->n < 64)
+        s_w_unknown(s_field(f));
+    for (size_t i = f->n; shuffle && i > 1; i--) {
+        size_t j = s_gen_rand() % i;
+        s_w_t t = f->piece[i - 1];
+        f->piece[i - 1] = f->piece[j];
+        f->piece[j] = t;
+    }
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < f->n; i++) {
+        s_w_put(out, f->piece[i].d, f->piece[i].n);
+        free(f->piece[i].d);
+    }
+    f->n = 0;
+}
+
+/* A repeated varint field: unpacked values, packed runs, or both. */
+static void s_w_repeated(s_fields_t *f, uint32_t field, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t run = 1 + s_gen_rand() % (n - i);
+        if (s_one_in(3)) {
+            for (size_t k = 0; k < run; k++) {
+                s_w_t *w = s_field(f);
+                s_w_key(w, field, 0);
+                s_w_varint(w, s_gen_value());
+            }
+        } else {
+            s_w_t body = { 0 };
+            for (size_t k = 0; k < run; k++)
+                s_w_varint(&body, s_gen_value());
+            s_w_sub(s_field(f), field, &body);
+            free(body.d);
+        }
+        i += run;
+    }
+    if (s_one_in(8)) /* an empty packed run */
+        s_w_sub(s_field(f), field, &(s_w_t){ 0 });
+}
+
+/* A scalar field, now and then given twice or three times. */
+static void s_w_scalar(s_fields_t *f, uint32_t field, bool shuffle)
+{
+    unsigned times = s_one_in(6) ? 2 + (unsigned)(s_gen_rand() % 2) : 1;
+    (void)shuffle;
+    while (times--) {
+        s_w_t *w = s_field(f);
+        s_w_key(w, field, 0);
+        s_w_varint(w, s_gen_value());
+    }
+}
+
+static void s_w_bytes(s_fields_t *f, uint32_t field, size_t maxlen)
+{
+    unsigned times = s_one_in(6) ? 2 : 1;
+    while (times--) {
+        uint8_t b[32];
+        size_t n = maxlen ? s_gen_rand() % (maxlen + 1) : 0;
+        for (size_t i = 0; i < n; i++)
+            b[i] = (uint8_t)(s_one_in(8) ? s_gen_rand() : 'a' + s_gen_rand() % 26);
+        s_w_t v = { b, n, sizeof b };
+        s_w_sub(s_field(f), field, &v);
+    }
+}
+
+static void s_gen_view(s_w_t *out)
+{
+    s_fields_t f = { .n = 0 };
+    bool shuffle = !s_one_in(3);
+    for (uint32_t field = 1; field <= 3; field++)
+        if (!s_one_in(5))
+            s_w_scalar(&f, field, shuffle);
+    size_t nd = s_gen_rand() % 6;
+    s_w_repeated(&f, 4, nd);
+    s_w_repeated(&f, 5, s_one_in(8) ? s_gen_rand() % 6 : nd);
+    s_join(&f, out, shuffle);
+}
+
+static void s_gen_arg(s_w_t *out)
+{
+    s_fields_t f = { .n = 0 };
+    if (!s_one_in(10)) {
+        s_w_t view;
+        s_gen_view(&view);
+        s_w_sub(s_field(&f), 1, &view);
+        free(view.d);
+    }
+    if (!s_one_in(10)) {
+        s_w_t *w = s_field(&f);
+        s_w_key(w, 2, 0);
+        s_w_varint(w, s_one_in(8) ? s_gen_value() : 1 + s_gen_rand() % 3);
+    }
+    s_join(&f, out, true);
+}
+
+static void s_gen_task(s_w_t *out)
+{
+    s_fields_t f = { .n = 0 };
+    bool shuffle = !s_one_in(3);
+    s_w_scalar(&f, 1, shuffle);
+    if (!s_one_in(10))
+        s_w_bytes(&f, 2, 12);
+    size_t nargs = s_gen_rand() % (s_one_in(8) ? 12 : 5); /* past 8 now and then */
+    for (size_t j = 0; j < nargs; j++) {
+        s_w_t arg;
+        s_gen_arg(&arg);
+        s_w_sub(s_field(&f), 3, &arg);
+        free(arg.d);
+    }
+    if (s_one_in(3))
+        s_w_bytes(&f, 4, 24);
+    s_w_repeated(&f, 5, s_one_in(3) ? s_gen_rand() % 5 : 0);
+    if (s_one_in(5))
+        s_w_bytes(&f, 6, 32);
+    s_join(&f, out, shuffle);
+}
+
+/* A ClientMsg with one Submit of 0 to 5 tasks. */
+static void s_gen_submit(s_w_t *out)
+{
+    s_fields_t f = { .n = 0 };
+    size_t ntasks = s_gen_rand() % 6;
+    for (size_t i = 0; i < ntasks; i++) {
+        s_w_t task;
+        s_gen_task(&task);
+        s_w_sub(s_field(&f), 1, &task);
+        free(task.d);
+    }
+    s_w_t submit;
+    s_join(&f, &submit, false);     /* task order matters: no shuffle */
+    s_w_sub(s_field(&f), 2, &submit);
+    free(submit.d);
+    s_join(&f, out, true);
+}
+
+/* One to four random edits of a message. */
+static void s_mutate(s_w_t *w)
+{
+    unsigned edits = s_one_in(2) ? 1 : 1 + (unsigned)(s_gen_rand() % 4);
+    while (edits--) {
+        size_t at = w->n ? s_gen_rand() % w->n : 0;
+        switch (s_gen_rand() % 5) {
+        case 0:
+            if (w->n)
+                w->d[at] ^= (uint8_t)(1u << (s_gen_rand() % 8));
+            break;
+        case 1:
+            if (w->n)
+                w->d[at] = (uint8_t)s_gen_rand();
+            break;
+        case 2:
+            s_w_put(w, "", 1);  /* grow by one, then open a gap at at */
+            memmove(w->d + at + 1, w->d + at, w->n - 1 - at);
+            w->d[at] = (uint8_t)s_gen_rand();
+            break;
+        case 3:
+            if (w->n) {
+                memmove(w->d + at, w->d + at + 1, w->n - at - 1);
+                w->n--;
+            }
+            break;
+        default:
+            w->n = at;
+        }
+    }
+}
+
+START_TEST(test_fast_path_differential)
+{
+    dd_count_t valid = { 0, 0, 0 }, mutated = { 0, 0, 0 };
+    for (int i = 0; i < 4000; i++) {
+        s_w_t w;
+        s_gen_submit(&w);
+        const char *fail = dd_check(w.d, w.n, &valid);
+        if (fail)
+            ck_abort_msg("valid message %d (%zu bytes): %s", i, w.n, fail);
+        for (int k = 0; k < 6; k++) {
+            s_w_t mw = { 0 };
+            s_w_put(&mw, w.d, w.n);
+            s_mutate(&mw);
+            fail = dd_check(mw.d, mw.n, &mutated);
+            if (fail)
+                ck_abort_msg("mutant %d of message %d: %s", k, i, fail);
+            free(mw.d);
+        }
+        free(w.d);
+    }
+    fprintf(stderr, "differential: valid %lu fast; mutants %lu fast, %lu protobuf-c, %lu refused\n",
+            valid.fast, mutated.fast, mutated.fallback, mutated.refused);
+    /* Every generated message is a valid Submit of a shape the fast path
+     * takes; mutants reach all three outcomes. */
+    ck_assert_uint_eq(valid.fast, 4000);
+    ck_assert_uint_gt(mutated.fast, 1000);
+    ck_assert_uint_gt(mutated.fallback, 10);
+    ck_assert_uint_gt(mutated.refused, 10000);
+}
+END_TEST
+
+/* Shapes the fast path leaves to protobuf-c on purpose, and ones that
+ * protobuf-c refuses: the daemon's answer is protobuf-c's. */
+START_TEST(test_fast_path_leaves)
+{
+    static const struct {
+        const char *what;
+        const char *bytes;
+        size_t n;
+    } cases[] = {
+        /* Submit{Task{id 1}} for reference: taken by the fast path. */
+        { "plain", "\x12\x04\x0a\x02\x08\x01", 6 },
+        { "submit twice", "\x12\x04\x0a\x02\x08\x01\x12\x04\x0a\x02\x08\x02", 12 },
+        { "hello then submit", "\x0a\x00\x12\x04\x0a\x02\x08\x01", 8 },
+        { "submit then bye", "\x12\x04\x0a\x02\x08\x01\x42\x00", 8 },
+        { "view twice", "\x12\x0a\x0a\x08\x1a\x06\x0a\x02\x08\x01\x0a\x00", 12 },
+        { "5-byte key", "\x12\x08\x0a\x06\x88\x80\x80\x80\x00\x01", 10 },
+        { "5-byte length", "\x12\x06\x0a\x84\x80\x80\x80\x00", 8 },
+        { "key byte 0", "\x12\x03\x0a\x01\x00", 5 },
+        { "field 0 in 2 bytes", "\x12\x05\x0a\x03\x80\x00\x01", 7 },
+        { "group", "\x12\x04\x0a\x02\x0b\x0c", 6 },
+        { "wire type 7", "\x12\x04\x0a\x02\x0f\x00", 6 },
+        { "id as bytes", "\x12\x05\x0a\x03\x0a\x01\x00", 7 },
+        { "kernel as varint", "\x12\x04\x0a\x02\x10\x01", 6 },
+        { "deps as fixed64", "\x12\x0b\x0a\x09\x29\x01\x00\x00\x00\x00\x00\x00\x00", 13 },
+        { "11-byte varint", "\x12\x0d\x0a\x0b\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x80", 15 },
+        { "unterminated packed", "\x12\x05\x0a\x03\x2a\x01\x80", 7 },
+        { "11-byte packed varint",
+          "\x12\x0f\x0a\x0d\x2a\x0b\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 17 },
+        { "truncated", "\x12\x05\x0a\x02\x08\x01", 6 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dd_count_t c = { 0, 0, 0 };
+        const char *fail = dd_check(cases[i].bytes, cases[i].n, &c);
+        if (fail)
+            ck_abort_msg("%s: %s", cases[i].what, fail);
+        ck_assert_msg(i == 0 ? c.fast == 1 : c.fast == 0, "%s: fast=%lu", cases[i].what,
+                      c.fast);
+    }
+}
+END_TEST
 
 START_TEST(test_garbage)
 {
@@ -384,6 +765,8 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_encode);
     tcase_add_test(tc, test_completions_bytes);
     tcase_add_test(tc, test_status_request);
+    tcase_add_test(tc, test_fast_path_differential);
+    tcase_add_test(tc, test_fast_path_leaves);
     suite_add_tcase(s, tc);
     return s;
 }

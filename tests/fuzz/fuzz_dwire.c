@@ -28,7 +28,10 @@
  *    kernel's error text is NUL-terminated within its buffer;
  *  - an encoded completion fits ordo_dwire_completion_bound;
  *  - at the end the graph is empty: every accepted task is done, failed or
- *    cancelled, and no access is left in any index.
+ *    cancelled, and no access is left in any index;
+ *  - the daemon's Submit fast path and protobuf-c's unpack agree field by
+ *    field, and the daemon refuses exactly what protobuf-c refuses
+ *    (tests/dwire_diff.h).
  * Other kinds of message are decoded and every field getter is called.
  */
 #include <stdint.h>
@@ -40,6 +43,7 @@
 #include "kernels.h"
 #include "ordo_limits.h"
 #include "fuzz_common.h"
+#include "../dwire_diff.h"
 
 #define FZ_SESSION 1
 #define FZ_WINDOW 16
@@ -84,6 +88,7 @@ typedef struct {
 } s_ctx_t;
 
 static ordo_kernels_t *s_kernels;
+static dd_count_t s_diff;       /* the decoders' comparison: how each went */
 
 /* What the regression runner reports (how deep the corpus reaches). */
 static struct {
@@ -380,6 +385,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ordo_dwire_status_req_free(&sreq);
     }
 
+    /* The Submit fast path and protobuf-c agree field by field. */
+    const char *diff = dd_check(data, size, &s_diff);
+    if (diff) {
+        fprintf(stderr, "fuzz_dwire: %s\n", diff);
+        FUZZ_ASSERT(diff == NULL);
+    }
+
     ordo_dwire_msg_t *m = NULL;
     char err[ORDO_ERRLEN] = "";
     s_count.messages++;
@@ -479,5 +491,7 @@ static void fz_report(void)
            (unsigned long long)s_count.rejected, (unsigned long long)s_count.graph_refused,
            (unsigned long long)s_count.accepted, (unsigned long long)s_count.runs,
            (unsigned long long)s_count.run_failed);
+    printf("decoders: fast path %lu, protobuf-c only %lu, refused %lu\n", s_diff.fast,
+           s_diff.fallback, s_diff.refused);
     ordo_kernels_destroy(&s_kernels);
 }

@@ -1,0 +1,175 @@
+/*
+ * pbwire.h - reading the protobuf wire format by hand, for the hot message.
+ *
+ * Submit carries every task, and protobuf-c's generic unpack (descriptor
+ * walks, a scan pass and a recursive unpack per sub-message) cost more
+ * than the scheduling itself.  daemon/dwire.c decodes it with these
+ * helpers and keeps protobuf-c for everything else; its tests compare the
+ * two.
+ *
+ * The reader follows protobuf-c's reading exactly where it accepts: a
+ * varint of at most 10 bytes (bits past the 64th dropped).  It is stricter
+ * where protobuf-c has quirks, and answers false there so that the caller
+ * hands the whole message to protobuf-c: keys and length prefixes of more
+ * than 4 bytes (protobuf-c reads 5 with 32-bit overflow), field number 0,
+ * and the wire types protobuf-c refuses (groups, 6, 7).
+ */
+#ifndef ORDO_PBWIRE_H_INCLUDED
+#define ORDO_PBWIRE_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const uint8_t *p, *end;
+} ordo_pb_rd_t;
+
+/* A varint value. */
+static inline bool ordo_pb_varint(ordo_pb_rd_t *r, uint64_t *v)
+{
+    const uint8_t *p = r->p;
+    if (p < r->end && *p < 0x80) {
+        *v = *p;
+        r->p = p + 1;
+        return true;
+    }
+    uint64_t x = 0;
+    for (unsigned shift = 0; shift < 64 && p < r->end; shift += 7) {
+        uint8_t b = *p++;
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *v = x;
+            r->p = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A field key: field number and wire type. */
+static inline bool ordo_pb_key(ordo_pb_rd_t *r, uint32_t *field, unsigned *wt)
+{
+    const uint8_t *p = r->p;
+    if (p < r->end && *p < 0x80) {     /* fields 1 to 15: one byte */
+        if (*p < 8)
+            return false;
+        *field = *p >> 3;
+        *wt = *p & 7;
+        r->p = p + 1;
+        return true;
+    }
+    uint32_t x = 0;
+    for (unsigned i = 0; i < 4 && p < r->end; i++) {
+        uint8_t b = *p++;
+        x |= (uint32_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if ((x >> 3) == 0)
+                return false;
+            *field = x >> 3;
+            *wt = x & 7;
+            r->p = p;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The payload of a length-delimited field, into sub. */
+static inline bool ordo_pb_sub(ordo_pb_rd_t *r, ordo_pb_rd_t *sub)
+{
+    const uint8_t *p = r->p;
+    if (p < r->end && *p < 0x80) {     /* under 128 bytes: one byte */
+        size_t n = *p++;
+        if (n > (size_t)(r->end - p))
+            return false;
+        sub->p = p;
+        sub->end = p + n;
+        r->p = p + n;
+        return true;
+    }
+    uint32_t n = 0;
+    for (unsigned i = 0; i < 4 && p < r->end; i++) {
+        uint8_t b = *p++;
+        n |= (uint32_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (n > (size_t)(r->end - p))
+                return false;
+            sub->p = p;
+            sub->end = p + n;
+            r->p = p + n;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Skips the value of a field of wire type wt (an unknown field). */
+static inline bool ordo_pb_skip(ordo_pb_rd_t *r, unsigned wt)
+{
+    uint64_t v;
+    ordo_pb_rd_t sub = { NULL, NULL };
+    switch (wt) {
+    case 0:
+        return ordo_pb_varint(r, &v);
+    case 1:
+        if (r->end - r->p < 8)
+            return false;
+        r->p += 8;
+        return true;
+    case 2:
+        return ordo_pb_sub(r, &sub);
+    case 5:
+        if (r->end - r->p < 4)
+            return false;
+        r->p += 4;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One occurrence of a repeated varint field: wire type 0 (one value) or 2
+ * (packed).  With a NULL out it only checks and counts the values (into
+ * *n); with out, it also stores them at out[*n]. */
+static inline bool ordo_pb_repeated(ordo_pb_rd_t *r, unsigned wt, uint64_t *out, size_t *n)
+{
+    uint64_t v;
+    if (wt == 0) {
+        if (!ordo_pb_varint(r, &v))
+            return false;
+        if (out)
+            out[*n] = v;
+        (*n)++;
+        return true;
+    }
+    ordo_pb_rd_t sub = { NULL, NULL };
+    if (wt != 2 || !ordo_pb_sub(r, &sub))
+        return false;
+    if (!out) {
+        /* Counting: the bytes that end a varint, none of them more than
+         * 10 bytes, the last one ending. */
+        size_t k = 0;
+        unsigned run = 0;
+        for (const uint8_t *p = sub.p; p < sub.end; p++) {
+            if (!(*p & 0x80)) {
+                k++;
+                run = 0;
+            } else if (++run == 10) {
+                return false;
+            }
+        }
+        *n += k;
+        return run == 0;
+    }
+    while (sub.p < sub.end) {
+        if (!ordo_pb_varint(&sub, &v))
+            return false;
+        if (out)
+            out[*n] = v;
+        (*n)++;
+    }
+    return true;
+}
+
+#endif /* ORDO_PBWIRE_H_INCLUDED */
