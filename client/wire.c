@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ordo.pb-c.h"
+#include "pbwire.h"
 #include "wire.h"
 
 /* The sizes of a Submit's nested messages, computed before the bytes are
@@ -122,21 +123,6 @@ int ordo_wire_hello(ordo_wbuf_t *out, const char *client, uint64_t resume_sessio
  * values as ten-byte varints); check_wire compares the two byte for
  * byte. */
 
-static size_t s_varint_len(uint64_t v)
-{
-    return ((size_t)(64 - __builtin_clzll(v | 1)) + 6) / 7; /* 7 bits a byte */
-}
-
-static uint8_t *s_put_varint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 /* Tags (field number << 3 | wire type; 0 varint, 2 length-delimited). */
 enum {
     S_TAG_CLIENT_SUBMIT = 2 << 3 | 2,
@@ -152,19 +138,19 @@ enum {
  * payload when not empty.  Sizes, then bytes. */
 static size_t s_varint_field(uint64_t v)
 {
-    return v ? 1 + s_varint_len(v) : 0;
+    return v ? 1 + ordo_pb_varint_len(v) : 0;
 }
 
 static size_t s_len_field(size_t len)
 {
-    return len ? 1 + s_varint_len(len) + len : 0;
+    return len ? 1 + ordo_pb_varint_len(len) + len : 0;
 }
 
 static uint8_t *s_put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
 {
     if (v) {
         *p++ = tag;
-        p = s_put_varint(p, v);
+        p = ordo_pb_put_varint(p, v);
     }
     return p;
 }
@@ -173,7 +159,7 @@ static uint8_t *s_put_len_field(uint8_t *p, uint8_t tag, const void *data, size_
 {
     if (len) {
         *p++ = tag;
-        p = s_put_varint(p, len);
+        p = ordo_pb_put_varint(p, len);
         memcpy(p, data, len);
         p += len;
     }
@@ -186,7 +172,7 @@ static size_t s_packed_len(const void *values, size_t n)
     const uint64_t *v = values;
     size_t len = 0;
     for (size_t k = 0; k < n; k++)
-        len += s_varint_len(v[k]);
+        len += ordo_pb_varint_len(v[k]);
     return len;
 }
 
@@ -195,9 +181,9 @@ static uint8_t *s_put_packed(uint8_t *p, uint8_t tag, const void *values, size_t
     if (n) {
         const uint64_t *v = values;
         *p++ = tag;
-        p = s_put_varint(p, len);
+        p = ordo_pb_put_varint(p, len);
         for (size_t k = 0; k < n; k++)
-            p = s_put_varint(p, v[k]);
+            p = ordo_pb_put_varint(p, v[k]);
     }
     return p;
 }
@@ -234,27 +220,27 @@ int ordo_wire_submit(ordo_wbuf_t *out, ordo_wscratch_t *scratch,
             scratch->view_len[a] = view;
             scratch->shape_len[a] = sh;
             scratch->strides_len[a] = st;
-            size_t arg = 1 + s_varint_len(view) + view + s_varint_field(s_mode_value(t->modes[k]));
-            task += 1 + s_varint_len(arg) + arg;
+            size_t arg = 1 + ordo_pb_varint_len(view) + view + s_varint_field(s_mode_value(t->modes[k]));
+            task += 1 + ordo_pb_varint_len(arg) + arg;
         }
         task += s_len_field(t->params_len) + s_len_field(s_packed_len(t->deps, t->ndeps)) +
                 s_len_field(t->data_len);
         scratch->task_len[i] = task;
-        submit += 1 + s_varint_len(task) + task;
+        submit += 1 + ordo_pb_varint_len(task) + task;
     }
-    size_t len = 1 + s_varint_len(submit) + submit;
+    size_t len = 1 + ordo_pb_varint_len(submit) + submit;
     out->data = malloc(len);
     if (!out->data)
         return ORDO_ENOMEM;
 
     uint8_t *p = out->data;
     *p++ = S_TAG_CLIENT_SUBMIT;
-    p = s_put_varint(p, submit);
+    p = ordo_pb_put_varint(p, submit);
     a = 0;
     for (size_t i = 0; i < ntasks; i++) {
         const ordo_wtask_t *t = &tasks[i];
         *p++ = S_TAG_SUBMIT_TASKS;
-        p = s_put_varint(p, scratch->task_len[i]);
+        p = ordo_pb_put_varint(p, scratch->task_len[i]);
         p = s_put_varint_field(p, S_TAG_TASK_ID, t->id);
         p = s_put_len_field(p, S_TAG_TASK_KERNEL, t->kernel, strlen(t->kernel));
         for (uint32_t k = 0; k < t->nargs; k++, a++) {
@@ -262,9 +248,9 @@ int ordo_wire_submit(ordo_wbuf_t *out, ordo_wscratch_t *scratch,
             size_t nd = v->ndim > 0 ? (size_t)v->ndim : 0, view = scratch->view_len[a];
             uint64_t mode = s_mode_value(t->modes[k]);
             *p++ = S_TAG_TASK_ARGS;
-            p = s_put_varint(p, 1 + s_varint_len(view) + view + s_varint_field(mode));
+            p = ordo_pb_put_varint(p, 1 + ordo_pb_varint_len(view) + view + s_varint_field(mode));
             *p++ = S_TAG_ARG_VIEW;
-            p = s_put_varint(p, view);
+            p = ordo_pb_put_varint(p, view);
             p = s_put_varint_field(p, S_TAG_VIEW_BUFFER, v->buffer);
             p = s_put_varint_field(p, S_TAG_VIEW_DTYPE, (uint32_t)v->dtype);
             p = s_put_varint_field(p, S_TAG_VIEW_OFFSET, (uint64_t)v->offset);
@@ -396,72 +382,42 @@ static int32_t s_state(Ordo__V1__TaskStatus st)
  * unpacker cost about 2,000 instructions per completion, a fifth of the
  * client's work.  The reader takes the shape ordod writes (a ServerMsg of
  * one completions field; in each item, known fields of the right wire type,
- * each at most once, one-byte keys, length prefixes of at most five bytes,
- * varints of at most ten bytes that fit); anything else goes to protobuf-c,
- * which decides.  The items, their error strings and
- * their data are copied into one block.  check_wire compares the result
+ * each at most once, one-byte keys, the readers of pbwire.h); anything
+ * else goes to protobuf-c, which decides.  The items, their error strings
+ * and their data are copied into one block.  check_wire compares the result
  * with protobuf-c's on valid and damaged messages. */
 
-static bool s_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    if (*p < end && **p < 0x80) { /* most keys and small values */
-        *v = *(*p)++;
-        return true;
-    }
-    uint64_t x = 0;
-    for (unsigned shift = 0; *p < end; shift += 7) {
-        uint8_t b = *(*p)++;
-        if (shift == 63 && b > 1)
-            return false;   /* past 64 bits */
-        x |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *v = x;
-            return true;
-        }
-        if (shift == 63)
-            return false;   /* an eleventh byte */
-    }
-    return false;
-}
-
-/* A length-delimited payload: its length, within end, in at most five
- * bytes (protobuf-c refuses longer length prefixes). */
-static bool s_get_len(const uint8_t **p, const uint8_t *end, uint64_t *len)
-{
-    const uint8_t *start = *p;
-    return s_get_varint(p, end, len) && *p - start <= 5 && *len <= (uint64_t)(end - *p);
-}
-
-/* One Completion at [p, end) into c, its error and data copied to *bytes
- * (NUL-terminated, as protobuf-c leaves them).  false: not the usual shape
- * (protobuf-c decides). */
-static bool s_get_completion(const uint8_t *p, const uint8_t *end, ordo_wcompletion_t *c,
-                             char **bytes)
+/* One Completion, read from r, into c; its error and data are copied to
+ * *bytes (NUL-terminated, as protobuf-c leaves them).  false: not the
+ * usual shape (protobuf-c decides). */
+static bool s_get_completion(ordo_pb_rd_t r, ordo_wcompletion_t *c, char **bytes)
 {
     ordo_wcompletion_t v = { .error = "", .state = s_state(ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED) };
     unsigned seen = 0;
-    while (p < end) {
-        uint64_t key = *p++, x; /* every key here is one byte (< 0x80) */
+    while (r.p < r.end) {
+        unsigned key = *r.p++; /* a one-byte key: any other is above 9 << 3 | 2 */
         if (key > (9 << 3 | 2) || (seen & 1u << (key >> 3)))
             return false;
-        unsigned field = (unsigned)(key >> 3), type = (unsigned)(key & 7);
+        unsigned field = key >> 3, type = key & 7;
         seen |= 1u << field;
         if (field == 4 || field == 9) {
-            if (type != 2 || !s_get_len(&p, end, &x))
+            ordo_pb_rd_t sub;
+            if (type != 2 || !ordo_pb_sub(&r, &sub))
                 return false;
-            memcpy(*bytes, p, (size_t)x);
+            size_t x = (size_t)(sub.end - sub.p);
+            memcpy(*bytes, sub.p, x);
             (*bytes)[x] = '\0';
             if (field == 4) {
                 v.error = *bytes;
             } else if (x > 0) {
                 v.data = *bytes;
-                v.data_len = (size_t)x;
+                v.data_len = x;
             }
             *bytes += x + 1;
-            p += x;
             continue;
         }
-        if (type != 0 || field == 0 || !s_get_varint(&p, end, &x))
+        uint64_t x;
+        if (type != 0 || field == 0 || !ordo_pb_varint(&r, &x))
             return false;
         switch (field) {
         case 1: v.id = x; break;
@@ -478,34 +434,29 @@ static bool s_get_completion(const uint8_t *p, const uint8_t *end, ordo_wcomplet
 }
 
 /* Completions read by hand: 1 done, 0 not the usual shape, or ORDO_ENOMEM. */
-static int s_fast_completions(ordo_wmsg_t *m, const uint8_t *p, const uint8_t *end)
+static int s_fast_completions(ordo_wmsg_t *m, const uint8_t *data, size_t len)
 {
-    uint64_t len;
-    if (p == end || *p++ != (3 << 3 | 2) || !s_get_len(&p, end, &len) ||
-        len != (uint64_t)(end - p))
+    ordo_pb_rd_t r = { data, data + len }, body;
+    if (len == 0 || *r.p++ != (3 << 3 | 2) || !ordo_pb_sub(&r, &body) || r.p != r.end)
         return 0;
-    /* A skim over the items: their number, and their bytes (a bound of
-     * what their errors and data take). */
+    /* A skim over the items: their number; their bytes bound what their
+     * errors and data take. */
     size_t n = 0;
-    for (const uint8_t *q = p; q < end; n++) {
-        uint64_t ilen;
-        if (*q++ != (1 << 3 | 2) || !s_get_len(&q, end, &ilen))
+    for (ordo_pb_rd_t q = body, item = { NULL, NULL }; q.p < q.end; n++)
+        if (*q.p++ != (1 << 3 | 2) || !ordo_pb_sub(&q, &item))
             return 0;
-        q += ilen;
-    }
-    ordo_wcompletion_t *items = malloc(n * sizeof *items + len + n + 1);
+    size_t nbody = (size_t)(body.end - body.p);
+    ordo_wcompletion_t *items = malloc(n * sizeof *items + nbody + n + 1);
     if (!items)
         return ORDO_ENOMEM;
     char *bytes = (char *)(items + n);
     for (size_t i = 0; i < n; i++) {
-        uint64_t ilen;
-        p++;
-        s_get_len(&p, end, &ilen);
-        if (!s_get_completion(p, p + ilen, &items[i], &bytes)) {
+        ordo_pb_rd_t item = { NULL, NULL };
+        body.p++;
+        if (!ordo_pb_sub(&body, &item) || !s_get_completion(item, &items[i], &bytes)) {
             free(items);
             return 0;
         }
-        p += ilen;
     }
     m->kind = ORDO_WMSG_COMPLETIONS;
     m->ncompletions = n;
@@ -516,7 +467,7 @@ static int s_fast_completions(ordo_wmsg_t *m, const uint8_t *p, const uint8_t *e
 int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len)
 {
     memset(m, 0, sizeof *m);
-    int fast = s_fast_completions(m, data, (const uint8_t *)data + len);
+    int fast = s_fast_completions(m, data, len);
     if (fast != 0)
         return fast < 0 ? fast : 0;
     Ordo__V1__ServerMsg *sm = ordo__v1__server_msg__unpack(NULL, len, data);

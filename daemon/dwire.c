@@ -730,21 +730,6 @@ int ordo_dwire_encode_error(ordo_dwire_buf_t *b, int code, const char *message)
  * values sign-extended to ten bytes when negative); check_dwire compares
  * the two byte for byte. */
 
-static size_t s_varint_len(uint64_t v)
-{
-    return ((size_t)(64 - __builtin_clzll(v | 1)) + 6) / 7; /* 7 bits a byte */
-}
-
-static uint8_t *s_put_varint(uint8_t *p, uint64_t v)
-{
-    while (v >= 0x80) {
-        *p++ = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (uint8_t)v;
-    return p;
-}
-
 /* Tags (field number << 3 | wire type) of the fields written here. */
 enum {
     S_TAG_SERVER_COMPLETIONS = 3 << 3 | 2,
@@ -755,12 +740,12 @@ enum {
 };
 
 /* A varint field (one-byte tag) when not zero: its size, and its bytes. */
-#define S_VARINT_SIZE(v) ((v) ? 1 + s_varint_len(v) : 0)
+#define S_VARINT_SIZE(v) ((v) ? 1 + ordo_pb_varint_len(v) : 0)
 #define S_PUT_VARINT(p, tag, v)                                                                \
     do {                                                                                       \
         if (v) {                                                                               \
             *(p)++ = (tag);                                                                    \
-            (p) = s_put_varint((p), (v));                                                      \
+            (p) = ordo_pb_put_varint((p), (v));                                                      \
         }                                                                                      \
     } while (0)
 
@@ -768,9 +753,9 @@ static size_t s_completion_size(const ordo_dwire_completion_t *c, size_t elen, s
 {
     return S_VARINT_SIZE(c->id) + S_VARINT_SIZE((uint64_t)(int64_t)c->status) +
            S_VARINT_SIZE((uint64_t)(int64_t)c->code) +
-           (elen ? 1 + s_varint_len(elen) + elen : 0) + S_VARINT_SIZE(c->cause) +
+           (elen ? 1 + ordo_pb_varint_len(elen) + elen : 0) + S_VARINT_SIZE(c->cause) +
            S_VARINT_SIZE(c->accepted_ns) + S_VARINT_SIZE(c->started_ns) +
-           S_VARINT_SIZE(c->finished_ns) + (dlen ? 1 + s_varint_len(dlen) + dlen : 0);
+           S_VARINT_SIZE(c->finished_ns) + (dlen ? 1 + ordo_pb_varint_len(dlen) + dlen : 0);
 }
 
 static size_t s_error_len(const ordo_dwire_completion_t *c)
@@ -789,24 +774,24 @@ int ordo_dwire_encode_completions(ordo_dwire_buf_t *b, const ordo_dwire_completi
     size_t body = 0;        /* the Completions message */
     for (size_t i = 0; i < n; i++) {
         size_t len = s_completion_size(&items[i], s_error_len(&items[i]), s_data_len(&items[i]));
-        body += 1 + s_varint_len(len) + len;
+        body += 1 + ordo_pb_varint_len(len) + len;
     }
-    if (s_reserve(b, 1 + s_varint_len(body) + body) != 0)
+    if (s_reserve(b, 1 + ordo_pb_varint_len(body) + body) != 0)
         return ORDO_ENOMEM;
     uint8_t *p = b->data;
     *p++ = S_TAG_SERVER_COMPLETIONS;
-    p = s_put_varint(p, body);
+    p = ordo_pb_put_varint(p, body);
     for (size_t i = 0; i < n; i++) {
         const ordo_dwire_completion_t *c = &items[i];
         size_t elen = s_error_len(c), dlen = s_data_len(c);
         *p++ = S_TAG_ITEMS;
-        p = s_put_varint(p, s_completion_size(c, elen, dlen));
+        p = ordo_pb_put_varint(p, s_completion_size(c, elen, dlen));
         S_PUT_VARINT(p, S_TAG_ID, c->id);
         S_PUT_VARINT(p, S_TAG_STATUS, (uint64_t)(int64_t)c->status);
         S_PUT_VARINT(p, S_TAG_CODE, (uint64_t)(int64_t)c->code);
         if (elen) {
             *p++ = S_TAG_ERROR;
-            p = s_put_varint(p, elen);
+            p = ordo_pb_put_varint(p, elen);
             memcpy(p, c->error, elen);
             p += elen;
         }
@@ -816,7 +801,7 @@ int ordo_dwire_encode_completions(ordo_dwire_buf_t *b, const ordo_dwire_completi
         S_PUT_VARINT(p, S_TAG_FINISHED, c->finished_ns);
         if (dlen) {
             *p++ = S_TAG_DATA;
-            p = s_put_varint(p, dlen);
+            p = ordo_pb_put_varint(p, dlen);
             memcpy(p, c->data, dlen);
             p += dlen;
         }

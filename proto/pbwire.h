@@ -1,11 +1,12 @@
 /*
- * pbwire.h - reading the protobuf wire format by hand, for the hot message.
+ * pbwire.h - the protobuf wire format by hand, for the hot messages.
  *
- * Submit carries every task, and protobuf-c's generic unpack (descriptor
- * walks, a scan pass and a recursive unpack per sub-message) cost more
- * than the scheduling itself.  daemon/dwire.c decodes it with these
- * helpers and keeps protobuf-c for everything else; its tests compare the
- * two.
+ * Submit and Completions carry every task, and protobuf-c's generic pack
+ * and unpack (descriptor walks, a scan pass and a recursive unpack per
+ * sub-message) cost more than the scheduling itself.  daemon/dwire.c
+ * reads Submit and writes Completions, client/wire.c writes Submit and
+ * reads Completions, with these helpers; protobuf-c does everything else,
+ * and the tests compare the two.
  *
  * The reader follows protobuf-c's reading exactly where it accepts: a
  * varint of at most 10 bytes (bits past the 64th dropped).  It is stricter
@@ -170,6 +171,25 @@ static inline bool ordo_pb_repeated(ordo_pb_rd_t *r, unsigned wt, uint64_t *out,
         (*n)++;
     }
     return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing                                                             */
+
+/* The bytes of a varint: 7 bits a byte. */
+static inline size_t ordo_pb_varint_len(uint64_t v)
+{
+    return ((size_t)(64 - __builtin_clzll(v | 1)) + 6) / 7;
+}
+
+static inline uint8_t *ordo_pb_put_varint(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
 }
 
 #endif /* ORDO_PBWIRE_H_INCLUDED */
