@@ -48,27 +48,17 @@ static inline bool ordo_pb_varint(ordo_pb_rd_t *r, uint64_t *v)
     return false;
 }
 
-/* A field key: field number and wire type. */
-static inline bool ordo_pb_key(ordo_pb_rd_t *r, uint32_t *field, unsigned *wt)
+/* A varint of at most four bytes: keys and length prefixes (protobuf-c
+ * reads five with a 32-bit overflow; longer ones go to it). */
+static inline bool ordo_pb_varint4(ordo_pb_rd_t *r, uint32_t *v)
 {
     const uint8_t *p = r->p;
-    if (p < r->end && *p < 0x80) {     /* fields 1 to 15: one byte */
-        if (*p < 8)
-            return false;
-        *field = *p >> 3;
-        *wt = *p & 7;
-        r->p = p + 1;
-        return true;
-    }
     uint32_t x = 0;
     for (unsigned i = 0; i < 4 && p < r->end; i++) {
         uint8_t b = *p++;
         x |= (uint32_t)(b & 0x7f) << (7 * i);
         if (!(b & 0x80)) {
-            if ((x >> 3) == 0)
-                return false;
-            *field = x >> 3;
-            *wt = x & 7;
+            *v = x;
             r->p = p;
             return true;
         }
@@ -76,33 +66,36 @@ static inline bool ordo_pb_key(ordo_pb_rd_t *r, uint32_t *field, unsigned *wt)
     return false;
 }
 
+/* A field key: field number and wire type. */
+static inline bool ordo_pb_key(ordo_pb_rd_t *r, uint32_t *field, unsigned *wt)
+{
+    uint32_t x;
+    if (r->p < r->end && *r->p < 0x80)      /* fields 1 to 15: one byte */
+        x = *r->p++;
+    else if (!ordo_pb_varint4(r, &x))
+        return false;
+    if ((x >> 3) == 0)
+        return false;
+    *field = x >> 3;
+    *wt = x & 7;
+    return true;
+}
+
 /* The payload of a length-delimited field, into sub. */
 static inline bool ordo_pb_sub(ordo_pb_rd_t *r, ordo_pb_rd_t *sub)
 {
-    const uint8_t *p = r->p;
-    if (p < r->end && *p < 0x80) {     /* under 128 bytes: one byte */
-        size_t n = *p++;
-        if (n > (size_t)(r->end - p))
-            return false;
-        sub->p = p;
-        sub->end = p + n;
-        r->p = p + n;
-        return true;
-    }
-    uint32_t n = 0;
-    for (unsigned i = 0; i < 4 && p < r->end; i++) {
-        uint8_t b = *p++;
-        n |= (uint32_t)(b & 0x7f) << (7 * i);
-        if (!(b & 0x80)) {
-            if (n > (size_t)(r->end - p))
-                return false;
-            sub->p = p;
-            sub->end = p + n;
-            r->p = p + n;
-            return true;
-        }
-    }
-    return false;
+    ordo_pb_rd_t at = *r;
+    uint32_t n;
+    if (at.p < at.end && *at.p < 0x80)      /* under 128 bytes: one byte */
+        n = *at.p++;
+    else if (!ordo_pb_varint4(&at, &n))
+        return false;
+    if (n > (size_t)(at.end - at.p))
+        return false;
+    sub->p = at.p;
+    sub->end = at.p + n;
+    r->p = at.p + n;
+    return true;
 }
 
 /* Skips the value of a field of wire type wt (an unknown field). */

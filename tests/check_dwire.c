@@ -10,6 +10,7 @@
 #include "ordo.pb-c.h"
 #include "dwire.h"
 #include "dwire_diff.h"
+#include "pbtest.h"
 
 static uint8_t *s_pack(const Ordo__V1__ClientMsg *m, size_t *n)
 {
@@ -641,9 +642,8 @@ END_TEST
  * wrote them by hand. */
 static size_t s_pack_reference(const ordo_dwire_completion_t *items, size_t n, uint8_t **out)
 {
-    Ordo__V1__Completion *cs = calloc(n ? n : 1, sizeof *cs);
-    Ordo__V1__Completion **ptrs = calloc(n ? n : 1, sizeof *ptrs);
-    ck_assert(cs && ptrs);
+    Ordo__V1__Completion *cs = calloc(n + 1, sizeof *cs);
+    ck_assert_ptr_nonnull(cs);
     for (size_t i = 0; i < n; i++) {
         Ordo__V1__Completion c = ORDO__V1__COMPLETION__INIT;
         c.id = items[i].id;
@@ -657,44 +657,10 @@ static size_t s_pack_reference(const ordo_dwire_completion_t *items, size_t n, u
         c.data.data = (uint8_t *)items[i].data;
         c.data.len = items[i].data ? items[i].ndata : 0;
         cs[i] = c;
-        ptrs[i] = &cs[i];
     }
-    Ordo__V1__Completions comps = ORDO__V1__COMPLETIONS__INIT;
-    comps.n_items = n;
-    comps.items = ptrs;
-    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
-    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_COMPLETIONS;
-    msg.completions = &comps;
-    size_t len = ordo__v1__server_msg__get_packed_size(&msg);
-    *out = malloc(len ? len : 1);
-    ck_assert_ptr_nonnull(*out);
-    ck_assert_uint_eq(ordo__v1__server_msg__pack(&msg, *out), len);
+    size_t len = pbt_pack_completions(cs, n, 0, out);
     free(cs);
-    free(ptrs);
     return len;
-}
-
-static uint64_t s_rand(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* A value of every varint length, zero (left out) and the extremes. */
-static uint64_t s_value(uint64_t *x)
-{
-    switch (s_rand(x) % 4) {
-    case 0:
-        return 0;
-    case 1:
-        return s_rand(x) % 200;
-    case 2:
-        return UINT64_MAX >> (s_rand(x) % 64);
-    default:
-        return s_rand(x);
-    }
 }
 
 /* The hand-written Completions are protobuf-c's bytes, for random items:
@@ -712,21 +678,21 @@ START_TEST(test_completions_bytes)
     ordo_dwire_buf_t b = { 0 };
     ordo_dwire_completion_t items[300];
     for (int round = 0; round < 3000; round++) {
-        size_t n = round < 3 ? (size_t)round : s_rand(&x) % (round % 50 ? 20 : 300);
+        size_t n = round < 3 ? (size_t)round : pbt_rand(&x) % (round % 50 ? 20 : 300);
         for (size_t i = 0; i < n; i++) {
             ordo_dwire_completion_t *c = &items[i];
-            c->id = s_value(&x);
-            c->status = (int)(s_rand(&x) % 5) - 1;
-            c->code = s_rand(&x) % 3 ? -(int)(s_rand(&x) % 40) : (int)s_value(&x);
+            c->id = pbt_value(&x);
+            c->status = (int)(pbt_rand(&x) % 5) - 1;
+            c->code = pbt_rand(&x) % 3 ? -(int)(pbt_rand(&x) % 40) : (int)pbt_value(&x);
             c->error = NULL;
-            if (s_rand(&x) % 4 == 0)
-                c->error = &text[sizeof text - 1 - s_rand(&x) % (sizeof text)];
-            c->cause = s_value(&x);
-            c->accepted_ns = s_value(&x);
-            c->started_ns = s_value(&x);
-            c->finished_ns = s_value(&x);
-            c->data = s_rand(&x) % 4 == 0 ? bytes : NULL;
-            c->ndata = s_rand(&x) % sizeof bytes;
+            if (pbt_rand(&x) % 4 == 0)
+                c->error = &text[sizeof text - 1 - pbt_rand(&x) % (sizeof text)];
+            c->cause = pbt_value(&x);
+            c->accepted_ns = pbt_value(&x);
+            c->started_ns = pbt_value(&x);
+            c->finished_ns = pbt_value(&x);
+            c->data = pbt_rand(&x) % 4 == 0 ? bytes : NULL;
+            c->ndata = pbt_rand(&x) % sizeof bytes;
         }
         ck_assert_int_eq(ordo_dwire_encode_completions(&b, items, n), 0);
         uint8_t *ref;

@@ -10,30 +10,8 @@
 #include <string.h>
 
 #include "ordo.pb-c.h"
+#include "pbtest.h"
 #include "wire.h"
-
-static uint64_t s_rand(uint64_t *x)
-{
-    *x ^= *x << 13;
-    *x ^= *x >> 7;
-    *x ^= *x << 17;
-    return *x;
-}
-
-/* A value of every varint length, zero (left out) and the extremes. */
-static uint64_t s_value(uint64_t *x)
-{
-    switch (s_rand(x) % 4) {
-    case 0:
-        return 0;
-    case 1:
-        return s_rand(x) % 200;
-    case 2:
-        return UINT64_MAX >> (s_rand(x) % 64);
-    default:
-        return s_rand(x);
-    }
-}
 
 static Ordo__V1__Mode s_pb_mode(int mode)
 {
@@ -91,10 +69,7 @@ static size_t s_pack_reference(const ordo_wtask_t *tasks, size_t n, uint8_t **ou
     Ordo__V1__ClientMsg msg = ORDO__V1__CLIENT_MSG__INIT;
     msg.msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
     msg.submit = &submit;
-    size_t len = ordo__v1__client_msg__get_packed_size(&msg);
-    *out = malloc(len ? len : 1);
-    ck_assert_ptr_nonnull(*out);
-    ck_assert_uint_eq(ordo__v1__client_msg__pack(&msg, *out), len);
+    size_t len = pbt_pack_client(&msg, 0, out);
     free(pt);
     free(tp);
     free(pa);
@@ -125,39 +100,39 @@ START_TEST(test_submit_bytes)
     ordo_wscratch_t *scratch = ordo_wscratch_new();
     ck_assert_ptr_nonnull(scratch);
     for (int round = 0; round < 2000; round++) {
-        size_t n = round < 2 ? (size_t)round : s_rand(&x) % (round % 40 ? 16 : S_MAX_TASKS);
+        size_t n = round < 2 ? (size_t)round : pbt_rand(&x) % (round % 40 ? 16 : S_MAX_TASKS);
         for (size_t i = 0; i < n; i++) {
             ordo_wtask_t *t = &tasks[i];
             memset(t, 0, sizeof *t);
-            t->id = s_value(&x);
-            t->kernel = &text[sizeof text - 1 - s_rand(&x) % sizeof text];
-            t->nargs = (uint32_t)(s_rand(&x) % (S_MAX_ARGS + 1));
+            t->id = pbt_value(&x);
+            t->kernel = &text[sizeof text - 1 - pbt_rand(&x) % sizeof text];
+            t->nargs = (uint32_t)(pbt_rand(&x) % (S_MAX_ARGS + 1));
             for (uint32_t k = 0; k < t->nargs; k++) {
                 ordo_tensor_t *v = &views[i][k];
                 memset(v, 0, sizeof *v);
-                v->buffer = s_value(&x);
-                v->dtype = (int32_t)(s_rand(&x) % 3 ? s_rand(&x) % 14 : s_value(&x));
-                v->offset = (int64_t)s_value(&x);
-                v->ndim = (int32_t)(s_rand(&x) % (ORDO_MAX_NDIM + 1));
+                v->buffer = pbt_value(&x);
+                v->dtype = (int32_t)(pbt_rand(&x) % 3 ? pbt_rand(&x) % 14 : pbt_value(&x));
+                v->offset = (int64_t)pbt_value(&x);
+                v->ndim = (int32_t)(pbt_rand(&x) % (ORDO_MAX_NDIM + 1));
                 for (int d = 0; d < v->ndim; d++) {
-                    v->shape[d] = (int64_t)s_value(&x);
-                    v->strides[d] = (int64_t)s_value(&x);
+                    v->shape[d] = (int64_t)pbt_value(&x);
+                    v->strides[d] = (int64_t)pbt_value(&x);
                 }
-                modes[i][k] = (int32_t)(s_rand(&x) % 5);
+                modes[i][k] = (int32_t)(pbt_rand(&x) % 5);
             }
             t->views = views[i];
             t->modes = modes[i];
-            if (s_rand(&x) % 3 == 0) {
+            if (pbt_rand(&x) % 3 == 0) {
                 t->params = bytes;
-                t->params_len = s_rand(&x) % sizeof bytes;
+                t->params_len = pbt_rand(&x) % sizeof bytes;
             }
-            t->ndeps = (uint32_t)(s_rand(&x) % 4 == 0 ? s_rand(&x) % 20 : 0);
+            t->ndeps = (uint32_t)(pbt_rand(&x) % 4 == 0 ? pbt_rand(&x) % 20 : 0);
             for (uint32_t d = 0; d < t->ndeps; d++)
-                deps[i][d] = s_value(&x);
+                deps[i][d] = pbt_value(&x);
             t->deps = deps[i];
-            if (s_rand(&x) % 5 == 0) {
+            if (pbt_rand(&x) % 5 == 0) {
                 t->data = bytes;
-                t->data_len = s_rand(&x) % sizeof bytes;
+                t->data_len = pbt_rand(&x) % sizeof bytes;
             }
         }
         ordo_wbuf_t b = { 0 };
@@ -184,39 +159,27 @@ static size_t s_pack_completions(uint64_t *x, uint8_t **out)
     memset(text, 'e', sizeof text - 1);
     for (size_t i = 0; i < sizeof bytes; i++)
         bytes[i] = (uint8_t)(i * 7 + 1);
-    size_t n = s_rand(x) % 8 == 0 ? s_rand(x) % 200 : s_rand(x) % 5;
+    size_t n = pbt_rand(x) % 8 == 0 ? pbt_rand(x) % 200 : pbt_rand(x) % 5;
     Ordo__V1__Completion *cs = calloc(n + 1, sizeof *cs);
-    Ordo__V1__Completion **ptrs = calloc(n + 1, sizeof *ptrs);
-    ck_assert(cs && ptrs);
+    ck_assert_ptr_nonnull(cs);
     for (size_t i = 0; i < n; i++) {
         Ordo__V1__Completion c = ORDO__V1__COMPLETION__INIT;
-        c.id = s_value(x);
-        c.status = (Ordo__V1__TaskStatus)((int)(s_rand(x) % 6) - 1);
-        c.code = s_rand(x) % 2 ? -(int32_t)(s_rand(x) % 40) : (int32_t)s_value(x);
-        c.error = s_rand(x) % 4 ? "" : &text[sizeof text - 1 - s_rand(x) % sizeof text];
-        c.cause = s_value(x);
-        c.accepted_ns = s_value(x);
-        c.started_ns = s_value(x);
-        c.finished_ns = s_value(x);
-        if (s_rand(x) % 4 == 0) {
+        c.id = pbt_value(x);
+        c.status = (Ordo__V1__TaskStatus)((int)(pbt_rand(x) % 6) - 1);
+        c.code = pbt_rand(x) % 2 ? -(int32_t)(pbt_rand(x) % 40) : (int32_t)pbt_value(x);
+        c.error = pbt_rand(x) % 4 ? "" : &text[sizeof text - 1 - pbt_rand(x) % sizeof text];
+        c.cause = pbt_value(x);
+        c.accepted_ns = pbt_value(x);
+        c.started_ns = pbt_value(x);
+        c.finished_ns = pbt_value(x);
+        if (pbt_rand(x) % 4 == 0) {
             c.data.data = bytes;
-            c.data.len = s_rand(x) % sizeof bytes;
+            c.data.len = pbt_rand(x) % sizeof bytes;
         }
         cs[i] = c;
-        ptrs[i] = &cs[i];
     }
-    Ordo__V1__Completions comps = ORDO__V1__COMPLETIONS__INIT;
-    comps.n_items = n;
-    comps.items = ptrs;
-    Ordo__V1__ServerMsg msg = ORDO__V1__SERVER_MSG__INIT;
-    msg.msg_case = ORDO__V1__SERVER_MSG__MSG_COMPLETIONS;
-    msg.completions = &comps;
-    size_t len = ordo__v1__server_msg__get_packed_size(&msg);
-    *out = malloc(len + 64); /* room for appended bytes */
-    ck_assert_ptr_nonnull(*out);
-    ordo__v1__server_msg__pack(&msg, *out);
+    size_t len = pbt_pack_completions(cs, n, 64, out); /* room for appended bytes */
     free(cs);
-    free(ptrs);
     return len;
 }
 
@@ -280,17 +243,17 @@ START_TEST(test_completions_decode)
             ck_assert(s_same_as_reference(data, len));
             fast++;
         } else {
-            switch (s_rand(&x) % 3) {
+            switch (pbt_rand(&x) % 3) {
             case 0:
-                for (int k = 0, nk = 1 + (int)(s_rand(&x) % 3); k < nk && len; k++)
-                    data[s_rand(&x) % len] ^= (uint8_t)(1u << (s_rand(&x) % 8));
+                for (int k = 0, nk = 1 + (int)(pbt_rand(&x) % 3); k < nk && len; k++)
+                    data[pbt_rand(&x) % len] ^= (uint8_t)(1u << (pbt_rand(&x) % 8));
                 break;
             case 1:
-                len = len ? s_rand(&x) % len : 0;
+                len = len ? pbt_rand(&x) % len : 0;
                 break;
             default:
-                for (int k = 0, nk = 1 + (int)(s_rand(&x) % 8); k < nk; k++)
-                    data[len++] = (uint8_t)s_rand(&x);
+                for (int k = 0, nk = 1 + (int)(pbt_rand(&x) % 8); k < nk; k++)
+                    data[len++] = (uint8_t)pbt_rand(&x);
             }
             if (s_same_as_reference(data, len))
                 fast++;
