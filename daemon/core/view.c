@@ -38,6 +38,21 @@
 /* ------------------------------------------------------------------ */
 /* Validation                                                          */
 
+/* ordo_dtype_size, from the same map, for the fast paths: a call to
+ * common.c costs as much as the rest of a 1-D check. */
+static inline uint64_t s_esize(int32_t dtype)
+{
+    switch (dtype) {
+#define S_X_SIZE(name, value, size, text) \
+    case (value):                         \
+        return (size);
+        ORDO_DTYPE_MAP(S_X_SIZE)
+#undef S_X_SIZE
+    default:
+        return 0;
+    }
+}
+
 static void s_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
@@ -116,7 +131,7 @@ int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size
 {
     if (v->ndim == 1 && v->shape[0] > 0 && v->offset >= 0 &&
         buffer_bytes <= ORDO_MAX_BUFFER_BYTES) {
-        uint64_t esize = ordo_dtype_size(v->dtype), end;
+        uint64_t esize = s_esize(v->dtype), end;
         int64_t lo = v->offset, hi = v->offset, ext;
         if (esize != 0 && !__builtin_mul_overflow(v->shape[0] - 1, v->strides[0], &ext) &&
             !(ext < 0 ? __builtin_add_overflow(lo, ext, &lo) : __builtin_add_overflow(hi, ext, &hi)) &&
@@ -196,13 +211,10 @@ static void s_fp_make_1d(ordo_fp_t *fp, const ordo_view_t *v, uint64_t esize)
     fp->hi = fp->lo + esize + (uint64_t)(c - 1) * fp->dim[1].stride;
 }
 
-void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
+/* Any view; out of line, so that its frame is not paid for by the 1-D views. */
+static __attribute__((noinline)) void s_fp_make(ordo_fp_t *fp, const ordo_view_t *v,
+                                                uint64_t esize)
 {
-    uint64_t esize = ordo_dtype_size(v->dtype);
-    if (v->ndim == 1) {
-        s_fp_make_1d(fp, v, esize);
-        return;
-    }
     ordo_fpdim_t dims[ORDO_MAX_NDIM + 1];
     uint32_t n = 0;
     int64_t base = v->offset;
@@ -241,6 +253,15 @@ void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
     fp->hi = fp->lo + 1;
     for (uint32_t i = 0; i < fp->ndim; i++)
         fp->hi += (fp->dim[i].count - 1) * fp->dim[i].stride;
+}
+
+void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
+{
+    uint64_t esize = s_esize(v->dtype);
+    if (v->ndim == 1)
+        s_fp_make_1d(fp, v, esize);
+    else
+        s_fp_make(fp, v, esize);
 }
 
 uint64_t ordo_fp_bytes(const ordo_fp_t *fp)
