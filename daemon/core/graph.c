@@ -107,6 +107,7 @@ struct ordo_graph {
 
     s_mapent_t *map;                /* id 0 = empty */
     uint32_t map_mask;
+    uint32_t map_shift;             /* log2(map_mask + 1) - 3 */
 
     s_edge_t *edges;
     uint32_t nedges, cap_edges, free_edge;
@@ -193,12 +194,30 @@ static inline uint32_t s_hash(uint64_t id)
     return (uint32_t)((s_mix(id >> 3) << 3) | (id & 7));
 }
 
+/* Linear probing, in lane-major order: from entry h, the same lane (the
+ * place in an 8-entry block, the id's low bits) of the next block, and
+ * once past the last block, the next lane of the first.  A block of eight
+ * consecutive ids that finds its home block taken then moves on as a
+ * block, one probe each; probing the next entry instead pushed it into
+ * the lanes of its neighbours, and at half load a probe walked about ten
+ * entries. */
+static inline uint32_t s_map_next(const ordo_graph_t *g, uint32_t h)
+{
+    return h + 8 <= g->map_mask ? h + 8 : (h + 1) & 7;
+}
+
+/* The rank of entry h in that order. */
+static inline uint32_t s_map_rank(const ordo_graph_t *g, uint32_t h)
+{
+    return (h & 7) << g->map_shift | h >> 3;
+}
+
 /* The entry of the live task id, or NULL.  An equal hash is confirmed by
  * the slot's id. */
 static s_mapent_t *s_map_entry(const ordo_graph_t *g, uint64_t id)
 {
     uint32_t hash = s_hash(id);
-    for (uint32_t h = hash & g->map_mask;; h = (h + 1) & g->map_mask) {
+    for (uint32_t h = hash & g->map_mask;; h = s_map_next(g, h)) {
         s_mapent_t *e = &g->map[h];
         if (e->slot1 == 0)
             return NULL;
@@ -220,7 +239,7 @@ static void s_map_put(ordo_graph_t *g, uint32_t slot)
     uint32_t hash = s_hash(g->tasks[slot].id);
     uint32_t h = hash & g->map_mask;
     while (g->map[h].slot1)
-        h = (h + 1) & g->map_mask;
+        h = s_map_next(g, h);
     g->map[h] = (s_mapent_t){hash, slot + 1};
 }
 
@@ -229,9 +248,9 @@ static void s_map_del(ordo_graph_t *g, uint64_t id)
 {
     uint32_t h = (uint32_t)(s_map_entry(g, id) - g->map);
     /* Backward-shift deletion keeps probe chains intact without markers. */
-    for (uint32_t j = (h + 1) & g->map_mask; g->map[j].slot1; j = (j + 1) & g->map_mask) {
-        uint32_t home = g->map[j].hash & g->map_mask;
-        if (((j - home) & g->map_mask) >= ((j - h) & g->map_mask)) {
+    for (uint32_t j = s_map_next(g, h); g->map[j].slot1; j = s_map_next(g, j)) {
+        uint32_t home = s_map_rank(g, g->map[j].hash & g->map_mask), rj = s_map_rank(g, j);
+        if (((rj - home) & g->map_mask) >= ((rj - s_map_rank(g, h)) & g->map_mask)) {
             g->map[h] = g->map[j];
             h = j;
         }
@@ -251,6 +270,7 @@ static bool s_map_grow(ordo_graph_t *g, uint32_t nslots)
     free(g->map);
     g->map = m;
     g->map_mask = (uint32_t)(ncap - 1);
+    g->map_shift++;
     for (uint32_t s = 0; s < g->nused; s++)
         if (g->tasks[s].state != S_FREE)
             s_map_put(g, s);
@@ -347,6 +367,7 @@ ordo_graph_t *ordo_graph_new(const ordo_graph_config_t *cfg)
     g->free_task = S_NONE;
     g->free_edge = S_NONE;
     g->map_mask = 1023;
+    g->map_shift = 7;
     g->map = calloc(g->map_mask + 1, sizeof *g->map);
     if (!g->map) {
         free(g);
