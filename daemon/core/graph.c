@@ -142,7 +142,12 @@ struct ordo_graph {
     uint64_t access_seq;
 
     ordo_graph_stats_t st;
+    uint64_t edges_by_kind[4];      /* by bit of the kind: st.edges_raw... */
 };
+
+_Static_assert(ORDO_EDGE_RAW == 1 && ORDO_EDGE_WAR == 2 && ORDO_EDGE_WAW == 4 &&
+                   ORDO_EDGE_EXPLICIT == 8,
+               "edges_by_kind is indexed by the kind's bit");
 
 /* ------------------------------------------------------------------ */
 /* Growable arrays                                                     */
@@ -670,10 +675,7 @@ static bool s_edge_add(ordo_graph_t *g, uint32_t p, uint32_t t, unsigned kind)
             tt->cause = pt->cause;
         }
     }
-    g->st.edges_raw += kind == ORDO_EDGE_RAW;
-    g->st.edges_war += kind == ORDO_EDGE_WAR;
-    g->st.edges_waw += kind == ORDO_EDGE_WAW;
-    g->st.edges_explicit += kind == ORDO_EDGE_EXPLICIT;
+    g->edges_by_kind[__builtin_ctz(kind)]++; /* kind is one bit */
     if (g->cfg.on_edge)
         g->cfg.on_edge(g->cfg.on_edge_arg, pt->id, tt->id, kind);
     return true;
@@ -1177,6 +1179,10 @@ void ordo_graph_walk(const ordo_graph_t *g, const ordo_graph_visitor_t *v, void 
 void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out)
 {
     *out = g->st;
+    out->edges_raw = g->edges_by_kind[0];
+    out->edges_war = g->edges_by_kind[1];
+    out->edges_waw = g->edges_by_kind[2];
+    out->edges_explicit = g->edges_by_kind[3];
     out->index_bytes = ordo_ipool_bytes(&g->ipool);
     out->tombs = g->ntombs;
     uint64_t b = sizeof *g;
