@@ -960,18 +960,19 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         a->in_index = true;
         g->st.index_accesses++;
         s_access_t *twin = NULL;
+        ordo_itree_t *tree = s_tree(a);
         for (uint32_t i = 0; i < g->nretire && !twin; i++) {
             s_access_t *c = g->retire[i];
-            if (c->in_index && s_tree(c) == s_tree(a) &&
-                c->node.lo == a->node.lo && c->node.hi == a->node.hi)
+            if (c->in_index && c->node.lo == a->node.lo && c->node.hi == a->node.hi &&
+                s_tree(c) == tree)
                 twin = c;
         }
         if (twin) {
-            ordo_itree_replace(s_tree(a), &twin->node, &a->node);
+            ordo_itree_replace(tree, &twin->node, &a->node);
             s_left_index(twin);
         } else {
             a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
-            if (!ordo_itree_insert(s_tree(a), &g->ipool, &a->node))
+            if (!ordo_itree_insert(tree, &g->ipool, &a->node))
                 goto oom;
         }
     }
