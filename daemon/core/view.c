@@ -193,16 +193,22 @@ static void s_fp_make_1d(ordo_fp_t *fp, const ordo_view_t *v, uint64_t esize)
         fp->lo = fp->hi = 0;
         return;
     }
+    if (c == 1 || s == 0) { /* one element, or a broadcast of one (any stride) */
+        fp->lo = (uint64_t)base * esize;
+        fp->ndim = 1;
+        fp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = esize};
+        fp->hi = fp->lo + esize;
+        return;
+    }
     if (s < 0) {
         base += (c - 1) * s;
         s = -s;
     }
     fp->lo = (uint64_t)base * esize;
-    if (c == 1 || s <= 1) { /* s == 0: a broadcast, one element */
-        uint64_t run = s == 0 ? esize : (uint64_t)c * esize;
+    if (s == 1) {
         fp->ndim = 1;
-        fp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = run};
-        fp->hi = fp->lo + run;
+        fp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = (uint64_t)c * esize};
+        fp->hi = fp->lo + (uint64_t)c * esize;
         return;
     }
     fp->ndim = 2;
