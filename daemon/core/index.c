@@ -114,9 +114,8 @@ void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size)
     idx->outlived = 0;
 }
 
-/* One 128-bit comparison (a compare and a subtract with borrow), with no
- * branch: s_child uses it as the condition of a select, and a branch on
- * random keys is mispredicted half the time. */
+/* One 128-bit comparison: a compare and a subtract with borrow, where
+ * the two-part test took six instructions and a branch. */
 static inline bool s_less(uint64_t alo, uint64_t aseq, uint64_t blo, uint64_t bseq)
 {
     return ((unsigned __int128)alo << 64 | aseq) < ((unsigned __int128)blo << 64 | bseq);
@@ -124,16 +123,19 @@ static inline bool s_less(uint64_t alo, uint64_t aseq, uint64_t blo, uint64_t bs
 
 /* The entry of x whose subtree holds key (lo, seq): the last one whose key
  * is not greater, or the first when key precedes them all.  A binary
- * search without branches: the answer stays in [i, i + len), and each step
- * halves len whatever the comparison says, so every key costs the same
- * log2(n) steps (four at F = 16; a scan took eight compare-and-branch
- * steps on average among random keys). */
+ * search: the answer stays in [i, i + len), and each step halves len
+ * whatever the comparison says, so every key costs the same log2(n) steps
+ * (four at F = 16; a scan took eight compare-and-branch steps on average
+ * among random keys).  seq is read only when lo ties: a node's seq array
+ * is two more cache lines that a descent among distinct starts never
+ * needs, and a cold node costs a miss per line. */
 static uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
 {
     uint32_t i = 0;
     for (uint32_t len = x->n; len > 1;) {
         uint32_t half = len / 2;
-        i = s_less(lo, seq, x->lo[i + half], x->seq[i + half]) ? i : i + half;
+        uint64_t klo = x->lo[i + half];
+        i = (lo != klo ? lo < klo : seq < x->seq[i + half]) ? i : i + half;
         len -= half;
     }
     return i;
