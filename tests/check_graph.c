@@ -573,6 +573,46 @@ START_TEST(test_window_and_sequence)
 }
 END_TEST
 
+/* The id map probes the same place of the next blocks of eight entries,
+ * then the next place: keep every eighth id live (one place of every
+ * block, about 2,500 ids against 512 blocks) and remove them in a
+ * scrambled order; every lookup must still find exactly the live ones. */
+START_TEST(test_id_map_one_lane)
+{
+    enum { N = 20000, KEEP = N / 8 };
+    static uint64_t live[KEEP];
+    uint64_t seq_rng = 88172645463325252u;
+    uint32_t nlive = 0;
+    for (uint32_t i = 0; i < N; i++) {
+        uint64_t id = s_sub(0, NULL, 0, NULL), got;
+        ck_assert_int_eq(ordo_graph_pop_ready(g, &got, NULL), 0);
+        ck_assert_uint_eq(got, id);
+        if (ORDO_TASK_SEQ(id) % 8 == 0)
+            live[nlive++] = id;
+        else
+            ck_assert_int_eq(ordo_graph_complete(g, id), 0);
+    }
+    ck_assert_uint_eq(nlive, KEEP);
+    for (uint32_t k = KEEP; k > 0; k--) {
+        seq_rng ^= seq_rng << 13; /* xorshift: a scrambled order */
+        seq_rng ^= seq_rng >> 7;
+        seq_rng ^= seq_rng << 17;
+        uint32_t j = (uint32_t)(seq_rng % k);
+        uint64_t id = live[j];
+        live[j] = live[k - 1];
+        ck_assert_int_eq(ordo_graph_complete(g, id), 0);
+        ck_assert_int_eq(ordo_graph_state(g, id), ORDO_TASK_DONE);
+        if (k % 64 == 0 || k < 64)
+            for (uint32_t i = 0; i + 1 < k; i++)
+                TU_CHECK(ordo_graph_state(g, live[i]) == ORDO_TASK_RUNNING,
+                         "id %llu lost after %u removals", (unsigned long long)live[i], KEEP - k + 1);
+    }
+    ordo_graph_stats_t st;
+    ordo_graph_stats(g, &st);
+    ck_assert_uint_eq(st.live, 0);
+}
+END_TEST
+
 START_TEST(test_bad_arguments_change_nothing)
 {
     ordo_view_t x = tu_base(ORDO_F32, 1, I64(16));
@@ -664,6 +704,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_million_inplace_updates_constant_index);
     tcase_add_test(tc, test_partial_write_retires_nothing);
     tcase_add_test(tc, test_window_and_sequence);
+    tcase_add_test(tc, test_id_map_one_lane);
     tcase_add_test(tc, test_bad_arguments_change_nothing);
     tcase_add_test(tc, test_walk_and_counters);
     suite_add_tcase(s, tc);

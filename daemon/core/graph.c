@@ -107,6 +107,7 @@ struct ordo_graph {
 
     s_mapent_t *map;                /* id 0 = empty */
     uint32_t map_mask;
+    uint32_t map_shift;             /* log2(map_mask + 1) - 3 */
 
     s_edge_t *edges;
     uint32_t nedges, cap_edges, free_edge;
@@ -141,7 +142,12 @@ struct ordo_graph {
     uint64_t access_seq;
 
     ordo_graph_stats_t st;
+    uint64_t edges_by_kind[4];      /* by bit of the kind: st.edges_raw... */
 };
+
+_Static_assert(ORDO_EDGE_RAW == 1 && ORDO_EDGE_WAR == 2 && ORDO_EDGE_WAW == 4 &&
+                   ORDO_EDGE_EXPLICIT == 8,
+               "edges_by_kind is indexed by the kind's bit");
 
 /* ------------------------------------------------------------------ */
 /* Growable arrays                                                     */
@@ -193,12 +199,30 @@ static inline uint32_t s_hash(uint64_t id)
     return (uint32_t)((s_mix(id >> 3) << 3) | (id & 7));
 }
 
+/* Linear probing, in lane-major order: from entry h, the same lane (the
+ * place in an 8-entry block, the id's low bits) of the next block, and
+ * once past the last block, the next lane of the first.  A block of eight
+ * consecutive ids that finds its home block taken then moves on as a
+ * block, one probe each; probing the next entry instead pushed it into
+ * the lanes of its neighbours, and at half load a probe walked about ten
+ * entries. */
+static inline uint32_t s_map_next(const ordo_graph_t *g, uint32_t h)
+{
+    return h + 8 <= g->map_mask ? h + 8 : (h + 1) & 7;
+}
+
+/* The rank of entry h in that order. */
+static inline uint32_t s_map_rank(const ordo_graph_t *g, uint32_t h)
+{
+    return (h & 7) << g->map_shift | h >> 3;
+}
+
 /* The entry of the live task id, or NULL.  An equal hash is confirmed by
  * the slot's id. */
 static s_mapent_t *s_map_entry(const ordo_graph_t *g, uint64_t id)
 {
     uint32_t hash = s_hash(id);
-    for (uint32_t h = hash & g->map_mask;; h = (h + 1) & g->map_mask) {
+    for (uint32_t h = hash & g->map_mask;; h = s_map_next(g, h)) {
         s_mapent_t *e = &g->map[h];
         if (e->slot1 == 0)
             return NULL;
@@ -220,7 +244,7 @@ static void s_map_put(ordo_graph_t *g, uint32_t slot)
     uint32_t hash = s_hash(g->tasks[slot].id);
     uint32_t h = hash & g->map_mask;
     while (g->map[h].slot1)
-        h = (h + 1) & g->map_mask;
+        h = s_map_next(g, h);
     g->map[h] = (s_mapent_t){hash, slot + 1};
 }
 
@@ -229,9 +253,9 @@ static void s_map_del(ordo_graph_t *g, uint64_t id)
 {
     uint32_t h = (uint32_t)(s_map_entry(g, id) - g->map);
     /* Backward-shift deletion keeps probe chains intact without markers. */
-    for (uint32_t j = (h + 1) & g->map_mask; g->map[j].slot1; j = (j + 1) & g->map_mask) {
-        uint32_t home = g->map[j].hash & g->map_mask;
-        if (((j - home) & g->map_mask) >= ((j - h) & g->map_mask)) {
+    for (uint32_t j = s_map_next(g, h); g->map[j].slot1; j = s_map_next(g, j)) {
+        uint32_t home = s_map_rank(g, g->map[j].hash & g->map_mask), rj = s_map_rank(g, j);
+        if (((rj - home) & g->map_mask) >= ((rj - s_map_rank(g, h)) & g->map_mask)) {
             g->map[h] = g->map[j];
             h = j;
         }
@@ -251,6 +275,7 @@ static bool s_map_grow(ordo_graph_t *g, uint32_t nslots)
     free(g->map);
     g->map = m;
     g->map_mask = (uint32_t)(ncap - 1);
+    g->map_shift++;
     for (uint32_t s = 0; s < g->nused; s++)
         if (g->tasks[s].state != S_FREE)
             s_map_put(g, s);
@@ -347,6 +372,7 @@ ordo_graph_t *ordo_graph_new(const ordo_graph_config_t *cfg)
     g->free_task = S_NONE;
     g->free_edge = S_NONE;
     g->map_mask = 1023;
+    g->map_shift = 7;
     g->map = calloc(g->map_mask + 1, sizeof *g->map);
     if (!g->map) {
         free(g);
@@ -649,10 +675,7 @@ static bool s_edge_add(ordo_graph_t *g, uint32_t p, uint32_t t, unsigned kind)
             tt->cause = pt->cause;
         }
     }
-    g->st.edges_raw += kind == ORDO_EDGE_RAW;
-    g->st.edges_war += kind == ORDO_EDGE_WAR;
-    g->st.edges_waw += kind == ORDO_EDGE_WAW;
-    g->st.edges_explicit += kind == ORDO_EDGE_EXPLICIT;
+    g->edges_by_kind[__builtin_ctz(kind)]++; /* kind is one bit */
     if (g->cfg.on_edge)
         g->cfg.on_edge(g->cfg.on_edge_arg, pt->id, tt->id, kind);
     return true;
@@ -937,18 +960,19 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         a->in_index = true;
         g->st.index_accesses++;
         s_access_t *twin = NULL;
+        ordo_itree_t *tree = s_tree(a);
         for (uint32_t i = 0; i < g->nretire && !twin; i++) {
             s_access_t *c = g->retire[i];
-            if (c->in_index && s_tree(c) == s_tree(a) &&
-                c->node.lo == a->node.lo && c->node.hi == a->node.hi)
+            if (c->in_index && c->node.lo == a->node.lo && c->node.hi == a->node.hi &&
+                s_tree(c) == tree)
                 twin = c;
         }
         if (twin) {
-            ordo_itree_replace(s_tree(a), &twin->node, &a->node);
+            ordo_itree_replace(tree, &twin->node, &a->node);
             s_left_index(twin);
         } else {
             a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
-            if (!ordo_itree_insert(s_tree(a), &g->ipool, &a->node))
+            if (!ordo_itree_insert(tree, &g->ipool, &a->node))
                 goto oom;
         }
     }
@@ -1156,6 +1180,10 @@ void ordo_graph_walk(const ordo_graph_t *g, const ordo_graph_visitor_t *v, void 
 void ordo_graph_stats(const ordo_graph_t *g, ordo_graph_stats_t *out)
 {
     *out = g->st;
+    out->edges_raw = g->edges_by_kind[0];
+    out->edges_war = g->edges_by_kind[1];
+    out->edges_waw = g->edges_by_kind[2];
+    out->edges_explicit = g->edges_by_kind[3];
     out->index_bytes = ordo_ipool_bytes(&g->ipool);
     out->tombs = g->ntombs;
     uint64_t b = sizeof *g;

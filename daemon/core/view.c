@@ -38,13 +38,32 @@
 /* ------------------------------------------------------------------ */
 /* Validation                                                          */
 
+/* ordo_dtype_size, from the same map, for the fast paths: a call to
+ * common.c costs as much as the rest of a 1-D check. */
+static inline uint64_t s_esize(int32_t dtype)
+{
+    switch (dtype) {
+#define S_X_SIZE(name, value, size, text) \
+    case (value):                         \
+        return (size);
+        ORDO_DTYPE_MAP(S_X_SIZE)
+#undef S_X_SIZE
+    default:
+        return 0;
+    }
+}
+
 static void s_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
         snprintf(err, errlen, "%s", msg);
 }
 
-int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size_t errlen)
+/* The general check: any view, and a reason for a refusal.  Its frame (a
+ * message buffer and its stack guard) costs more than the test of the
+ * common view, so it stays out of line, behind the test below. */
+static __attribute__((noinline)) int s_view_check(const ordo_view_t *v, uint64_t buffer_bytes,
+                                                  char *err, size_t errlen)
 {
     char msg[160];
     size_t esize = ordo_dtype_size(v->dtype);
@@ -104,6 +123,24 @@ int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size
     return 0;
 }
 
+/* Views of one dimension that pass, the common case, pass here with the
+ * very tests of s_view_check (the same bounds of the same elements); any
+ * other view, and any view that fails, goes to s_view_check, which says
+ * why.  tests/check_view.c compares the two on random views. */
+int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size_t errlen)
+{
+    if (v->ndim == 1 && v->shape[0] > 0 && v->offset >= 0 &&
+        buffer_bytes <= ORDO_MAX_BUFFER_BYTES) {
+        uint64_t esize = s_esize(v->dtype), end;
+        int64_t lo = v->offset, hi = v->offset, ext;
+        if (esize != 0 && !__builtin_mul_overflow(v->shape[0] - 1, v->strides[0], &ext) &&
+            !(ext < 0 ? __builtin_add_overflow(lo, ext, &lo) : __builtin_add_overflow(hi, ext, &hi)) &&
+            lo >= 0 && !__builtin_mul_overflow((uint64_t)hi + 1, esize, &end) && end <= buffer_bytes)
+            return 0;
+    }
+    return s_view_check(v, buffer_bytes, err, errlen);
+}
+
 bool ordo_view_elements(const ordo_view_t *v, uint64_t *out)
 {
     uint64_t n = 1;
@@ -144,9 +181,46 @@ static void s_push_dim(ordo_fp_t *fp, ordo_fpdim_t d)
     fp->dim[fp->ndim++] = d;
 }
 
-void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
+/* The canonical form of a view of one dimension that passed the check, as
+ * the general path below makes it: the element run (stride 1, esize) and
+ * the dimension (stride |s| * esize, count c) tile when |s| == 1, and
+ * cannot merge otherwise (|s| * esize > esize, the run's count). */
+static void s_fp_make_1d(ordo_fp_t *fp, const ordo_view_t *v, uint64_t esize)
 {
-    uint64_t esize = ordo_dtype_size(v->dtype);
+    int64_t s = v->strides[0], c = v->shape[0], base = v->offset;
+    if (c == 0) {
+        fp->ndim = 0;
+        fp->lo = fp->hi = 0;
+        return;
+    }
+    if (c == 1 || s == 0) { /* one element, or a broadcast of one (any stride) */
+        fp->lo = (uint64_t)base * esize;
+        fp->ndim = 1;
+        fp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = esize};
+        fp->hi = fp->lo + esize;
+        return;
+    }
+    if (s < 0) {
+        base += (c - 1) * s;
+        s = -s;
+    }
+    fp->lo = (uint64_t)base * esize;
+    if (s == 1) {
+        fp->ndim = 1;
+        fp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = (uint64_t)c * esize};
+        fp->hi = fp->lo + (uint64_t)c * esize;
+        return;
+    }
+    fp->ndim = 2;
+    fp->dim[0] = (ordo_fpdim_t){.stride = 1, .count = esize};
+    fp->dim[1] = (ordo_fpdim_t){.stride = (uint64_t)s * esize, .count = (uint64_t)c};
+    fp->hi = fp->lo + esize + (uint64_t)(c - 1) * fp->dim[1].stride;
+}
+
+/* Any view; out of line, so that its frame is not paid for by the 1-D views. */
+static __attribute__((noinline)) void s_fp_make(ordo_fp_t *fp, const ordo_view_t *v,
+                                                uint64_t esize)
+{
     ordo_fpdim_t dims[ORDO_MAX_NDIM + 1];
     uint32_t n = 0;
     int64_t base = v->offset;
@@ -185,6 +259,15 @@ void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
     fp->hi = fp->lo + 1;
     for (uint32_t i = 0; i < fp->ndim; i++)
         fp->hi += (fp->dim[i].count - 1) * fp->dim[i].stride;
+}
+
+void ordo_fp_make(ordo_fp_t *fp, const ordo_view_t *v)
+{
+    uint64_t esize = s_esize(v->dtype);
+    if (v->ndim == 1)
+        s_fp_make_1d(fp, v, esize);
+    else
+        s_fp_make(fp, v, esize);
 }
 
 uint64_t ordo_fp_bytes(const ordo_fp_t *fp)
