@@ -605,7 +605,8 @@ START_TEST(test_id_map_one_lane)
         if (k % 64 == 0 || k < 64)
             for (uint32_t i = 0; i + 1 < k; i++)
                 TU_CHECK(ordo_graph_state(g, live[i]) == ORDO_TASK_RUNNING,
-                         "id %llu lost after %u removals", (unsigned long long)live[i], KEEP - k + 1);
+                         "id %llu lost after %u removals", (unsigned long long)live[i],
+                         KEEP - k + 1);
     }
     ordo_graph_stats_t st;
     ordo_graph_stats(g, &st);

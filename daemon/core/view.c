@@ -134,8 +134,10 @@ int ordo_view_check(const ordo_view_t *v, uint64_t buffer_bytes, char *err, size
         uint64_t esize = s_esize(v->dtype), end;
         int64_t lo = v->offset, hi = v->offset, ext;
         if (esize != 0 && !__builtin_mul_overflow(v->shape[0] - 1, v->strides[0], &ext) &&
-            !(ext < 0 ? __builtin_add_overflow(lo, ext, &lo) : __builtin_add_overflow(hi, ext, &hi)) &&
-            lo >= 0 && !__builtin_mul_overflow((uint64_t)hi + 1, esize, &end) && end <= buffer_bytes)
+            !(ext < 0 ? __builtin_add_overflow(lo, ext, &lo)
+                      : __builtin_add_overflow(hi, ext, &hi)) &&
+            lo >= 0 && !__builtin_mul_overflow((uint64_t)hi + 1, esize, &end) &&
+            end <= buffer_bytes)
             return 0;
     }
     return s_view_check(v, buffer_bytes, err, errlen);
