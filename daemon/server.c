@@ -1608,8 +1608,13 @@ int ordo_server_run(ordo_server_t *self)
         if (n > 0 && (items[2].revents & POLLIN))
             s_collect_done(self);
         if (rin) {
+            /* Run what each message made ready before reading the next:
+             * accepting a whole turn's messages first (up to a full
+             * credit of tasks) would keep them all in the index and the
+             * task table at once, out of cache.  Interleaved, W1 and W2
+             * end to end ran 1.3x and 1.45x faster (bench README). */
             for (int i = 0; i < S_READ_BATCH && s_read_client(self); i++)
-                ;
+                s_dispatch(self);
         }
         if (sin) {
             s_read_status(self);
