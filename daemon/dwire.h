@@ -60,9 +60,6 @@ typedef enum {
 int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
                           char *err, size_t errlen, ordo_dwire_decode_how_t how);
 
-/* For the same tests: the decoded Ordo__V1__ClientMsg (ordo.pb-c.h). */
-const void *ordo_dwire_msg_pb(const ordo_dwire_msg_t *self);
-
 ordo_dwire_msg_t *ordo_dwire_msg_ref(ordo_dwire_msg_t *self);
 void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p);
 ordo_dwire_kind_t ordo_dwire_kind(const ordo_dwire_msg_t *self);
