@@ -1,16 +1,18 @@
 /*
  * dwire.c - protobuf-c behind plain C (see dwire.h).
  *
- * The only file of ordod that includes ordo.pb-c.h.  Decoding keeps the
- * unpacked protobuf message and hands out pointers into it; encoding builds
- * the protobuf structures on the stack and packs them into the caller's
- * reusable buffer, except for Completions, the message of every task, which
- * are written by hand (the same bytes, at about a quarter of the cost).
+ * The only file of ordod that includes ordo.pb-c.h.  A Submit is decoded
+ * by hand into a compact form of its own (below), anything else by
+ * protobuf-c, whose unpacked message the accessors then read; encoding
+ * builds the protobuf structures on the stack and packs them into the
+ * caller's reusable buffer, except for Completions, the message of every
+ * task, which are written by hand (the same bytes, at about a quarter of
+ * the cost).
  *
- * A client message is unpacked into an arena owned by the message (a bump
- * allocator given to protobuf-c), so that a Submit of many tasks costs a
- * couple of allocations in all rather than several per task, and is freed
- * at once when its last task finishes.
+ * A client message is decoded into an arena owned by the message (a bump
+ * allocator, also given to protobuf-c), so that a Submit of many tasks
+ * costs a couple of allocations in all rather than several per task, and
+ * is freed at once when its last task finishes.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,7 +31,9 @@ typedef struct s_chunk {
 } s_chunk_t;
 
 struct ordo_dwire_msg {
-    Ordo__V1__ClientMsg *pb;
+    Ordo__V1__ClientMsg *pb;        /* protobuf-c's decoding, or NULL when... */
+    struct s_task *tasks;           /* ...the fast path's: a Submit of ntasks */
+    size_t ntasks;
     uint32_t refs;
     ordo_dwire_kind_t kind;
     ordo_dwire_msg_t *next;
@@ -116,25 +120,62 @@ static void s_arena_reset(ordo_dwire_msg_t *m)
  * Nearly every client message is a Submit, and protobuf-c's generic unpack
  * (a scan that records every field, a descriptor lookup per field, a
  * recursive unpack per sub-message) was most of the decoding cost of the
- * scheduler thread.  The s_fast_* functions decode a ClientMsg that holds
- * one Submit straight into the same generated structures, in the same
- * arena, that protobuf-c would build: every encoding of it (fields in any
- * order, repeated scalars packed or not or both, unknown fields of any
- * valid wire type skipped, the last occurrence of a scalar, string or bytes
- * field winning).  Unknown fields are dropped rather than kept, as nothing
- * reads them.
+ * scheduler thread.  The fast path decodes a ClientMsg that holds one
+ * Submit into the compact form below, which ordo_dwire_get_task and
+ * ordo_dwire_get_arg read: one copy of the Submit's bytes in the arena,
+ * a record per task and per argument, params, data and kernel names in
+ * place in the copy, and shape and strides left as the packed varints
+ * they came as until ordo_dwire_get_arg reads them (no array per view).
+ * It takes every encoding of a Submit (fields in any order, repeated
+ * scalars packed or not or both, unknown fields of any valid wire type
+ * skipped, the last occurrence of a scalar, string or bytes field
+ * winning); the layout libordo writes (client/wire.c) goes through
+ * straight-line readers (s_task_usual and below) without a dispatch per
+ * field, and any other through the general readers.
  *
- * They never refuse a message themselves.  Whatever they do not handle
- * returns false and goes to protobuf-c whole, which then decodes or refuses
- * it exactly as before: every shape protobuf-c refuses (a wrong wire type
- * for a known field, truncation, an unterminated or over-long varint,
- * groups, field number 0), and rare valid shapes whose protobuf-c result
- * is its own (a singular sub-message given twice, which it merges or
- * replaces; any other or a second member of the ClientMsg oneof; keys and
- * length prefixes of 5 bytes, which it reads with 32-bit overflow), and a
- * message over the arena budget.  tests/check_dwire.c and
- * tests/fuzz/fuzz_dwire.c compare the two decoders field by field.
+ * The fast path never refuses a message itself.  Whatever it does not
+ * handle returns false and goes to protobuf-c whole, which then decodes or
+ * refuses it exactly as before: every shape protobuf-c refuses (a wrong
+ * wire type for a known field, truncation, an unterminated or over-long
+ * varint, groups, field number 0), and rare valid shapes whose protobuf-c
+ * result is its own (a singular sub-message given twice, which it merges
+ * or replaces; any other or a second member of the ClientMsg oneof; keys
+ * and length prefixes of 5 bytes, which it reads with 32-bit overflow),
+ * and a message over the arena budget.  tests/check_dwire.c and
+ * tests/fuzz/fuzz_dwire.c compare the two decoders field by field, through
+ * the accessors (tests/dwire_diff.h).
  */
+
+/* ------------------------------------------------------------------ */
+/* The fast path's representation of a Submit.                          */
+
+/* An argument: its scalars, and its shape and strides still as the
+ * varints they came as (checked), in the message's copy of the Submit;
+ * ordo_dwire_get_arg reads them.  view is false when the Arg had none. */
+typedef struct {
+    const uint8_t *shape, *strides;     /* nshape and nstrides varints */
+    size_t nshape, nstrides;
+    uint64_t buffer;
+    int64_t offset;
+    uint32_t dtype;
+    int32_t mode;
+    bool view;
+} s_arg_t;
+
+/* A task: what ordo_dwire_get_task hands out, and its arguments. */
+typedef struct s_task {
+    ordo_dwire_task_t t;
+    s_arg_t *args;
+    const uint8_t *kernel_end;          /* the byte that becomes the name's NUL */
+} s_task_t;
+
+/* The occurrences of one repeated varint field in a message: where the
+ * first one's varints start, how many bytes and values all of them hold. */
+typedef struct {
+    const uint8_t *p;
+    size_t bytes, n;
+    unsigned times;
+} s_rep_t;
 
 /* The fast path's allocation: a bump in the current chunk, inline, and
  * s_arena_alloc when it is full. */
@@ -151,288 +192,522 @@ static inline void *s_alloc(ordo_dwire_msg_t *m, size_t size)
     return s_arena_alloc(m, size);
 }
 
-/* A copy of a string or bytes field in the arena (protobuf-c copies too:
- * the socket's message is gone after decoding). */
-static void *s_fast_copy(ordo_dwire_msg_t *m, ordo_pb_rd_t v, bool nul)
+/* A key as one number, field << 3 | wire type, so that one switch takes a
+ * field and its wire type together.  False for what the fast path leaves:
+ * field 0 and keys of more than 4 bytes.  r must not be at its end. */
+static inline bool s_key(ordo_pb_rd_t *r, uint32_t *key)
 {
-    size_t n = (size_t)(v.end - v.p);
-    uint8_t *p = s_alloc(m, n + nul);
-    if (p) {
-        memcpy(p, v.p, n);
-        if (nul)
-            p[n] = 0;
-    }
-    return p;
+    if (*r->p < 0x80)
+        *key = *r->p++;
+    else if (!ordo_pb_varint4(r, key))
+        return false;
+    return *key >= 8;
 }
 
-static const Ordo__V1__View s_view_init = ORDO__V1__VIEW__INIT;
-static const Ordo__V1__Arg s_arg_init = ORDO__V1__ARG__INIT;
-static const Ordo__V1__Task s_task_init = ORDO__V1__TASK__INIT;
-static const Ordo__V1__Submit s_submit_init = ORDO__V1__SUBMIT__INIT;
-static const Ordo__V1__ClientMsg s_client_msg_init = ORDO__V1__CLIENT_MSG__INIT;
+/* Keys of the fields the fast path reads. */
+#define S_KEY(field, wt) ((uint32_t)(field) << 3 | (wt))
 
-/* A View and its shape and strides, in one allocation. */
-static bool s_fast_view(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__View **out)
+/* One occurrence (wire type wt, 0 or 2) of a repeated varint field. */
+static inline bool s_rep(ordo_pb_rd_t *r, unsigned wt, s_rep_t *rep)
 {
-    Ordo__V1__View view = s_view_init, *v = &view;
-    const ordo_pb_rd_t start = r;
-    size_t nshape = 0, nstrides = 0;
-    /* Where shape and strides were, to read them again without a second
-     * pass over the view when each came once (as libordo sends them). */
-    ordo_pb_rd_t at[2] = { { NULL, NULL }, { NULL, NULL } };
-    unsigned at_wt[2] = { 0, 0 }, times[2] = { 0, 0 };
-    uint32_t f = 0;
-    unsigned wt = 0;
+    ordo_pb_rd_t v = { r->p, NULL };
+    uint64_t x;
+    if (wt == 0) {
+        if (!ordo_pb_varint(r, &x))
+            return false;
+        v.end = r->p;
+        rep->n++;
+    } else if (!ordo_pb_sub(r, &v) || !ordo_pb_count(v, &rep->n)) {
+        return false;
+    }
+    if (rep->times++ == 0)
+        rep->p = v.p;
+    rep->bytes += (size_t)(v.end - v.p);
+    return true;
+}
+
+/* When field came more than once in the (checked) message r: its varints
+ * copied into one run in the arena, which then reads as one occurrence. */
+static bool s_rep_join(ordo_dwire_msg_t *m, ordo_pb_rd_t r, uint32_t field, s_rep_t *rep)
+{
+    if (rep->times <= 1)
+        return true;
+    uint8_t *p = s_alloc(m, rep->bytes);
+    if (!p)
+        return false;
+    rep->p = p;
+    uint32_t key = 0;
     uint64_t x;
     while (r.p < r.end) {
-        if (!ordo_pb_key(&r, &f, &wt))
-            return false;
-        switch (f) {
-        case 1: case 2: case 3:
-            if (wt != 0 || !ordo_pb_varint(&r, &x))
-                return false;
-            if (f == 1)
-                v->buffer = x;
-            else if (f == 2)
-                v->dtype = (uint32_t)x;
-            else
-                v->offset = (int64_t)x;
-            break;
-        case 4: case 5:
-            at[f - 4] = r;
-            at_wt[f - 4] = wt;
-            times[f - 4]++;
-            if (!ordo_pb_repeated(&r, wt, NULL, f == 4 ? &nshape : &nstrides))
-                return false;
-            break;
-        default:
-            if (!ordo_pb_skip(&r, wt))
-                return false;
+        s_key(&r, &key);
+        ordo_pb_rd_t v = { r.p, NULL };
+        if (key == S_KEY(field, 0)) {
+            ordo_pb_varint(&r, &x);
+            v.end = r.p;
+        } else if (key == S_KEY(field, 2)) {
+            ordo_pb_sub(&r, &v);
+        } else {
+            ordo_pb_skip(&r, key & 7);
+            continue;
         }
-    }
-    Ordo__V1__View *block = s_alloc(m, sizeof *block + (nshape + nstrides) * sizeof(int64_t));
-    if (!block)
-        return false;
-    *block = view;
-    *out = v = block;
-    if (nshape == 0 && nstrides == 0)
-        return true;
-    int64_t *arrays = (int64_t *)(block + 1);
-    v->shape = nshape ? arrays : NULL;
-    v->strides = nstrides ? arrays + nshape : NULL;
-    if (times[0] <= 1 && times[1] <= 1) {
-        if (times[0])
-            ordo_pb_repeated(&at[0], at_wt[0], (uint64_t *)v->shape, &v->n_shape);
-        if (times[1])
-            ordo_pb_repeated(&at[1], at_wt[1], (uint64_t *)v->strides, &v->n_strides);
-        return true;
-    }
-    for (r = start; r.p < r.end;) {
-        ordo_pb_key(&r, &f, &wt);  /* all checked above */
-        if (f == 4)
-            ordo_pb_repeated(&r, wt, (uint64_t *)v->shape, &v->n_shape);
-        else if (f == 5)
-            ordo_pb_repeated(&r, wt, (uint64_t *)v->strides, &v->n_strides);
-        else
-            ordo_pb_skip(&r, wt);
+        memcpy(p, v.p, (size_t)(v.end - v.p));
+        p += v.end - v.p;
     }
     return true;
 }
 
-static bool s_fast_arg(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__Arg *a)
+/* A varint value at *pp, before end: ordo_pb_varint on a bare pointer. */
+static inline bool s_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
-    *a = s_arg_init;
-    ordo_pb_rd_t view = { NULL, NULL };
-    bool has_view = false;
-    uint32_t f = 0;
-    unsigned wt = 0;
-    uint64_t x;
-    while (r.p < r.end) {
-        if (!ordo_pb_key(&r, &f, &wt))
-            return false;
-        if (f == 1) {
-            /* A second view is merged into the first by protobuf-c. */
-            if (wt != 2 || has_view || !ordo_pb_sub(&r, &view))
-                return false;
-            has_view = true;
-        } else if (f == 2) {
-            if (wt != 0 || !ordo_pb_varint(&r, &x))
-                return false;
-            a->mode = (Ordo__V1__Mode)(int32_t)(uint32_t)x;
-        } else if (!ordo_pb_skip(&r, wt)) {
-            return false;
-        }
+    const uint8_t *p = *pp;
+    if (p < end && *p < 0x80) {
+        *v = *p;
+        *pp = p + 1;
+        return true;
     }
-    return !has_view || s_fast_view(m, view, &a->view);
+    if (end - p >= 2 && p[1] < 0x80) {     /* offsets and shapes: two bytes */
+        *v = (p[0] & 0x7fu) | (uint64_t)p[1] << 7;
+        *pp = p + 2;
+        return true;
+    }
+    if (end - p >= 10) {                    /* task ids: no end to test */
+        uint64_t x = 0;
+        for (unsigned i = 0; i < 10; i++) {
+            x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+            if (p[i] < 0x80) {
+                *v = x;
+                *pp = p + i + 1;
+                return true;
+            }
+        }
+        return false;
+    }
+    ordo_pb_rd_t r = { p, end };
+    if (!ordo_pb_varint(&r, v))
+        return false;
+    *pp = r.p;
+    return true;
 }
 
-static bool s_fast_task(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__Task *t)
+/* A packed run of varints at *pp with a one-byte length, checked and
+ * counted: where its values start and how many there are. */
+static inline bool s_packed(const uint8_t **pp, const uint8_t *end, const uint8_t **at,
+                            size_t *n)
 {
-    *t = s_task_init;
+    const uint8_t *p = *pp;
+    if (p >= end || *p >= 0x80 || *p > end - p - 1)
+        return false;
+    /* One dimension, a value under 2^14 (1 or 2 bytes): counted at once. */
+    if ((*p == 1 && p[1] < 0x80) || (*p == 2 && p[1] >= 0x80 && p[2] < 0x80)) {
+        *at = p + 1;
+        *n = 1;
+        *pp = p + 1 + *p;
+        return true;
+    }
+    ordo_pb_rd_t v = { p + 1, p + 1 + *p };
+    *n = 0;
+    if (!ordo_pb_count(v, n))
+        return false;
+    *at = v.p;
+    *pp = v.end;
+    return true;
+}
+
+/* A View as libordo writes it (client/wire.c): fields in number order,
+ * none twice, the zero ones left out, shape and strides packed and under
+ * 128 bytes, into a (whose view fields are zero).  False for any other
+ * bytes, which the general readers (s_task_general, s_fast_view) then
+ * read from the start of the task; this is only their common case in
+ * straight code, without a dispatch per field. */
+static inline bool s_view_usual(ordo_pb_rd_t r, s_arg_t *a)
+{
+    const uint8_t *p = r.p, *end = r.end;
+    uint64_t x;
+    if (p < end && *p == S_KEY(1, 0)) {
+        p++;
+        if (!s_varint(&p, end, &a->buffer))
+            return false;
+    }
+    if (p < end && *p == S_KEY(2, 0)) {
+        p++;
+        if (!s_varint(&p, end, &x))
+            return false;
+        a->dtype = (uint32_t)x;
+    }
+    if (p < end && *p == S_KEY(3, 0)) {
+        p++;
+        if (!s_varint(&p, end, &x))
+            return false;
+        a->offset = (int64_t)x;
+    }
+    if (p < end && *p == S_KEY(4, 2)) {
+        p++;
+        if (!s_packed(&p, end, &a->shape, &a->nshape))
+            return false;
+    }
+    if (p < end && *p == S_KEY(5, 2)) {
+        p++;
+        if (!s_packed(&p, end, &a->strides, &a->nstrides))
+            return false;
+    }
+    return p == end;
+}
+
+/* A View in any encoding, into a (whose view fields are zero): the
+ * general reader. */
+static bool s_fast_view(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_arg_t *a)
+{
     const ordo_pb_rd_t start = r;
-    ordo_pb_rd_t kernel = { NULL, NULL }, params = kernel, data = kernel, sub = kernel;
-    size_t nargs = 0, ndeps = 0;
-    /* The first args and the deps, to read them without a second pass
-     * over the task when there are few args and the deps came once. */
-    enum { S_ARGS_SEEN = 8 };
-    ordo_pb_rd_t argv[S_ARGS_SEEN], deps_at = { NULL, NULL };
-    unsigned deps_wt = 0, deps_times = 0;
-    uint32_t f = 0;
-    unsigned wt = 0;
+    s_rep_t shape = { NULL, 0, 0, 0 }, strides = shape;
+    uint32_t key = 0;
     uint64_t x;
     while (r.p < r.end) {
-        if (!ordo_pb_key(&r, &f, &wt))
+        if (!s_key(&r, &key))
             return false;
-        switch (f) {
-        case 1:
-            if (wt != 0 || !ordo_pb_varint(&r, &x))
+        switch (key) {
+        case S_KEY(1, 0):
+            if (!ordo_pb_varint(&r, &a->buffer))
                 return false;
-            t->id = x;
             break;
-        case 2: case 3: case 4: case 6:
-            if (wt != 2 || !ordo_pb_sub(&r, &sub))
+        case S_KEY(2, 0):
+            if (!ordo_pb_varint(&r, &x))
                 return false;
-            if (f == 2)
-                kernel = sub;
-            else if (f == 3 && nargs < S_ARGS_SEEN)
-                argv[nargs++] = sub;
-            else if (f == 3)
-                nargs++;
-            else if (f == 4)
-                params = sub;
-            else
-                data = sub;
+            a->dtype = (uint32_t)x;
             break;
-        case 5:
-            deps_at = r;
-            deps_wt = wt;
-            deps_times++;
-            if (!ordo_pb_repeated(&r, wt, NULL, &ndeps))
+        case S_KEY(3, 0):
+            if (!ordo_pb_varint(&r, &x))
+                return false;
+            a->offset = (int64_t)x;
+            break;
+        case S_KEY(4, 0): case S_KEY(4, 2):
+            if (!s_rep(&r, key & 7, &shape))
+                return false;
+            break;
+        case S_KEY(5, 0): case S_KEY(5, 2):
+            if (!s_rep(&r, key & 7, &strides))
                 return false;
             break;
         default:
-            if (!ordo_pb_skip(&r, wt))
+            if ((key >> 3) <= 5 || !ordo_pb_skip(&r, key & 7))
                 return false;
         }
     }
-    if (kernel.p && !(t->kernel = s_fast_copy(m, kernel, true)))
+    if (!s_rep_join(m, start, 4, &shape) || !s_rep_join(m, start, 5, &strides))
         return false;
-    if (params.p < params.end) {
-        if (!(t->params.data = s_fast_copy(m, params, false)))
+    a->shape = shape.p;
+    a->nshape = shape.n;
+    a->strides = strides.p;
+    a->nstrides = strides.n;
+    return true;
+}
+
+static bool s_fast_arg(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_arg_t *a)
+{
+    memset(a, 0, sizeof *a);
+    ordo_pb_rd_t view;
+    uint32_t key = 0;
+    uint64_t x;
+    while (r.p < r.end) {
+        if (!s_key(&r, &key))
             return false;
-        t->params.len = (size_t)(params.end - params.p);
-    }
-    if (data.p < data.end) {
-        if (!(t->data.data = s_fast_copy(m, data, false)))
+        if (key == S_KEY(1, 2)) {
+            /* A second view is merged into the first by protobuf-c. */
+            if (a->view || !ordo_pb_sub(&r, &view) || !s_fast_view(m, view, a))
+                return false;
+            a->view = true;
+        } else if (key == S_KEY(2, 0)) {
+            if (!ordo_pb_varint(&r, &x))
+                return false;
+            a->mode = (int32_t)(uint32_t)x;
+        } else if ((key >> 3) <= 2 || !ordo_pb_skip(&r, key & 7)) {
             return false;
-        t->data.len = (size_t)(data.end - data.p);
+        }
     }
+    return true;
+}
+
+/* A length-delimited value at *pp, before end: ordo_pb_sub on a bare
+ * pointer. */
+static inline bool s_sub(const uint8_t **pp, const uint8_t *end, ordo_pb_rd_t *sub)
+{
+    ordo_pb_rd_t r = { *pp, end };
+    if (!ordo_pb_sub(&r, sub))
+        return false;
+    *pp = r.p;
+    return true;
+}
+
+/* An Arg as libordo writes it: its view (as s_view_usual reads it), then
+ * its mode.  False for other bytes (the caller starts over with the
+ * general reader). */
+static inline bool s_arg_usual(const uint8_t *p, const uint8_t *end, s_arg_t *a)
+{
+    memset(a, 0, sizeof *a);
+    if (p < end && *p == S_KEY(1, 2)) {
+        p++;
+        if (p >= end || *p >= 0x80 || *p > end - p - 1)
+            return false;
+        ordo_pb_rd_t v = { p + 1, p + 1 + *p };
+        if (!s_view_usual(v, a))
+            return false;
+        a->view = true;
+        p = v.end;
+    }
+    if (p < end && *p == S_KEY(2, 0)) {
+        uint64_t x;
+        p++;
+        if (!s_varint(&p, end, &x))
+            return false;
+        a->mode = (int32_t)(uint32_t)x;
+    }
+    return p == end;
+}
+
+/* Sets what ordo_dwire_get_task hands out; params and data are NULL when
+ * empty, as protobuf-c leaves them. */
+static void s_task_set(s_task_t *t, uint64_t id, ordo_pb_rd_t kernel, ordo_pb_rd_t params,
+                       ordo_pb_rd_t data, size_t nargs, size_t ndeps)
+{
+    ordo_dwire_task_t *out = &t->t;
+    out->id = id;
+    out->kernel = kernel.p ? (const char *)kernel.p : "";
+    t->kernel_end = kernel.end;
+    out->nargs = nargs;
+    out->params = params.p < params.end ? params.p : NULL;
+    out->nparams = (size_t)(params.end - params.p);
+    out->data = data.p < data.end ? data.p : NULL;
+    out->ndata = (size_t)(data.end - data.p);
+    out->deps = NULL;
+    out->ndeps = ndeps;
+    t->args = NULL;
+}
+
+/* A Task as libordo writes it (client/wire.c): id, kernel, args, params,
+ * deps (packed, once), data, in this order, none but args twice, the
+ * empty ones left out, at most 8 args, each as s_arg_usual reads it.  False
+ * for other bytes: s_fast_task then reads the task with the general
+ * reader, from the start.  This is that reader's common case without the
+ * dispatch per field and without the second pass over the args. */
+static bool s_task_usual(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
+{
+    const uint8_t *p = r.p, *end = r.end;
+    ordo_pb_rd_t kernel = { NULL, NULL }, params = kernel, data = kernel, deps = kernel;
+    uint64_t id = 0;
+    if (p < end && *p == S_KEY(1, 0)) {
+        p++;
+        if (!s_varint(&p, end, &id))
+            return false;
+    }
+    if (p < end && *p == S_KEY(2, 2)) {
+        p++;
+        if (!s_sub(&p, end, &kernel))
+            return false;
+    }
+    enum { S_ARGS_USUAL = 8 };
+    ordo_pb_rd_t argv[S_ARGS_USUAL];
+    size_t nargs = 0, ndeps = 0;
+    while (p < end && *p == S_KEY(3, 2)) {
+        p++;
+        if (nargs == S_ARGS_USUAL || !s_sub(&p, end, &argv[nargs]))
+            return false;
+        nargs++;
+    }
+    if (p < end && *p == S_KEY(4, 2)) {
+        p++;
+        if (!s_sub(&p, end, &params))
+            return false;
+    }
+    if (p < end && *p == S_KEY(5, 2)) {
+        p++;
+        if (!s_sub(&p, end, &deps) || !ordo_pb_count(deps, &ndeps))
+            return false;
+    }
+    if (p < end && *p == S_KEY(6, 2)) {
+        p++;
+        if (!s_sub(&p, end, &data))
+            return false;
+    }
+    if (p != end)
+        return false;
+    s_task_set(t, id, kernel, params, data, nargs, ndeps);
     if (nargs == 0 && ndeps == 0)
         return true;
-    /* The deps, the args' pointers and the Args in one allocation. */
-    uint64_t *block = s_alloc(m, ndeps * sizeof *t->deps +
-                                     nargs * (sizeof *t->args + sizeof(Ordo__V1__Arg)));
-    if (!block)
+    s_arg_t *args = s_alloc(m, nargs * sizeof *args + ndeps * sizeof *t->t.deps);
+    if (!args)
         return false;
-    t->deps = ndeps ? block : NULL;
-    t->args = nargs ? (Ordo__V1__Arg **)(block + ndeps) : NULL;
-    Ordo__V1__Arg *args = (Ordo__V1__Arg *)((Ordo__V1__Arg **)(block + ndeps) + nargs);
-    if (nargs <= S_ARGS_SEEN && deps_times <= 1) {
-        for (size_t j = 0; j < nargs; j++) {
+    t->args = nargs ? args : NULL;
+    if (ndeps) {
+        uint64_t *d = (uint64_t *)(args + nargs);
+        const uint8_t *q = deps.p;
+        for (size_t k = 0; k < ndeps; k++)
+            d[k] = ordo_pb_next(&q);
+        t->t.deps = d;
+    }
+    for (size_t j = 0; j < nargs; j++)
+        if (!s_arg_usual(argv[j].p, argv[j].end, &args[j]))
+            return false;
+    return true;
+}
+
+/* A Task in any encoding: the general reader. */
+static bool s_task_general(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
+{
+    const ordo_pb_rd_t start = r;
+    ordo_pb_rd_t kernel = { NULL, NULL }, params = kernel, data = kernel, sub = kernel;
+    /* The first args, to read them without a second pass over the task. */
+    enum { S_ARGS_SEEN = 8 };
+    ordo_pb_rd_t argv[S_ARGS_SEEN];
+    size_t nargs = 0;
+    s_rep_t deps = { NULL, 0, 0, 0 };
+    uint64_t id = 0;
+    uint32_t key = 0;
+    while (r.p < r.end) {
+        if (!s_key(&r, &key))
+            return false;
+        switch (key) {
+        case S_KEY(1, 0):
+            if (!ordo_pb_varint(&r, &id))
+                return false;
+            break;
+        case S_KEY(2, 2):
+            if (!ordo_pb_sub(&r, &kernel))
+                return false;
+            break;
+        case S_KEY(3, 2):
+            if (!ordo_pb_sub(&r, &sub))
+                return false;
+            if (nargs < S_ARGS_SEEN)
+                argv[nargs] = sub;
+            nargs++;
+            break;
+        case S_KEY(4, 2):
+            if (!ordo_pb_sub(&r, &params))
+                return false;
+            break;
+        case S_KEY(5, 0): case S_KEY(5, 2):
+            if (!s_rep(&r, key & 7, &deps))
+                return false;
+            break;
+        case S_KEY(6, 2):
+            if (!ordo_pb_sub(&r, &data))
+                return false;
+            break;
+        default:
+            if ((key >> 3) <= 6 || !ordo_pb_skip(&r, key & 7))
+                return false;
+        }
+    }
+    s_task_set(t, id, kernel, params, data, nargs, deps.n);
+    if (nargs == 0 && deps.n == 0)
+        return true;
+    /* The args and the deps in one allocation. */
+    s_arg_t *args = s_alloc(m, nargs * sizeof *args + deps.n * sizeof *t->t.deps);
+    if (!args || !s_rep_join(m, start, 5, &deps))
+        return false;
+    t->args = nargs ? args : NULL;
+    if (deps.n) {
+        uint64_t *d = (uint64_t *)(args + nargs);
+        const uint8_t *p = deps.p;
+        for (size_t k = 0; k < deps.n; k++)
+            d[k] = ordo_pb_next(&p);
+        t->t.deps = d;
+    }
+    if (nargs <= S_ARGS_SEEN) {
+        for (size_t j = 0; j < nargs; j++)
             if (!s_fast_arg(m, argv[j], &args[j]))
                 return false;
-            t->args[j] = &args[j];
-        }
-        t->n_args = nargs;
-        if (deps_times)
-            ordo_pb_repeated(&deps_at, deps_wt, t->deps, &t->n_deps);
         return true;
     }
+    size_t j = 0;
     for (r = start; r.p < r.end;) {
-        ordo_pb_key(&r, &f, &wt);  /* all checked above */
-        if (f == 3) {
+        s_key(&r, &key);  /* all checked above */
+        if (key == S_KEY(3, 2)) {
             ordo_pb_sub(&r, &sub);
-            Ordo__V1__Arg *a = &args[t->n_args];
-            if (!s_fast_arg(m, sub, a))
+            if (!s_fast_arg(m, sub, &args[j++]))
                 return false;
-            t->args[t->n_args++] = a;
-        } else if (f == 5) {
-            ordo_pb_repeated(&r, wt, t->deps, &t->n_deps);
         } else {
-            ordo_pb_skip(&r, wt);
+            ordo_pb_skip(&r, key & 7);
         }
     }
     return true;
 }
 
-static bool s_fast_submit(ordo_dwire_msg_t *m, ordo_pb_rd_t r, Ordo__V1__Submit *s)
+static bool s_fast_task(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
 {
-    *s = s_submit_init;
+    return s_task_usual(m, r, t) || s_task_general(m, r, t);
+}
+
+static bool s_fast_submit(ordo_dwire_msg_t *m, ordo_pb_rd_t r)
+{
     const ordo_pb_rd_t start = r;
     size_t ntasks = 0;
-    uint32_t f = 0;
-    unsigned wt = 0;
+    uint32_t key = 0;
     ordo_pb_rd_t sub = { NULL, NULL };
     while (r.p < r.end) {
-        if (!ordo_pb_key(&r, &f, &wt))
+        if (!s_key(&r, &key))
             return false;
-        if (f == 1) {
-            if (wt != 2 || !ordo_pb_sub(&r, &sub))
+        if (key == S_KEY(1, 2)) {
+            if (!ordo_pb_sub(&r, &sub))
                 return false;
             ntasks++;
-        } else if (!ordo_pb_skip(&r, wt)) {
+        } else if ((key >> 3) == 1 || !ordo_pb_skip(&r, key & 7)) {
             return false;
         }
     }
-    if (ntasks == 0)
-        return true;
-    Ordo__V1__Task *tasks = s_alloc(m, ntasks * (sizeof *tasks + sizeof *s->tasks));
+    s_task_t *tasks = s_alloc(m, ntasks * sizeof *tasks);
     if (!tasks)
         return false;
-    s->tasks = (Ordo__V1__Task **)(tasks + ntasks);
+    size_t n = 0;
     for (r = start; r.p < r.end;) {
-        ordo_pb_key(&r, &f, &wt);  /* all checked above */
-        if (f == 1) {
+        s_key(&r, &key);  /* all checked above */
+        if (key == S_KEY(1, 2)) {
             ordo_pb_sub(&r, &sub);
-            Ordo__V1__Task *t = &tasks[s->n_tasks];
-            if (!s_fast_task(m, sub, t))
+            if (!s_fast_task(m, sub, &tasks[n++]))
                 return false;
-            s->tasks[s->n_tasks++] = t;
         } else {
-            ordo_pb_skip(&r, wt);
+            ordo_pb_skip(&r, key & 7);
         }
     }
+    /* The kernel names end where they are.  The byte after a name starts
+     * the next key (or is the byte after the Submit's copy), never a value
+     * that is read later, and every key has been read by now. */
+    for (size_t i = 0; i < n; i++)
+        if (tasks[i].kernel_end)
+            *(uint8_t *)tasks[i].kernel_end = 0;     /* the copy is the message's own */
+    m->tasks = tasks;
+    m->ntasks = n;
     return true;
 }
 
-/* A ClientMsg whose one known field is a single Submit, decoded in m's
- * arena; NULL for anything else (the caller resets the arena and asks
- * protobuf-c). */
-static Ordo__V1__ClientMsg *s_fast_decode(ordo_dwire_msg_t *m, const uint8_t *data, size_t size)
+/* A ClientMsg whose one known field is a single Submit, decoded into m
+ * (m->tasks); false for anything else (the caller resets the arena and
+ * asks protobuf-c). */
+static bool s_fast_decode(ordo_dwire_msg_t *m, const uint8_t *data, size_t size)
 {
     ordo_pb_rd_t r = { data, data + size }, submit = { NULL, NULL };
-    uint32_t f = 0;
-    unsigned wt = 0;
+    uint32_t key = 0;
     while (r.p < r.end) {
-        if (!ordo_pb_key(&r, &f, &wt))
-            return NULL;
-        if (f == 2) {
-            if (wt != 2 || submit.p || !ordo_pb_sub(&r, &submit))
-                return NULL;
-        } else if (f <= 8 || !ordo_pb_skip(&r, wt)) {
-            return NULL;
+        if (!s_key(&r, &key))
+            return false;
+        if (key == S_KEY(2, 2)) {
+            if (submit.p || !ordo_pb_sub(&r, &submit))
+                return false;
+        } else if ((key >> 3) <= 8 || !ordo_pb_skip(&r, key & 7)) {
+            return false;
         }
     }
     if (!submit.p)
-        return NULL;
-    Ordo__V1__ClientMsg *pb = s_arena_alloc(m, sizeof *pb);
-    Ordo__V1__Submit *s = s_arena_alloc(m, sizeof *s);
-    if (!pb || !s || !s_fast_submit(m, submit, s))
-        return NULL;
-    *pb = s_client_msg_init;
-    pb->msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
-    pb->submit = s;
-    return pb;
+        return false;
+    /* The socket's message is gone after decoding, and params and data
+     * are handed out in place: the Submit is copied once, with a byte to
+     * spare for the last kernel name's NUL. */
+    size_t n = (size_t)(submit.end - submit.p);
+    uint8_t *copy = s_alloc(m, n + 1);
+    if (!copy)
+        return false;
+    memcpy(copy, submit.p, n);
+    copy[n] = 0;
+    return s_fast_submit(m, (ordo_pb_rd_t){ copy, copy + n });
 }
 
 int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
@@ -451,24 +726,29 @@ int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
     m->arena.alloc = s_arena_alloc;
     m->arena.free = s_arena_free;
     m->arena.allocator_data = m;
-    /* Unpacked structures take a few times the encoded size. */
-    m->first_cap = size < (SIZE_MAX - 4096) / 4 ? 4 * size + 4096 : size;
+    /* Decoded Submits take a few times the encoded size: about 5x in the
+     * fast path's form for tasks of three one-dimensional views (the copy,
+     * and 88 + 3 * 64 bytes for about 75 on the wire), 7x in protobuf-c's. */
+    m->first_cap = size < (SIZE_MAX - 4096) / 6 ? 6 * size + 4096 : size;
     m->budget = size < (SIZE_MAX - S_ARENA_SLACK) / S_ARENA_FACTOR
                     ? S_ARENA_FACTOR * size + S_ARENA_SLACK
                     : SIZE_MAX;
     if (m->first_cap > m->budget)
         m->first_cap = m->budget;
-    Ordo__V1__ClientMsg *pb = NULL;
-    if (how != ORDO_DWIRE_DECODE_PROTOBUF_C)
-        pb = s_fast_decode(m, data, size);
-    if (!pb) {
-        s_arena_reset(m);
-        if (how == ORDO_DWIRE_DECODE_FAST) {
-            s_msg_free(m);
-            return s_err(err, errlen, ORDO_EAGAIN, "not for the fast path");
-        }
-        pb = ordo__v1__client_msg__unpack(&m->arena, size, data);
+    m->refs = 1;
+    if (how != ORDO_DWIRE_DECODE_PROTOBUF_C && s_fast_decode(m, data, size)) {
+        m->kind = ORDO_DWIRE_SUBMIT;
+        *out = m;
+        return 0;
     }
+    s_arena_reset(m);
+    m->tasks = NULL;
+    m->ntasks = 0;
+    if (how == ORDO_DWIRE_DECODE_FAST) {
+        s_msg_free(m);
+        return s_err(err, errlen, ORDO_EAGAIN, "not for the fast path");
+    }
+    Ordo__V1__ClientMsg *pb = ordo__v1__client_msg__unpack(&m->arena, size, data);
     if (!pb) {
         s_msg_free(m);
         return s_err(err, errlen, ORDO_EPROTO,
@@ -500,7 +780,6 @@ int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
         }
     }
     m->pb = pb;
-    m->refs = 1;
     m->kind = kind;
     *out = m;
     return 0;
@@ -521,11 +800,6 @@ void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p)
     if (--self->refs > 0)
         return;
     s_msg_free(self);       /* the unpacked message lives in the arena */
-}
-
-const void *ordo_dwire_msg_pb(const ordo_dwire_msg_t *self)
-{
-    return self->pb;
 }
 
 ordo_dwire_kind_t ordo_dwire_kind(const ordo_dwire_msg_t *self)
@@ -579,11 +853,17 @@ void ordo_dwire_get_request(const ordo_dwire_msg_t *self, ordo_dwire_request_t *
 
 size_t ordo_dwire_task_count(const ordo_dwire_msg_t *self)
 {
-    return self->kind == ORDO_DWIRE_SUBMIT ? self->pb->submit->n_tasks : 0;
+    if (self->kind != ORDO_DWIRE_SUBMIT)
+        return 0;
+    return self->pb ? self->pb->submit->n_tasks : self->ntasks;
 }
 
 void ordo_dwire_get_task(const ordo_dwire_msg_t *self, size_t i, ordo_dwire_task_t *out)
 {
+    if (!self->pb) {
+        *out = self->tasks[i].t;
+        return;
+    }
     const Ordo__V1__Task *t = self->pb->submit->tasks[i];
     out->id = t->id;
     out->kernel = t->kernel ? t->kernel : "";
@@ -599,40 +879,68 @@ void ordo_dwire_get_task(const ordo_dwire_msg_t *self, size_t i, ordo_dwire_task
 int ordo_dwire_get_arg(const ordo_dwire_msg_t *self, size_t i, size_t j, uint64_t *buffer,
                       int *mode, ordo_view_t *view, char *err, size_t errlen)
 {
-    const Ordo__V1__Arg *a = self->pb->submit->tasks[i]->args[j];
-    if (!a || !a->view)
+    /* Both decoders' arguments are checked as one: protobuf-c's is first
+     * put in the fast path's form, but for its shape and strides. */
+    s_arg_t pa;
+    const s_arg_t *a = &pa;
+    const Ordo__V1__View *v = NULL;
+    if (!self->pb) {
+        a = &self->tasks[i].args[j];
+    } else {
+        const Ordo__V1__Arg *pba = self->pb->submit->tasks[i]->args[j];
+        memset(&pa, 0, sizeof pa);
+        if (pba && pba->view) {
+            v = pba->view;
+            pa.view = true;
+            pa.buffer = v->buffer;
+            pa.dtype = v->dtype;
+            pa.offset = v->offset;
+            pa.nshape = v->n_shape;
+            pa.nstrides = v->n_strides;
+        }
+        pa.mode = pba ? (int32_t)pba->mode : 0;
+    }
+    if (!a->view)
         return s_err(err, errlen, ORDO_EINVAL, "no view");
-    const Ordo__V1__View *v = a->view;
     if (a->mode < ORDO__V1__MODE__MODE_IN || a->mode > ORDO__V1__MODE__MODE_INOUT) {
         if (err && errlen)
             snprintf(err, errlen, "mode %d is not in (1), out (2) or inout (3)", (int)a->mode);
         return ORDO_EINVAL;
     }
-    if (v->n_shape != v->n_strides) {
+    if (a->nshape != a->nstrides) {
         if (err && errlen)
-            snprintf(err, errlen, "%zu shape entries but %zu strides", v->n_shape,
-                     v->n_strides);
+            snprintf(err, errlen, "%zu shape entries but %zu strides", a->nshape, a->nstrides);
         return ORDO_EINVAL;
     }
-    if (v->n_shape > ORDO_MAX_NDIM) {
+    if (a->nshape > ORDO_MAX_NDIM) {
         if (err && errlen)
-            snprintf(err, errlen, "ndim %zu > %d", v->n_shape, ORDO_MAX_NDIM);
+            snprintf(err, errlen, "ndim %zu > %d", a->nshape, ORDO_MAX_NDIM);
         return ORDO_EINVAL;
     }
-    if (v->dtype > INT32_MAX || ordo_dtype_size((int)v->dtype) == 0) {
+    if (a->dtype > INT32_MAX || ordo_dtype_size((int)a->dtype) == 0) {
         if (err && errlen)
-            snprintf(err, errlen, "unknown dtype %u", v->dtype);
+            snprintf(err, errlen, "unknown dtype %u", a->dtype);
         return ORDO_EINVAL;
     }
-    memset(view, 0, sizeof *view);
-    view->dtype = (int32_t)v->dtype;
-    view->ndim = (int32_t)v->n_shape;
-    view->offset = v->offset;
-    for (size_t k = 0; k < v->n_shape; k++) {
-        view->shape[k] = v->shape[k];
-        view->strides[k] = v->strides[k];
+    /* The dimensions past ndim are zero: the server copies whole views. */
+    view->dtype = (int32_t)a->dtype;
+    view->ndim = (int32_t)a->nshape;
+    view->offset = a->offset;
+    memset(view->shape, 0, sizeof view->shape);
+    memset(view->strides, 0, sizeof view->strides);
+    if (v) {
+        for (size_t k = 0; k < v->n_shape; k++) {
+            view->shape[k] = v->shape[k];
+            view->strides[k] = v->strides[k];
+        }
+    } else {
+        const uint8_t *sp = a->shape, *tp = a->strides;
+        for (size_t k = 0; k < a->nshape; k++) {
+            view->shape[k] = (int64_t)ordo_pb_next(&sp);
+            view->strides[k] = (int64_t)ordo_pb_next(&tp);
+        }
     }
-    *buffer = v->buffer;
+    *buffer = a->buffer;
     *mode = (int)a->mode;
     return 0;
 }

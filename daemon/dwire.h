@@ -4,8 +4,9 @@
  * This module is the only code of ordod that sees protobuf: it decodes
  * client and status messages into plain C views of their fields and encodes
  * the daemon's answers.  Decoded messages are reference counted, so that a
- * task can keep pointing at its parameters and data (no copy) until it
- * finishes; only the scheduler thread touches the count.
+ * task can keep pointing at its parameters and data (no copy per task: they
+ * live in the decoded message) until it finishes; only the scheduler thread
+ * touches the count.
  *
  * Decoding checks the structure (a known message, an arg that has a view,
  * shape and strides of equal length within ORDO_MAX_NDIM, a known mode);
@@ -59,9 +60,6 @@ typedef enum {
 
 int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
                           char *err, size_t errlen, ordo_dwire_decode_how_t how);
-
-/* For the same tests: the decoded Ordo__V1__ClientMsg (ordo.pb-c.h). */
-const void *ordo_dwire_msg_pb(const ordo_dwire_msg_t *self);
 
 ordo_dwire_msg_t *ordo_dwire_msg_ref(ordo_dwire_msg_t *self);
 void ordo_dwire_msg_unref(ordo_dwire_msg_t **self_p);

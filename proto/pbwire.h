@@ -123,47 +123,42 @@ static inline bool ordo_pb_skip(ordo_pb_rd_t *r, unsigned wt)
     }
 }
 
-/* One occurrence of a repeated varint field: wire type 0 (one value) or 2
- * (packed).  With a NULL out it only checks and counts the values (into
- * *n); with out, it also stores them at out[*n]. */
-static inline bool ordo_pb_repeated(ordo_pb_rd_t *r, unsigned wt, uint64_t *out, size_t *n)
+/* Checks the payload of a packed repeated varint field and counts its
+ * values into *n: the bytes that end a varint, none of them more than 10
+ * bytes, the last one ending. */
+static inline bool ordo_pb_count(ordo_pb_rd_t v, size_t *n)
 {
-    uint64_t v;
-    if (wt == 0) {
-        if (!ordo_pb_varint(r, &v))
+    size_t k = 0;
+    unsigned run = 0;
+    for (const uint8_t *p = v.p; p < v.end; p++) {
+        if (!(*p & 0x80)) {
+            k++;
+            run = 0;
+        } else if (++run == 10) {
             return false;
-        if (out)
-            out[*n] = v;
-        (*n)++;
-        return true;
-    }
-    ordo_pb_rd_t sub = { NULL, NULL };
-    if (wt != 2 || !ordo_pb_sub(r, &sub))
-        return false;
-    if (!out) {
-        /* Counting: the bytes that end a varint, none of them more than
-         * 10 bytes, the last one ending. */
-        size_t k = 0;
-        unsigned run = 0;
-        for (const uint8_t *p = sub.p; p < sub.end; p++) {
-            if (!(*p & 0x80)) {
-                k++;
-                run = 0;
-            } else if (++run == 10) {
-                return false;
-            }
         }
-        *n += k;
-        return run == 0;
     }
-    while (sub.p < sub.end) {
-        if (!ordo_pb_varint(&sub, &v))
-            return false;
-        if (out)
-            out[*n] = v;
-        (*n)++;
+    *n += k;
+    return run == 0;
+}
+
+/* The next value of a run of varints already checked (by ordo_pb_count or
+ * ordo_pb_varint): no end to test.  The same value as ordo_pb_varint. */
+static inline uint64_t ordo_pb_next(const uint8_t **pp)
+{
+    const uint8_t *p = *pp;
+    uint64_t x = *p++;
+    if (x >= 0x80) {
+        x &= 0x7f;
+        for (unsigned shift = 7;; shift += 7) {    /* at most 10 bytes: shift <= 63 */
+            uint64_t b = *p++;
+            x |= (b & 0x7f) << shift;
+            if (b < 0x80)
+                break;
+        }
     }
-    return true;
+    *pp = p;
+    return x;
 }
 
 /* ------------------------------------------------------------------ */

@@ -359,6 +359,99 @@ START_TEST(test_fast_path_differential)
 }
 END_TEST
 
+/* Submits in the layout libordo writes, which is protobuf-c's packing too
+ * (fields in number order, the zero ones left out, repeated scalars packed
+ * once): the fast path reads them with its straight-line readers
+ * (s_task_usual and below), and their mutants stress those readers'
+ * checks, which the shuffled messages above seldom reach.  Values of every
+ * length, views of 0 to 10 dimensions, shape and strides of unequal
+ * length, tasks of up to 10 args (8 is the most the straight reader takes),
+ * params and data over 127 bytes. */
+START_TEST(test_fast_path_usual)
+{
+    enum { NT = 4, NA = 10, ND = 10, NB = 200 };
+    uint64_t rng = 0x243f6a8885a308d3ull;
+    dd_count_t valid = { 0, 0, 0 }, mutated = { 0, 0, 0 };
+    static Ordo__V1__View views[NT][NA];
+    static Ordo__V1__Arg args[NT][NA], *argp[NT][NA];
+    static Ordo__V1__Task tasks[NT], *tp[NT];
+    static int64_t dims[NT][NA][2][ND];
+    static uint64_t deps[NT][5];
+    static uint8_t bytes[NT][2][NB];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t nt = pbt_rand(&rng) % (NT + 1);
+        for (size_t i = 0; i < nt; i++) {
+            Ordo__V1__Task *t = &tasks[i];
+            ordo__v1__task__init(t);
+            t->id = pbt_value(&rng);
+            t->kernel = pbt_rand(&rng) % 4 ? "noop" : pbt_rand(&rng) % 2 ? "" : "a-kernel";
+            t->n_args = pbt_rand(&rng) % (pbt_rand(&rng) % 8 ? 4 : NA + 1);
+            t->args = argp[i];
+            for (size_t j = 0; j < t->n_args; j++) {
+                Ordo__V1__View *v = &views[i][j];
+                ordo__v1__view__init(v);
+                v->buffer = pbt_value(&rng);
+                v->dtype = pbt_rand(&rng) % 3 ? ORDO_F32 : (uint32_t)pbt_value(&rng);
+                v->offset = pbt_rand(&rng) % 2 ? (int64_t)(pbt_rand(&rng) % 20000)
+                                               : (int64_t)pbt_value(&rng);
+                v->n_shape = pbt_rand(&rng) % (pbt_rand(&rng) % 8 ? 3 : ND + 1);
+                v->n_strides = pbt_rand(&rng) % 16 ? v->n_shape : pbt_rand(&rng) % (ND + 1);
+                for (size_t k = 0; k < ND; k++)
+                    for (int w = 0; w < 2; w++)
+                        dims[i][j][w][k] = pbt_rand(&rng) % 3 ? (int64_t)(pbt_rand(&rng) % 20000)
+                                                              : (int64_t)pbt_value(&rng);
+                v->shape = dims[i][j][0];
+                v->strides = dims[i][j][1];
+                Ordo__V1__Arg *a = &args[i][j];
+                ordo__v1__arg__init(a);
+                a->view = pbt_rand(&rng) % 16 ? v : NULL;
+                a->mode = (Ordo__V1__Mode)(pbt_rand(&rng) % 8 ? 1 + pbt_rand(&rng) % 3
+                                                              : pbt_value(&rng));
+                argp[i][j] = a;
+            }
+            t->n_deps = pbt_rand(&rng) % 3 ? 0 : pbt_rand(&rng) % 6;
+            t->deps = deps[i];
+            for (size_t k = 0; k < t->n_deps; k++)
+                deps[i][k] = pbt_value(&rng);
+            for (int w = 0; w < 2; w++) {
+                ProtobufCBinaryData *b = w ? &t->data : &t->params;
+                b->len = pbt_rand(&rng) % (w ? 5 : 3) ? 0 : pbt_rand(&rng) % NB;
+                b->data = bytes[i][w];
+                for (size_t k = 0; k < b->len; k++)
+                    bytes[i][w][k] = (uint8_t)pbt_rand(&rng);
+            }
+            tp[i] = t;
+        }
+        Ordo__V1__Submit sub = ORDO__V1__SUBMIT__INIT;
+        sub.n_tasks = nt;
+        sub.tasks = tp;
+        Ordo__V1__ClientMsg cm = ORDO__V1__CLIENT_MSG__INIT;
+        cm.msg_case = ORDO__V1__CLIENT_MSG__MSG_SUBMIT;
+        cm.submit = &sub;
+        uint8_t *buf;
+        size_t n = pbt_pack_client(&cm, 0, &buf);
+        const char *fail = dd_check(buf, n, &valid);
+        if (fail)
+            ck_abort_msg("message %d (%zu bytes): %s", iter, n, fail);
+        for (int k = 0; k < 8; k++) {
+            s_w_t mw = { 0 };
+            s_w_put(&mw, buf, n);
+            s_mutate(&mw);
+            fail = dd_check(mw.d, mw.n, &mutated);
+            if (fail)
+                ck_abort_msg("mutant %d of message %d: %s", k, iter, fail);
+            free(mw.d);
+        }
+        free(buf);
+    }
+    fprintf(stderr, "usual layout: valid %lu fast; mutants %lu fast, %lu protobuf-c, "
+            "%lu refused\n", valid.fast, mutated.fast, mutated.fallback, mutated.refused);
+    ck_assert_uint_eq(valid.fast, 3000);
+    ck_assert_uint_gt(mutated.fast, 3000);
+    ck_assert_uint_gt(mutated.refused, 3000);
+}
+END_TEST
+
 /* Shapes the fast path leaves to protobuf-c on purpose, and ones that
  * protobuf-c refuses: the daemon's answer is protobuf-c's. */
 START_TEST(test_fast_path_leaves)
@@ -733,6 +826,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_status_request);
     tcase_add_test(tc, test_fast_path_differential);
     tcase_add_test(tc, test_fast_path_leaves);
+    tcase_add_test(tc, test_fast_path_usual);
     suite_add_tcase(s, tc);
     return s;
 }

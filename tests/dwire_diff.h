@@ -1,14 +1,16 @@
 /*
  * dwire_diff.h - the differential check of the daemon's two ClientMsg
  * decoders (daemon/dwire.c): its Submit fast path against protobuf-c's
- * generated unpack, field by field.  Shared by tests/check_dwire.c
- * (generated and mutated messages) and tests/fuzz/fuzz_dwire.c.
+ * generated unpack, field by field as the server reads them.  Shared by
+ * tests/check_dwire.c (generated and mutated messages) and
+ * tests/fuzz/fuzz_dwire.c.
  *
  * The property: for any bytes, the fast path either leaves the message to
  * protobuf-c (ORDO_EAGAIN), or protobuf-c decodes it too and both give the
- * same structures (unknown fields aside, which the fast path drops and
- * nothing reads); and ordo_dwire_decode answers exactly as protobuf-c
- * alone does.
+ * same tasks and arguments through the accessors the server uses (each
+ * decoder has its own representation: the fast path does not build
+ * protobuf-c's structures); and ordo_dwire_decode answers exactly as
+ * protobuf-c alone does.
  */
 #ifndef ORDO_DWIRE_DIFF_H_INCLUDED
 #define ORDO_DWIRE_DIFF_H_INCLUDED
@@ -17,78 +19,59 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ordo.pb-c.h"
 #include "dwire.h"
 
-static bool dd_bytes_eq(ProtobufCBinaryData a, ProtobufCBinaryData b)
+static bool dd_mem_eq(const void *a, size_t na, const void *b, size_t nb)
 {
-    return a.len == b.len && (a.data == NULL) == (b.data == NULL) &&
-           (a.len == 0 || memcmp(a.data, b.data, a.len) == 0);
+    return na == nb && (na == 0 || memcmp(a, b, na) == 0);
 }
 
-static bool dd_i64s_eq(size_t na, const int64_t *a, size_t nb, const int64_t *b)
-{
-    return na == nb && (a == NULL) == (b == NULL) &&
-           (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
-}
-
-/* Compares two decoded ClientMsgs; on a difference writes which field into
- * why and returns false. */
-static bool dd_tree_eq(const Ordo__V1__ClientMsg *a, const Ordo__V1__ClientMsg *b, char *why,
-                       size_t whylen)
+/* Compares two decoded ClientMsgs through what the server reads of them
+ * (ordo_dwire_get_task, and ordo_dwire_get_arg's answer, reason and view
+ * for every argument); on a difference writes which field into why and
+ * returns false. */
+static bool dd_msg_eq(const ordo_dwire_msg_t *a, const ordo_dwire_msg_t *b, char *why,
+                      size_t whylen)
 {
 #define DD_DIFF(...) do { snprintf(why, whylen, __VA_ARGS__); return false; } while (0)
-    if (a->msg_case != b->msg_case)
-        DD_DIFF("msg_case %d != %d", (int)a->msg_case, (int)b->msg_case);
-    if (a->msg_case != ORDO__V1__CLIENT_MSG__MSG_SUBMIT)
-        return true;    /* the fast path decodes Submits only */
-    const Ordo__V1__Submit *sa = a->submit, *sb = b->submit;
-    if ((sa == NULL) != (sb == NULL))
-        DD_DIFF("submit presence");
-    if (!sa)
-        return true;
-    if (sa->n_tasks != sb->n_tasks || (sa->tasks == NULL) != (sb->tasks == NULL))
-        DD_DIFF("n_tasks %zu != %zu", sa->n_tasks, sb->n_tasks);
-    for (size_t i = 0; i < sa->n_tasks; i++) {
-        const Ordo__V1__Task *ta = sa->tasks[i], *tb = sb->tasks[i];
-        if ((ta == NULL) != (tb == NULL))
-            DD_DIFF("task %zu presence", i);
-        if (!ta)
-            continue;
-        if (ta->id != tb->id)
+    if (ordo_dwire_kind(a) != ordo_dwire_kind(b))
+        DD_DIFF("kind %d != %d", (int)ordo_dwire_kind(a), (int)ordo_dwire_kind(b));
+    size_t n = ordo_dwire_task_count(a);
+    if (n != ordo_dwire_task_count(b))
+        DD_DIFF("task count %zu != %zu", n, ordo_dwire_task_count(b));
+    for (size_t i = 0; i < n; i++) {
+        ordo_dwire_task_t ta, tb;
+        ordo_dwire_get_task(a, i, &ta);
+        ordo_dwire_get_task(b, i, &tb);
+        if (ta.id != tb.id)
             DD_DIFF("task %zu id", i);
-        if ((ta->kernel == NULL) != (tb->kernel == NULL) ||
-            (ta->kernel && strcmp(ta->kernel, tb->kernel) != 0))
+        if (strcmp(ta.kernel, tb.kernel) != 0)
             DD_DIFF("task %zu kernel", i);
-        if (!dd_bytes_eq(ta->params, tb->params))
+        if (!dd_mem_eq(ta.params, ta.nparams, tb.params, tb.nparams))
             DD_DIFF("task %zu params", i);
-        if (!dd_bytes_eq(ta->data, tb->data))
+        if (!dd_mem_eq(ta.data, ta.ndata, tb.data, tb.ndata))
             DD_DIFF("task %zu data", i);
-        if (ta->n_deps != tb->n_deps || (ta->deps == NULL) != (tb->deps == NULL) ||
-            (ta->n_deps && memcmp(ta->deps, tb->deps, ta->n_deps * sizeof *ta->deps) != 0))
-            DD_DIFF("task %zu deps (%zu, %zu)", i, ta->n_deps, tb->n_deps);
-        if (ta->n_args != tb->n_args || (ta->args == NULL) != (tb->args == NULL))
-            DD_DIFF("task %zu n_args %zu != %zu", i, ta->n_args, tb->n_args);
-        for (size_t j = 0; j < ta->n_args; j++) {
-            const Ordo__V1__Arg *aa = ta->args[j], *ab = tb->args[j];
-            if ((aa == NULL) != (ab == NULL))
-                DD_DIFF("task %zu arg %zu presence", i, j);
-            if (!aa)
+        if (!dd_mem_eq(ta.deps, ta.ndeps * sizeof *ta.deps, tb.deps, tb.ndeps * sizeof *tb.deps))
+            DD_DIFF("task %zu deps (%zu, %zu)", i, ta.ndeps, tb.ndeps);
+        if (ta.nargs != tb.nargs)
+            DD_DIFF("task %zu nargs %zu != %zu", i, ta.nargs, tb.nargs);
+        for (size_t j = 0; j < ta.nargs; j++) {
+            uint64_t ba = 0, bb = 0;
+            int ma = 0, mb = 0;
+            ordo_view_t va, vb;
+            char ea[128] = "", eb[128] = "";
+            memset(&va, 0xa5, sizeof va);   /* get_arg must set every byte */
+            memset(&vb, 0x5a, sizeof vb);
+            int ra = ordo_dwire_get_arg(a, i, j, &ba, &ma, &va, ea, sizeof ea);
+            int rb = ordo_dwire_get_arg(b, i, j, &bb, &mb, &vb, eb, sizeof eb);
+            if (ra != rb || strcmp(ea, eb) != 0)
+                DD_DIFF("task %zu arg %zu: %d (%s) != %d (%s)", i, j, ra, ea, rb, eb);
+            if (ra != 0)
                 continue;
-            if (aa->mode != ab->mode)
-                DD_DIFF("task %zu arg %zu mode %d != %d", i, j, (int)aa->mode, (int)ab->mode);
-            const Ordo__V1__View *va = aa->view, *vb = ab->view;
-            if ((va == NULL) != (vb == NULL))
-                DD_DIFF("task %zu arg %zu view presence", i, j);
-            if (!va)
-                continue;
-            if (va->buffer != vb->buffer || va->dtype != vb->dtype || va->offset != vb->offset)
-                DD_DIFF("task %zu arg %zu view scalars", i, j);
-            if (!dd_i64s_eq(va->n_shape, va->shape, vb->n_shape, vb->shape))
-                DD_DIFF("task %zu arg %zu shape (%zu, %zu)", i, j, va->n_shape, vb->n_shape);
-            if (!dd_i64s_eq(va->n_strides, va->strides, vb->n_strides, vb->strides))
-                DD_DIFF("task %zu arg %zu strides (%zu, %zu)", i, j, va->n_strides,
-                        vb->n_strides);
+            if (ba != bb || ma != mb)
+                DD_DIFF("task %zu arg %zu buffer or mode", i, j);
+            if (memcmp(&va, &vb, sizeof va) != 0)
+                DD_DIFF("task %zu arg %zu view", i, j);
         }
     }
     return true;
@@ -118,15 +101,13 @@ static const char *dd_check(const void *data, size_t size, dd_count_t *count)
     } else if (rd != rp) {
         snprintf(why, sizeof why, "ordo_dwire_decode returned %d, protobuf-c %d", rd, rp);
         fail = why;
-    } else if (rp == 0 && !dd_tree_eq(ordo_dwire_msg_pb(dflt), ordo_dwire_msg_pb(pb), what,
-                                      sizeof what)) {
+    } else if (rp == 0 && !dd_msg_eq(dflt, pb, what, sizeof what)) {
         snprintf(why, sizeof why, "ordo_dwire_decode and protobuf-c differ: %s", what);
         fail = why;
     } else if (rf == 0 && rp != 0) {
         snprintf(why, sizeof why, "fast path accepted what protobuf-c refuses (%d)", rp);
         fail = why;
-    } else if (rf == 0 && !dd_tree_eq(ordo_dwire_msg_pb(fast), ordo_dwire_msg_pb(pb), what,
-                                      sizeof what)) {
+    } else if (rf == 0 && !dd_msg_eq(fast, pb, what, sizeof what)) {
         snprintf(why, sizeof why, "fast path and protobuf-c differ: %s", what);
         fail = why;
     }
