@@ -5,7 +5,11 @@
  * (lo, seq).  In a leaf an entry is an access: its key, its hi and its
  * record.  In an inner node an entry is a child: the smallest key and the
  * largest hi of the child's subtree, and the child.  Every leaf is at the
- * same depth; every node but the root holds at least S_MIN entries.
+ * same depth; every node but the root holds at least S_MIN entries.  The
+ * slots past the entries hold a start that nothing reaches (s_pad), and
+ * walks go by the tree's height, so a descent reads neither a node's count
+ * nor its leaf flag: the header is a cache line of its own, a miss at
+ * every level of a cold descent.
  *
  * Insert walks down by key, widening the summaries on the way (the new
  * access will be in each of those subtrees), and splits full nodes on the
@@ -28,6 +32,9 @@
 #define S_MIN (F / 4)
 #define S_MAX_HEIGHT 48 /* S_MIN-way fill: log4(2^64) = 32 levels at most */
 #define S_CHUNK_NODES 64
+#define S_PAD_LO UINT64_MAX /* lo of an empty slot (see s_rank_lo) */
+
+_Static_assert(F == 16, "s_rank_lo counts four groups of four");
 
 struct ordo_bnode {
     uint64_t lo[F];         /* key: lo */
@@ -59,6 +66,15 @@ void ordo_ipool_fini(ordo_ipool_t *p)
 size_t ordo_ipool_bytes(const ordo_ipool_t *p)
 {
     return p->nodes * sizeof(ordo_bnode_t);
+}
+
+/* Empties the slots [from, to) of x: they get a start that no key and no
+ * query reaches, so that searches and scans stop there without reading
+ * the count of entries (s_rank_lo, s_query). */
+static void s_pad(ordo_bnode_t *x, uint32_t from, uint32_t to)
+{
+    for (uint32_t k = from; k < to; k++)
+        x->lo[k] = S_PAD_LO;
 }
 
 static void s_node_put(ordo_ipool_t *p, ordo_bnode_t *x)
@@ -99,6 +115,7 @@ static ordo_bnode_t *s_node_get(ordo_ipool_t *p, bool leaf)
     p->nfree--;
     x->n = 0;
     x->leaf = leaf;
+    s_pad(x, 0, F);
     return x;
 }
 
@@ -121,24 +138,40 @@ static inline bool s_less(uint64_t alo, uint64_t aseq, uint64_t blo, uint64_t bs
     return ((unsigned __int128)alo << 64 | aseq) < ((unsigned __int128)blo << 64 | bseq);
 }
 
-/* The entry of x whose subtree holds key (lo, seq): the last one whose key
- * is not greater, or the first when key precedes them all.  A binary
- * search: the answer stays in [i, i + len), and each step halves len
- * whatever the comparison says, so every key costs the same log2(n) steps
- * (four at F = 16; a scan took eight compare-and-branch steps on average
- * among random keys).  seq is read only when lo ties: a node's seq array
- * is two more cache lines that a descent among distinct starts never
- * needs, and a cold node costs a miss per line. */
-static uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
+/* The number of entries of x whose start is below v.  The slots past n
+ * hold S_PAD_LO, which no start reaches (lo < hi), so the sorted starts
+ * can be counted without looking at n: first among the last start of each
+ * group of four (four compares that do not depend on each other), then
+ * inside the group where the count stops (three more).  A binary search
+ * made a chain of four dependent loads per node: a descent through five
+ * levels was twenty loads in a row, and a cold node's second line of
+ * starts was a miss that waited for the first. */
+static inline uint32_t s_rank_lo(const ordo_bnode_t *x, uint64_t v)
 {
-    uint32_t i = 0;
-    for (uint32_t len = x->n; len > 1;) {
-        uint32_t half = len / 2;
-        uint64_t klo = x->lo[i + half];
-        i = (lo != klo ? lo < klo : seq < x->seq[i + half]) ? i : i + half;
-        len -= half;
-    }
-    return i;
+    const uint64_t *l = x->lo;
+    uint32_t g = (uint32_t)(l[3] < v) + (l[7] < v) + (l[11] < v) + (l[15] < v);
+    uint32_t all = g == 4, b = 4 * (g - all); /* g == 4: all sixteen */
+    return b + (uint32_t)(l[b] < v) + (l[b + 1] < v) + (l[b + 2] < v) + all;
+}
+
+/* The number of entries of x whose key is below (lo, seq), or, with
+ * inclusive, not above it.  seq is read only when starts tie: a node's seq
+ * array is two more cache lines that a descent among distinct starts never
+ * needs.  An empty slot's start never ties (lo < hi). */
+static inline uint32_t s_rank(const ordo_bnode_t *x, uint64_t lo, uint64_t seq, bool inclusive)
+{
+    uint32_t c = s_rank_lo(x, lo);
+    while (c < F && x->lo[c] == lo && (x->seq[c] < seq || (inclusive && x->seq[c] == seq)))
+        c++;
+    return c;
+}
+
+/* The entry of x whose subtree holds key (lo, seq): the last one whose key
+ * is not greater, or the first when key precedes them all. */
+static inline uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
+{
+    uint32_t c = s_rank(x, lo, seq, true);
+    return c ? c - 1 : 0;
 }
 
 /* Copies cnt entries of src from si to dst at di (they may overlap: within
@@ -178,6 +211,7 @@ static void s_delete_at(ordo_bnode_t *x, uint32_t pos)
 {
     s_move(x, pos, x, pos + 1, x->n - pos - 1);
     x->n--;
+    s_pad(x, x->n, x->n + 1);
 }
 
 static uint64_t s_max_hi(const ordo_bnode_t *x)
@@ -215,22 +249,21 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
     uint32_t at[S_MAX_HEIGHT];
     uint32_t d = 0;
     ordo_bnode_t *x = t->root;
-    while (!x->leaf) {
-        uint32_t i = s_child(x, n->lo, n->seq);
-        if (s_less(n->lo, n->seq, x->lo[i], x->seq[i])) { /* a new smallest key */
-            x->lo[i] = n->lo;
-            x->seq[i] = n->seq;
+    for (; d + 1 < t->height; d++) { /* by height: x->leaf is another line */
+        uint32_t c = s_rank(x, n->lo, n->seq, false);
+        uint32_t i = c ? c - 1 : 0;
+        if (c == 0) { /* a new smallest key */
+            x->lo[0] = n->lo;
+            x->seq[0] = n->seq;
         }
         if (n->hi > x->hi[i])
             x->hi[i] = n->hi;
         path[d] = x;
-        at[d++] = i;
+        at[d] = i;
         x = x->ptr[i];
     }
     /* The number of keys below n's (keys are unique in a tree). */
-    uint32_t pos = 0;
-    if (x->n > 0 && !s_less(n->lo, n->seq, x->lo[0], x->seq[0]))
-        pos = s_child(x, n->lo, n->seq) + 1;
+    uint32_t pos = s_rank(x, n->lo, n->seq, false);
 
     /* Put the entry at pos of x; while x is full, split it and carry the
      * new right half's entry up to the parent. */
@@ -254,6 +287,7 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         s_move(y, 0, x, half, F - half);
         y->n = F - half;
         x->n = half;
+        s_pad(x, half, F);
         if (pos <= F / 2)
             s_insert_at(x, pos, lo, seq, hi, ptr);
         else
@@ -303,12 +337,14 @@ static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
         s_move(r, 0, r, k, r->n - k);
         l->n += k;
         r->n -= k;
+        s_pad(r, r->n, r->n + k);
     } else {
         uint32_t k = l->n - want;
         s_move(r, k, r, 0, r->n);
         s_move(r, 0, l, want, k);
         l->n -= k;
         r->n += k;
+        s_pad(l, l->n, l->n + k);
     }
     s_summarize(x, a, l);
     s_summarize(x, a + 1, r);
@@ -320,11 +356,10 @@ static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
 static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_bnode_t **path,
                             uint32_t *at, uint32_t *depth, uint32_t *pos)
 {
-    uint32_t d = 0;
     ordo_bnode_t *x = t->root;
-    for (;;) {
+    for (uint32_t d = 0;; d++) {
         uint32_t i = s_child(x, n->lo, n->seq);
-        if (x->leaf) {
+        if (d + 1 == t->height) {
             if (x->ptr[i] != n)
                 abort();
             *depth = d;
@@ -335,7 +370,6 @@ static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_b
             path[d] = x;
             at[d] = i;
         }
-        d++;
         x = x->ptr[i];
     }
 }
@@ -384,28 +418,31 @@ void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 /* ------------------------------------------------------------------ */
 /* Query                                                               */
 
-/* The count of entries is read once: visit is opaque to the compiler, and
- * may not change the tree (index.h). */
-static void s_query(const ordo_bnode_t *x, uint64_t lo, uint64_t hi, ordo_itree_visit_fn visit,
-                    void *arg)
+/* levels counts x's level and those below it: 1 at a leaf.  Neither the
+ * count of entries nor the leaf flag is read: the empty slots' starts stop
+ * the scan (s_pad), and the node's header is a cache line of its own that
+ * a cold descent would miss on at every level.  The scan's bounds are read
+ * as it goes: visit is opaque to the compiler, and may not change the tree
+ * (index.h). */
+static void s_query(const ordo_bnode_t *x, uint32_t levels, uint64_t lo, uint64_t hi,
+                    ordo_itree_visit_fn visit, void *arg)
 {
-    uint32_t n = x->n;
-    if (x->leaf) {
-        for (uint32_t i = 0; i < n && x->lo[i] < hi; i++)
+    if (levels == 1) {
+        for (uint32_t i = 0; i < F && x->lo[i] < hi; i++)
             if (x->hi[i] > lo)
                 visit(x->ptr[i], arg);
         return;
     }
-    for (uint32_t i = 0; i < n && x->lo[i] < hi; i++)
+    for (uint32_t i = 0; i < F && x->lo[i] < hi; i++)
         if (x->hi[i] > lo)
-            s_query(x->ptr[i], lo, hi, visit, arg);
+            s_query(x->ptr[i], levels - 1, lo, hi, visit, arg);
 }
 
 void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
                       ordo_itree_visit_fn visit, void *arg)
 {
     if (t->root)
-        s_query(t->root, lo, hi, visit, arg);
+        s_query(t->root, t->height, lo, hi, visit, arg);
 }
 
 /* ------------------------------------------------------------------ */
@@ -424,6 +461,9 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
         return false;
     if (x->leaf != (level == c->height))
         return false;
+    for (uint32_t k = x->n; k < F; k++)
+        if (x->lo[k] != S_PAD_LO)
+            return false; /* s_rank_lo and s_query would count it */
     for (uint32_t i = 0; i < x->n; i++) {
         if (i > 0 && !s_less(x->lo[i - 1], x->seq[i - 1], x->lo[i], x->seq[i]))
             return false;
