@@ -13,10 +13,12 @@
  *
  * Insert walks down by key, widening the summaries on the way (the new
  * access will be in each of those subtrees), and splits full nodes on the
- * way back up.  Remove walks down by key, and on the way back up merges an
- * underfull node with a sibling, or shares a sibling's entries when both
- * would not fit in one node, and stops as soon as a summary comes out
- * unchanged.  A query walks every child whose largest hi passes the query's
+ * way back up.  Every access knows its leaf (entries that move between
+ * leaves are told), so a remove that changes no summary and leaves the
+ * leaf full enough, the common case, takes no descent.  Otherwise remove
+ * walks down by key, and on the way back up merges an underfull node with
+ * a sibling, or shares a sibling's entries when both would not fit in one
+ * node, and stops as soon as a summary comes out unchanged.  A query walks every child whose largest hi passes the query's
  * start, in key order, and stops at the first whose smallest lo reaches the
  * query's end.
  */
@@ -179,6 +181,9 @@ static inline uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
  * to memmove per array costs more than the copy. */
 static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t si, uint32_t cnt)
 {
+    if (dst != src && dst->leaf) /* accesses change leaves: tell them */
+        for (uint32_t k = 0; k < cnt; k++)
+            ((ordo_inode_t *)src->ptr[si + k])->leaf = dst;
     if (dst == src && di > si) {
         for (uint32_t k = cnt; k-- > 0;) {
             dst->lo[di + k] = src->lo[si + k];
@@ -199,6 +204,8 @@ static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t s
 static void s_insert_at(ordo_bnode_t *x, uint32_t pos, uint64_t lo, uint64_t seq, uint64_t hi,
                         void *ptr)
 {
+    if (x->leaf)
+        ((ordo_inode_t *)ptr)->leaf = x;
     s_move(x, pos + 1, x, pos, x->n - pos);
     x->lo[pos] = lo;
     x->seq[pos] = seq;
@@ -350,8 +357,7 @@ static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
     s_summarize(x, a + 1, r);
 }
 
-/* The leaf holding n, n's position in it, and the path down to it (path
- * and at may be NULL).  n must be in t: otherwise the caller's books are
+/* The leaf holding n, n's position in it, and the path down to it.  n must be in t: otherwise the caller's books are
  * broken, and going on would corrupt the index. */
 static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_bnode_t **path,
                             uint32_t *at, uint32_t *depth, uint32_t *pos)
@@ -366,26 +372,46 @@ static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_b
             *pos = i;
             return x;
         }
-        if (path) {
-            path[d] = x;
-            at[d] = i;
-        }
+        path[d] = x;
+        at[d] = i;
         x = x->ptr[i];
     }
 }
 
+/* n's position in its leaf, n->leaf; n must be in a tree (see s_find). */
+static uint32_t s_leaf_pos(const ordo_inode_t *n)
+{
+    const ordo_bnode_t *x = n->leaf;
+    uint32_t c = s_rank(x, n->lo, n->seq, true);
+    if (c == 0 || x->ptr[c - 1] != n)
+        abort();
+    return c - 1;
+}
+
 void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 {
+    /* The common case, from n's leaf without a descent: the leaf is not
+     * the root and keeps enough entries, and neither its smallest key nor
+     * its largest hi is n's (another entry's hi is larger), so no summary
+     * above it changes. */
+    ordo_bnode_t *x = n->leaf;
+    uint32_t pos = s_leaf_pos(n);
+    if (t->height > 1 && pos > 0 && x->n > S_MIN) {
+        /* From the end: the largest hi is most often among the last. */
+        for (uint32_t k = x->n; k-- > 0;)
+            if (x->hi[k] > n->hi) {
+                s_delete_at(x, pos);
+                t->count--;
+                return;
+            }
+    }
+
     ordo_bnode_t *path[S_MAX_HEIGHT];
     uint32_t at[S_MAX_HEIGHT];
-    uint32_t d, pos;
-    ordo_bnode_t *x = s_find(t, n, path, at, &d, &pos);
+    uint32_t d;
+    x = s_find(t, n, path, at, &d, &pos);
     s_delete_at(x, pos);
     t->count--;
-    /* The common case: the leaf keeps enough entries, and neither its
-     * smallest key nor its largest hi was n's, so no summary changes. */
-    if (d > 0 && x->n >= S_MIN && pos > 0 && n->hi < path[d - 1]->hi[at[d - 1]])
-        return;
 
     while (d > 0) {
         ordo_bnode_t *parent = path[--d];
@@ -409,10 +435,10 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 
 void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 {
-    uint32_t d, pos;
-    ordo_bnode_t *x = s_find(t, old, NULL, NULL, &d, &pos);
+    (void)t;
+    uint32_t pos = s_leaf_pos(old);
     *n = *old;
-    x->ptr[pos] = n;
+    n->leaf->ptr[pos] = n;
 }
 
 /* ------------------------------------------------------------------ */
@@ -469,7 +495,8 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
             return false;
         if (x->leaf) {
             const ordo_inode_t *n = x->ptr[i];
-            if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi)
+            if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi ||
+                n->leaf != x)
                 return false;
             if (c->any && !s_less(c->last_lo, c->last_seq, n->lo, n->seq))
                 return false;

@@ -24,16 +24,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct ordo_bnode ordo_bnode_t;
+
 /* One indexed access: set lo, hi and seq before the insert; the tree reads
- * them and writes nothing here. */
+ * them and keeps leaf. */
 typedef struct ordo_inode {
     uint64_t lo, hi;        /* byte bounds [lo, hi), lo < hi */
     uint64_t seq;           /* unique tiebreak: the order of insertion */
+    ordo_bnode_t *leaf;     /* the tree's: the leaf that holds it */
 } ordo_inode_t;
 
 #define ORDO_ITREE_FANOUT 16 /* entries of a node at most */
-
-typedef struct ordo_bnode ordo_bnode_t;
 
 typedef struct {
     ordo_bnode_t *root;     /* NULL when empty */
