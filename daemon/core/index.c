@@ -317,6 +317,8 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         ptr = y;
     }
     t->count++;
+    if (n->hi - n->lo > t->span)
+        t->span = n->hi - n->lo;
     return true;
 }
 
@@ -426,6 +428,7 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         s_node_put(p, x);
         t->root = NULL;
         t->height = 0;
+        t->span = 0;
     } else if (!x->leaf && x->n == 1) {
         t->root = x->ptr[0];
         t->height--;
@@ -444,31 +447,65 @@ void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 /* ------------------------------------------------------------------ */
 /* Query                                                               */
 
-/* levels counts x's level and those below it: 1 at a leaf.  Neither the
- * count of entries nor the leaf flag is read: the empty slots' starts stop
- * the scan (s_pad), and the node's header is a cache line of its own that
- * a cold descent would miss on at every level.  The scan's bounds are read
- * as it goes: visit is opaque to the compiler, and may not change the tree
- * (index.h). */
-static void s_query(const ordo_bnode_t *x, uint32_t levels, uint64_t lo, uint64_t hi,
-                    ordo_itree_visit_fn visit, void *arg)
+/* The first child of x from i on that may hold accesses meeting [lo, hi),
+ * or F.
+ *
+ * A query walks down from the root with a stack of the nodes above, where a
+ * recursion paid a call with seven arguments at every level.  Neither a
+ * node's count of entries nor its leaf flag is read: the empty slots'
+ * starts stop the scans (s_pad), the depth tells the leaves, and the
+ * node's header is a cache line of its own that a cold descent would miss
+ * on at every level.
+ *
+ * A node's scan starts past the entries that cannot reach lo: no entry is
+ * longer than the tree's span, so an access that starts before cut =
+ * lo - span + 1 ends at or before lo.  In a leaf those are the first r
+ * entries, r the number of starts below cut; in an inner node, child i
+ * holds starts up to the next child's smallest, so the first r - 1
+ * children.  A scan from the first entry read half a node's starts and
+ * hi on average at every level, where the accesses near the query are a
+ * few.  (A long access makes the span long and the scans start at 0.)
+ * The scans' bounds are read as they go: visit is opaque to the compiler,
+ * and may not change the tree (index.h). */
+static inline uint32_t s_next(const ordo_bnode_t *x, uint32_t i, uint64_t lo, uint64_t hi)
 {
-    if (levels == 1) {
-        for (uint32_t i = 0; i < F && x->lo[i] < hi; i++)
-            if (x->hi[i] > lo)
-                visit(x->ptr[i], arg);
-        return;
-    }
-    for (uint32_t i = 0; i < F && x->lo[i] < hi; i++)
+    for (; i < F && x->lo[i] < hi; i++)
         if (x->hi[i] > lo)
-            s_query(x->ptr[i], levels - 1, lo, hi, visit, arg);
+            return i;
+    return F;
 }
 
 void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
                       ordo_itree_visit_fn visit, void *arg)
 {
-    if (t->root)
-        s_query(t->root, t->height, lo, hi, visit, arg);
+    if (!t->root)
+        return;
+    uint64_t cut = lo >= t->span ? lo - t->span + 1 : 0;
+    const ordo_bnode_t *up[S_MAX_HEIGHT];
+    uint32_t next[S_MAX_HEIGHT];
+    uint32_t d = 0, leaf = t->height - 1;
+    const ordo_bnode_t *x = t->root;
+    for (;;) {
+        uint32_t r = cut ? s_rank_lo(x, cut) : 0, i = F;
+        if (d == leaf) {
+            for (uint32_t k = r; k < F && x->lo[k] < hi; k++)
+                if (x->hi[k] > lo)
+                    visit(x->ptr[k], arg);
+        } else {
+            i = s_next(x, r ? r - 1 : 0, lo, hi);
+        }
+        while (i == F) { /* x is done: resume the nearest node above */
+            if (d == 0)
+                return;
+            d--;
+            x = up[d];
+            i = s_next(x, next[d], lo, hi);
+        }
+        up[d] = x;
+        next[d] = i + 1;
+        d++;
+        x = x->ptr[i];
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -477,6 +514,7 @@ void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
 typedef struct {
     uint32_t height;
     size_t count;
+    uint64_t span;
     bool any;               /* a leaf entry was seen: last is set */
     uint64_t last_lo, last_seq;
 } s_check_t;
@@ -496,7 +534,7 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
         if (x->leaf) {
             const ordo_inode_t *n = x->ptr[i];
             if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi ||
-                n->leaf != x)
+                n->leaf != x || n->hi - n->lo > c->span)
                 return false;
             if (c->any && !s_less(c->last_lo, c->last_seq, n->lo, n->seq))
                 return false;
@@ -517,7 +555,7 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
 bool ordo_itree_check(const ordo_itree_t *t)
 {
     if (!t->root)
-        return t->count == 0 && t->height == 0;
-    s_check_t c = {.height = t->height};
+        return t->count == 0 && t->height == 0 && t->span == 0;
+    s_check_t c = {.height = t->height, .span = t->span};
     return s_check(t->root, 1, true, &c) && c.count == t->count;
 }

@@ -40,9 +40,11 @@ typedef struct {
     ordo_bnode_t *root;     /* NULL when empty */
     uint32_t height;        /* levels: 1 when the root is a leaf */
     size_t count;           /* entries */
+    uint64_t span;          /* no entry is longer (hi - lo): the longest
+                               since the tree was last empty */
 } ordo_itree_t;
 
-#define ORDO_ITREE_EMPTY ((ordo_itree_t){NULL, 0, 0})
+#define ORDO_ITREE_EMPTY ((ordo_itree_t){NULL, 0, 0, 0})
 
 /* Nodes for any number of trees: kept on a free list when a tree lets them
  * go, allocated in chunks when the list runs dry. */
