@@ -7,10 +7,15 @@
  * ORDO_ITREE_FANOUT-way nodes ordered by (lo, seq); every entry of an inner
  * node keeps the smallest key and the largest hi of its child's subtree, so
  * a stabbing query skips every child whose largest hi does not reach the
- * query and stops at the first whose smallest lo is past it.  A query costs
- * O(log n) node visits plus the nodes reported; a node is a few adjacent
- * cache lines, so with a hundred thousand live accesses a descent touches
- * four nodes where a binary tree touched seventeen scattered records.
+ * query and stops at the first whose smallest lo is past it.  A tree also
+ * keeps the longest entry it has held since it was last empty (span), so
+ * a query starts each node's scan at the first child that an access of
+ * that length could reach from there.  A query costs O(log n) node visits
+ * plus the nodes reported; a node is a few adjacent cache lines, so with a
+ * hundred thousand live accesses a descent touches five nodes where a
+ * binary tree touched seventeen scattered records.  Each access knows the
+ * leaf that holds it, so a removal that changes no summary above its leaf
+ * (most) takes no descent.
  *
  * The accesses themselves are intrusive ordo_inode_t records that belong to
  * the caller; the tree's nodes come from an ordo_ipool_t the caller owns
