@@ -64,7 +64,8 @@ typedef struct {
     bool do_w1_peers;
     bool do_w1;
     bool do_scale;
-    bool do_scale_random;   /* SCALE (else only SCALE_LOCAL) */
+    bool do_scale_random;   /* SCALE */
+    bool do_scale_local;    /* SCALE_LOCAL */
 } s_opts_t;
 
 /* What one invocation measured (medians). */
@@ -501,15 +502,16 @@ static void s_usage(FILE *f)
             "  --seed N          seed of the random sequences (default 1)\n"
             "  --omp-budget S    seconds an OpenMP run may create tasks (default 10)\n"
             "  --scale-point N   run only the SCALE point live=N (100, 10000 or 100000)\n"
-            "  --only WHAT       w1, engine (W1 engine only, no peers), scale or\n"
-            "                    scale-local (SCALE_LOCAL only)\n"
+            "  --only WHAT       w1, engine (W1 engine only, no peers), scale,\n"
+            "                    scale-random (SCALE only) or scale-local (SCALE_LOCAL\n"
+            "                    only)\n"
             "  --json            print one JSON object instead of lines\n");
 }
 
 int main(int argc, char **argv)
 {
     s_opts_t o = {2000000, 300000, 200000, 10.0, 0, 5, 128, 256, 1,
-                  false, true, true, true, true};
+                  false, true, true, true, true, true};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--tasks") == 0)
@@ -540,6 +542,8 @@ int main(int argc, char **argv)
             o.do_w1 = false, i++;
         else if (strcmp(a, "--only") == 0 && v && strcmp(v, "scale-local") == 0)
             o.do_w1 = false, o.do_scale_random = false, i++;
+        else if (strcmp(a, "--only") == 0 && v && strcmp(v, "scale-random") == 0)
+            o.do_w1 = false, o.do_scale_local = false, i++;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             s_usage(stdout);
             return 0;
@@ -568,7 +572,8 @@ int main(int argc, char **argv)
     if (o.do_scale) {
         if (o.do_scale_random)
             s_scale(&o, &r, false);
-        s_scale(&o, &r, true);
+        if (o.do_scale_local)
+            s_scale(&o, &r, true);
     }
     if (o.json)
         s_print_json(&o, &r);

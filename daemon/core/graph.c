@@ -37,18 +37,17 @@
 enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
 
 /* An access: one cache line.  A footprint that is one run of bytes (most
- * are) is all in its bounds, node.lo and node.hi; any other (168 bytes)
- * lives apart, from a pool of its own.  A window of accesses then fits in a
+ * are) is all in its bounds, node.lo and node.hi, and fp is NULL; any other
+ * (168 bytes) lives apart, from a pool of its own.  A window of accesses then fits in a
  * core's cache, and runs take no footprint memory. */
 typedef struct s_access {
     ordo_inode_t node;      /* first: the index hands back node pointers;
                                lo and hi are the footprint's bounds */
     struct s_access *next;  /* next access of the same task, or free list */
     ordo_index_t *index;
-    ordo_fp_t *fp;          /* the footprint unless run, else NULL */
+    ordo_fp_t *fp;          /* the footprint, or NULL: one run of bytes */
     uint32_t task;          /* slot */
     uint8_t mode;
-    bool run;               /* the footprint is one run of bytes */
     bool in_index;
     bool retiring;
     bool outlived;          /* a read a later write met but did not cover */
@@ -702,10 +701,16 @@ typedef struct {
     bool oom;
 } s_visit_t;
 
+/* Is the footprint of a one run of bytes, its bounds? */
+static inline bool s_run(const s_access_t *a)
+{
+    return a->fp == NULL;
+}
+
 /* The footprint of a: its own, or the run of its bounds made in tmp. */
 static const ordo_fp_t *s_fp(const s_access_t *a, ordo_fp_t *tmp)
 {
-    if (!a->run)
+    if (!s_run(a))
         return a->fp;
     tmp->lo = a->node.lo;
     tmp->hi = a->node.hi;
@@ -718,7 +723,7 @@ static const ordo_fp_t *s_fp(const s_access_t *a, ordo_fp_t *tmp)
  * byte?  Two runs of bytes do; otherwise the footprints decide. */
 static bool s_overlap(ordo_graph_t *g, const s_access_t *c, const s_access_t *a)
 {
-    if (c->run && a->run) {
+    if (s_run(c) && s_run(a)) {
         g->st.geom.overlap_tests++;
         return true;
     }
@@ -730,7 +735,7 @@ static bool s_overlap(ordo_graph_t *g, const s_access_t *c, const s_access_t *a)
  * outer's?  When outer is a run of bytes, the bounds decide. */
 static bool s_contains(ordo_graph_t *g, const s_access_t *outer, const s_access_t *inner)
 {
-    if (outer->run) {
+    if (s_run(outer)) {
         g->st.geom.contain_tests++;
         return inner->node.lo >= outer->node.lo && inner->node.hi <= outer->node.hi;
     }
@@ -909,8 +914,7 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         ordo_fp_make(&fp, &arg->view);
         a->node.lo = fp.lo;
         a->node.hi = fp.hi;
-        a->run = fp.ndim == 1;
-        if (!a->run) {
+        if (fp.ndim != 1) { /* else a->fp stays NULL: a run */
             if (!(a->fp = s_fp_alloc(g)))
                 goto oom;
             *a->fp = fp;

@@ -5,14 +5,20 @@
  * (lo, seq).  In a leaf an entry is an access: its key, its hi and its
  * record.  In an inner node an entry is a child: the smallest key and the
  * largest hi of the child's subtree, and the child.  Every leaf is at the
- * same depth; every node but the root holds at least S_MIN entries.
+ * same depth; every node but the root holds at least S_MIN entries.  The
+ * slots past the entries hold a start that nothing reaches (s_pad), and
+ * walks go by the tree's height, so a descent reads neither a node's count
+ * nor its leaf flag: the header is a cache line of its own, a miss at
+ * every level of a cold descent.
  *
  * Insert walks down by key, widening the summaries on the way (the new
  * access will be in each of those subtrees), and splits full nodes on the
- * way back up.  Remove walks down by key, and on the way back up merges an
- * underfull node with a sibling, or shares a sibling's entries when both
- * would not fit in one node, and stops as soon as a summary comes out
- * unchanged.  A query walks every child whose largest hi passes the query's
+ * way back up.  Every access knows its leaf (entries that move between
+ * leaves are told), so a remove that changes no summary and leaves the
+ * leaf full enough, the common case, takes no descent.  Otherwise remove
+ * walks down by key, and on the way back up merges an underfull node with
+ * a sibling, or shares a sibling's entries when both would not fit in one
+ * node, and stops as soon as a summary comes out unchanged.  A query walks every child whose largest hi passes the query's
  * start, in key order, and stops at the first whose smallest lo reaches the
  * query's end.
  */
@@ -28,6 +34,9 @@
 #define S_MIN (F / 4)
 #define S_MAX_HEIGHT 48 /* S_MIN-way fill: log4(2^64) = 32 levels at most */
 #define S_CHUNK_NODES 64
+#define S_PAD_LO UINT64_MAX /* lo of an empty slot (see s_rank_lo) */
+
+_Static_assert(F == 16, "s_rank_lo counts four groups of four");
 
 struct ordo_bnode {
     uint64_t lo[F];         /* key: lo */
@@ -59,6 +68,15 @@ void ordo_ipool_fini(ordo_ipool_t *p)
 size_t ordo_ipool_bytes(const ordo_ipool_t *p)
 {
     return p->nodes * sizeof(ordo_bnode_t);
+}
+
+/* Empties the slots [from, to) of x: they get a start that no key and no
+ * query reaches, so that searches and scans stop there without reading
+ * the count of entries (s_rank_lo, s_query). */
+static void s_pad(ordo_bnode_t *x, uint32_t from, uint32_t to)
+{
+    for (uint32_t k = from; k < to; k++)
+        x->lo[k] = S_PAD_LO;
 }
 
 static void s_node_put(ordo_ipool_t *p, ordo_bnode_t *x)
@@ -99,6 +117,7 @@ static ordo_bnode_t *s_node_get(ordo_ipool_t *p, bool leaf)
     p->nfree--;
     x->n = 0;
     x->leaf = leaf;
+    s_pad(x, 0, F);
     return x;
 }
 
@@ -121,24 +140,40 @@ static inline bool s_less(uint64_t alo, uint64_t aseq, uint64_t blo, uint64_t bs
     return ((unsigned __int128)alo << 64 | aseq) < ((unsigned __int128)blo << 64 | bseq);
 }
 
-/* The entry of x whose subtree holds key (lo, seq): the last one whose key
- * is not greater, or the first when key precedes them all.  A binary
- * search: the answer stays in [i, i + len), and each step halves len
- * whatever the comparison says, so every key costs the same log2(n) steps
- * (four at F = 16; a scan took eight compare-and-branch steps on average
- * among random keys).  seq is read only when lo ties: a node's seq array
- * is two more cache lines that a descent among distinct starts never
- * needs, and a cold node costs a miss per line. */
-static uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
+/* The number of entries of x whose start is below v.  The slots past n
+ * hold S_PAD_LO, which no start reaches (lo < hi), so the sorted starts
+ * can be counted without looking at n: first among the last start of each
+ * group of four (four compares that do not depend on each other), then
+ * inside the group where the count stops (three more).  A binary search
+ * made a chain of four dependent loads per node: a descent through five
+ * levels was twenty loads in a row, and a cold node's second line of
+ * starts was a miss that waited for the first. */
+static inline uint32_t s_rank_lo(const ordo_bnode_t *x, uint64_t v)
 {
-    uint32_t i = 0;
-    for (uint32_t len = x->n; len > 1;) {
-        uint32_t half = len / 2;
-        uint64_t klo = x->lo[i + half];
-        i = (lo != klo ? lo < klo : seq < x->seq[i + half]) ? i : i + half;
-        len -= half;
-    }
-    return i;
+    const uint64_t *l = x->lo;
+    uint32_t g = (uint32_t)(l[3] < v) + (l[7] < v) + (l[11] < v) + (l[15] < v);
+    uint32_t all = g == 4, b = 4 * (g - all); /* g == 4: all sixteen */
+    return b + (uint32_t)(l[b] < v) + (l[b + 1] < v) + (l[b + 2] < v) + all;
+}
+
+/* The number of entries of x whose key is below (lo, seq), or, with
+ * inclusive, not above it.  seq is read only when starts tie: a node's seq
+ * array is two more cache lines that a descent among distinct starts never
+ * needs.  An empty slot's start never ties (lo < hi). */
+static inline uint32_t s_rank(const ordo_bnode_t *x, uint64_t lo, uint64_t seq, bool inclusive)
+{
+    uint32_t c = s_rank_lo(x, lo);
+    while (c < F && x->lo[c] == lo && (x->seq[c] < seq || (inclusive && x->seq[c] == seq)))
+        c++;
+    return c;
+}
+
+/* The entry of x whose subtree holds key (lo, seq): the last one whose key
+ * is not greater, or the first when key precedes them all. */
+static inline uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
+{
+    uint32_t c = s_rank(x, lo, seq, true);
+    return c ? c - 1 : 0;
 }
 
 /* Copies cnt entries of src from si to dst at di (they may overlap: within
@@ -146,6 +181,9 @@ static uint32_t s_child(const ordo_bnode_t *x, uint64_t lo, uint64_t seq)
  * to memmove per array costs more than the copy. */
 static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t si, uint32_t cnt)
 {
+    if (dst != src && dst->leaf) /* accesses change leaves: tell them */
+        for (uint32_t k = 0; k < cnt; k++)
+            ((ordo_inode_t *)src->ptr[si + k])->leaf = dst;
     if (dst == src && di > si) {
         for (uint32_t k = cnt; k-- > 0;) {
             dst->lo[di + k] = src->lo[si + k];
@@ -166,6 +204,8 @@ static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t s
 static void s_insert_at(ordo_bnode_t *x, uint32_t pos, uint64_t lo, uint64_t seq, uint64_t hi,
                         void *ptr)
 {
+    if (x->leaf)
+        ((ordo_inode_t *)ptr)->leaf = x;
     s_move(x, pos + 1, x, pos, x->n - pos);
     x->lo[pos] = lo;
     x->seq[pos] = seq;
@@ -178,6 +218,7 @@ static void s_delete_at(ordo_bnode_t *x, uint32_t pos)
 {
     s_move(x, pos, x, pos + 1, x->n - pos - 1);
     x->n--;
+    s_pad(x, x->n, x->n + 1);
 }
 
 static uint64_t s_max_hi(const ordo_bnode_t *x)
@@ -215,22 +256,21 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
     uint32_t at[S_MAX_HEIGHT];
     uint32_t d = 0;
     ordo_bnode_t *x = t->root;
-    while (!x->leaf) {
-        uint32_t i = s_child(x, n->lo, n->seq);
-        if (s_less(n->lo, n->seq, x->lo[i], x->seq[i])) { /* a new smallest key */
-            x->lo[i] = n->lo;
-            x->seq[i] = n->seq;
+    for (; d + 1 < t->height; d++) { /* by height: x->leaf is another line */
+        uint32_t c = s_rank(x, n->lo, n->seq, false);
+        uint32_t i = c ? c - 1 : 0;
+        if (c == 0) { /* a new smallest key */
+            x->lo[0] = n->lo;
+            x->seq[0] = n->seq;
         }
         if (n->hi > x->hi[i])
             x->hi[i] = n->hi;
         path[d] = x;
-        at[d++] = i;
+        at[d] = i;
         x = x->ptr[i];
     }
     /* The number of keys below n's (keys are unique in a tree). */
-    uint32_t pos = 0;
-    if (x->n > 0 && !s_less(n->lo, n->seq, x->lo[0], x->seq[0]))
-        pos = s_child(x, n->lo, n->seq) + 1;
+    uint32_t pos = s_rank(x, n->lo, n->seq, false);
 
     /* Put the entry at pos of x; while x is full, split it and carry the
      * new right half's entry up to the parent. */
@@ -254,6 +294,7 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         s_move(y, 0, x, half, F - half);
         y->n = F - half;
         x->n = half;
+        s_pad(x, half, F);
         if (pos <= F / 2)
             s_insert_at(x, pos, lo, seq, hi, ptr);
         else
@@ -276,6 +317,8 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         ptr = y;
     }
     t->count++;
+    if (n->hi - n->lo > t->span)
+        t->span = n->hi - n->lo;
     return true;
 }
 
@@ -303,55 +346,74 @@ static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
         s_move(r, 0, r, k, r->n - k);
         l->n += k;
         r->n -= k;
+        s_pad(r, r->n, r->n + k);
     } else {
         uint32_t k = l->n - want;
         s_move(r, k, r, 0, r->n);
         s_move(r, 0, l, want, k);
         l->n -= k;
         r->n += k;
+        s_pad(l, l->n, l->n + k);
     }
     s_summarize(x, a, l);
     s_summarize(x, a + 1, r);
 }
 
-/* The leaf holding n, n's position in it, and the path down to it (path
- * and at may be NULL).  n must be in t: otherwise the caller's books are
+/* The leaf holding n, n's position in it, and the path down to it.  n must be in t: otherwise the caller's books are
  * broken, and going on would corrupt the index. */
 static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_bnode_t **path,
                             uint32_t *at, uint32_t *depth, uint32_t *pos)
 {
-    uint32_t d = 0;
     ordo_bnode_t *x = t->root;
-    for (;;) {
+    for (uint32_t d = 0;; d++) {
         uint32_t i = s_child(x, n->lo, n->seq);
-        if (x->leaf) {
+        if (d + 1 == t->height) {
             if (x->ptr[i] != n)
                 abort();
             *depth = d;
             *pos = i;
             return x;
         }
-        if (path) {
-            path[d] = x;
-            at[d] = i;
-        }
-        d++;
+        path[d] = x;
+        at[d] = i;
         x = x->ptr[i];
     }
 }
 
+/* n's position in its leaf, n->leaf; n must be in a tree (see s_find). */
+static uint32_t s_leaf_pos(const ordo_inode_t *n)
+{
+    const ordo_bnode_t *x = n->leaf;
+    uint32_t c = s_rank(x, n->lo, n->seq, true);
+    if (c == 0 || x->ptr[c - 1] != n)
+        abort();
+    return c - 1;
+}
+
 void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 {
+    /* The common case, from n's leaf without a descent: the leaf is not
+     * the root and keeps enough entries, and neither its smallest key nor
+     * its largest hi is n's (another entry's hi is larger), so no summary
+     * above it changes. */
+    ordo_bnode_t *x = n->leaf;
+    uint32_t pos = s_leaf_pos(n);
+    if (t->height > 1 && pos > 0 && x->n > S_MIN) {
+        /* From the end: the largest hi is most often among the last. */
+        for (uint32_t k = x->n; k-- > 0;)
+            if (x->hi[k] > n->hi) {
+                s_delete_at(x, pos);
+                t->count--;
+                return;
+            }
+    }
+
     ordo_bnode_t *path[S_MAX_HEIGHT];
     uint32_t at[S_MAX_HEIGHT];
-    uint32_t d, pos;
-    ordo_bnode_t *x = s_find(t, n, path, at, &d, &pos);
+    uint32_t d;
+    x = s_find(t, n, path, at, &d, &pos);
     s_delete_at(x, pos);
     t->count--;
-    /* The common case: the leaf keeps enough entries, and neither its
-     * smallest key nor its largest hi was n's, so no summary changes. */
-    if (d > 0 && x->n >= S_MIN && pos > 0 && n->hi < path[d - 1]->hi[at[d - 1]])
-        return;
 
     while (d > 0) {
         ordo_bnode_t *parent = path[--d];
@@ -366,6 +428,7 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         s_node_put(p, x);
         t->root = NULL;
         t->height = 0;
+        t->span = 0;
     } else if (!x->leaf && x->n == 1) {
         t->root = x->ptr[0];
         t->height--;
@@ -375,37 +438,74 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 
 void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 {
-    uint32_t d, pos;
-    ordo_bnode_t *x = s_find(t, old, NULL, NULL, &d, &pos);
+    (void)t;
+    uint32_t pos = s_leaf_pos(old);
     *n = *old;
-    x->ptr[pos] = n;
+    n->leaf->ptr[pos] = n;
 }
 
 /* ------------------------------------------------------------------ */
 /* Query                                                               */
 
-/* The count of entries is read once: visit is opaque to the compiler, and
- * may not change the tree (index.h). */
-static void s_query(const ordo_bnode_t *x, uint64_t lo, uint64_t hi, ordo_itree_visit_fn visit,
-                    void *arg)
+/* The first child of x from i on that may hold accesses meeting [lo, hi),
+ * or F.
+ *
+ * A query walks down from the root with a stack of the nodes above, where a
+ * recursion paid a call with seven arguments at every level.  Neither a
+ * node's count of entries nor its leaf flag is read: the empty slots'
+ * starts stop the scans (s_pad), the depth tells the leaves, and the
+ * node's header is a cache line of its own that a cold descent would miss
+ * on at every level.
+ *
+ * A node's scan starts past the entries that cannot reach lo: no entry is
+ * longer than the tree's span, so an access that starts before cut =
+ * lo - span + 1 ends at or before lo.  In a leaf those are the first r
+ * entries, r the number of starts below cut; in an inner node, child i
+ * holds starts up to the next child's smallest, so the first r - 1
+ * children.  A scan from the first entry read half a node's starts and
+ * hi on average at every level, where the accesses near the query are a
+ * few.  (A long access makes the span long and the scans start at 0.)
+ * The scans' bounds are read as they go: visit is opaque to the compiler,
+ * and may not change the tree (index.h). */
+static inline uint32_t s_next(const ordo_bnode_t *x, uint32_t i, uint64_t lo, uint64_t hi)
 {
-    uint32_t n = x->n;
-    if (x->leaf) {
-        for (uint32_t i = 0; i < n && x->lo[i] < hi; i++)
-            if (x->hi[i] > lo)
-                visit(x->ptr[i], arg);
-        return;
-    }
-    for (uint32_t i = 0; i < n && x->lo[i] < hi; i++)
+    for (; i < F && x->lo[i] < hi; i++)
         if (x->hi[i] > lo)
-            s_query(x->ptr[i], lo, hi, visit, arg);
+            return i;
+    return F;
 }
 
 void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
                       ordo_itree_visit_fn visit, void *arg)
 {
-    if (t->root)
-        s_query(t->root, lo, hi, visit, arg);
+    if (!t->root)
+        return;
+    uint64_t cut = lo >= t->span ? lo - t->span + 1 : 0;
+    const ordo_bnode_t *up[S_MAX_HEIGHT];
+    uint32_t next[S_MAX_HEIGHT];
+    uint32_t d = 0, leaf = t->height - 1;
+    const ordo_bnode_t *x = t->root;
+    for (;;) {
+        uint32_t r = cut ? s_rank_lo(x, cut) : 0, i = F;
+        if (d == leaf) {
+            for (uint32_t k = r; k < F && x->lo[k] < hi; k++)
+                if (x->hi[k] > lo)
+                    visit(x->ptr[k], arg);
+        } else {
+            i = s_next(x, r ? r - 1 : 0, lo, hi);
+        }
+        while (i == F) { /* x is done: resume the nearest node above */
+            if (d == 0)
+                return;
+            d--;
+            x = up[d];
+            i = s_next(x, next[d], lo, hi);
+        }
+        up[d] = x;
+        next[d] = i + 1;
+        d++;
+        x = x->ptr[i];
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -414,6 +514,7 @@ void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
 typedef struct {
     uint32_t height;
     size_t count;
+    uint64_t span;
     bool any;               /* a leaf entry was seen: last is set */
     uint64_t last_lo, last_seq;
 } s_check_t;
@@ -424,12 +525,16 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
         return false;
     if (x->leaf != (level == c->height))
         return false;
+    for (uint32_t k = x->n; k < F; k++)
+        if (x->lo[k] != S_PAD_LO)
+            return false; /* s_rank_lo and s_query would count it */
     for (uint32_t i = 0; i < x->n; i++) {
         if (i > 0 && !s_less(x->lo[i - 1], x->seq[i - 1], x->lo[i], x->seq[i]))
             return false;
         if (x->leaf) {
             const ordo_inode_t *n = x->ptr[i];
-            if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi)
+            if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi ||
+                n->leaf != x || n->hi - n->lo > c->span)
                 return false;
             if (c->any && !s_less(c->last_lo, c->last_seq, n->lo, n->seq))
                 return false;
@@ -450,7 +555,7 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
 bool ordo_itree_check(const ordo_itree_t *t)
 {
     if (!t->root)
-        return t->count == 0 && t->height == 0;
-    s_check_t c = {.height = t->height};
+        return t->count == 0 && t->height == 0 && t->span == 0;
+    s_check_t c = {.height = t->height, .span = t->span};
     return s_check(t->root, 1, true, &c) && c.count == t->count;
 }
