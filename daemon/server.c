@@ -95,6 +95,7 @@ typedef struct s_session {
     ordo_dwire_completion_t *outc;
     void **outown;              /* two owned pointers per completion */
     size_t nout, capout;
+    bool owns;                  /* some of outown may be set */
     bool dirty;
     struct s_session *dirty_next;
 
@@ -293,6 +294,8 @@ static void s_queue(ordo_server_t *self, s_session_t *sess, const ordo_dwire_com
         slot->ndata = 0;
     }
     slot->error = error;
+    if (error || data)
+        sess->owns = true;
     sess->outown[2 * sess->nout] = error;
     sess->outown[2 * sess->nout + 1] = data;
     sess->nout++;
@@ -322,8 +325,10 @@ static void s_queue_simple(ordo_server_t *self, s_session_t *sess, uint64_t id, 
 
 static void s_free_out(s_session_t *sess)
 {
-    for (size_t i = 0; i < 2 * sess->nout; i++)
-        free(sess->outown[i]);
+    if (sess->owns)
+        for (size_t i = 0; i < 2 * sess->nout; i++)
+            free(sess->outown[i]);
+    sess->owns = false;
     sess->nout = 0;
 }
 
@@ -339,12 +344,13 @@ static void s_flush_session(ordo_server_t *self, s_session_t *sess)
         budget = 65536;
     size_t i = 0;
     while (i < sess->nout && !sess->gone_ns) {
-        size_t j = i, bytes = 0;
-        do {
-            bytes += ordo_dwire_completion_bound(&sess->outc[j]);
-            j++;
-        } while (j < sess->nout && j - i < S_BATCH_ITEMS &&
-                 bytes + ordo_dwire_completion_bound(&sess->outc[j]) <= budget);
+        size_t j = i + 1, bytes = ordo_dwire_completion_bound(&sess->outc[i]);
+        for (; j < sess->nout && j - i < S_BATCH_ITEMS; j++) {
+            size_t more = ordo_dwire_completion_bound(&sess->outc[j]);
+            if (bytes + more > budget)
+                break;
+            bytes += more;
+        }
         if (ordo_dwire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0) {
             if (!s_send_session(self, sess, &self->obuf))
                 break;              /* gone: keep these for a resume */
@@ -425,9 +431,12 @@ static ordo_task_t *s_task_get(ordo_server_t *self, size_t size)
 
 static void s_task_put(ordo_server_t *self, ordo_task_t *t)
 {
-    ordo_dwire_msg_unref(&t->msg);
-    free(t->error);
-    t->error = NULL;
+    if (t->msg)
+        ordo_dwire_msg_unref(&t->msg);
+    if (t->error) {
+        free(t->error);
+        t->error = NULL;
+    }
     t->next = self->free_tasks[t->size_class];
     self->free_tasks[t->size_class] = t;
 }
@@ -442,7 +451,8 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
         .accepted_ns = t->accepted_ns, .started_ns = t->u.res.started_ns,
         .finished_ns = t->u.res.finished_ns, .data = t->u.res.out, .ndata = t->u.res.nout,
     };
-    s_watch_t *w = ordo_map_remove(self->watches, t->id);
+    s_watch_t *w = ordo_map_size(self->watches) ? ordo_map_remove(self->watches, t->id)
+                                                 : NULL;
     if (w) {
         ordo_dwire_completion_t wc = c;
         wc.data = NULL;
@@ -454,7 +464,13 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
         }
         free(w);
     }
-    s_session_t *sess = ordo_map_get(self->sessions, ORDO_TASK_SESSION(t->id));
+    /* Completions come in runs of one session's tasks. */
+    uint32_t sid = ORDO_TASK_SESSION(t->id);
+    s_session_t *sess = self->fin_sess;
+    if (!sess || sess->id != sid) {
+        sess = ordo_map_get(self->sessions, sid);
+        self->fin_sess = sess;
+    }
     if (sess) {
         s_queue(self, sess, &c, true, t->error, t->u.res.out);
         t->error = NULL;
@@ -470,12 +486,23 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
     s_task_put(self, t);
 }
 
-/* Reports every cancellation the graph has queued. */
-static void s_drain_cancels(ordo_server_t *self)
+static void s_drain_cancels_from(ordo_server_t *self, ordo_cancel_t c);
+
+/* Reports every cancellation the graph has queued.  Called after every
+ * acceptance and completion, and mostly finds none: the reporting is out
+ * of line. */
+static inline void s_drain_cancels(ordo_server_t *self)
 {
     ordo_cancel_t c;
+    if (ordo_graph_pop_cancel(self->graph, &c) == 0)
+        s_drain_cancels_from(self, c);
+}
+
+/* Reports c, then every other cancellation queued. */
+static void s_drain_cancels_from(ordo_server_t *self, ordo_cancel_t c)
+{
     uint64_t now = ordo_now_ns();
-    while (ordo_graph_pop_cancel(self->graph, &c) == 0) {
+    do {
         ordo_task_t *t = c.user;
         if (!t)
             continue;
@@ -490,7 +517,7 @@ static void s_drain_cancels(ordo_server_t *self)
         t->u.res.out = NULL;
         t->u.res.nout = 0;
         s_finish(self, t, ORDO_STATUS_CANCELLED, ORDO_ECANCELED, c.cause);
-    }
+    } while (ordo_graph_pop_cancel(self->graph, &c) == 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1027,6 +1054,8 @@ static void s_session_end(ordo_server_t *self, s_session_t *sess)
     free(sess->outown);
     ordo_smap_remove(self->routes, sess->route, sess->route_len);
     ordo_map_remove(self->sessions, sess->id);
+    if (self->fin_sess == sess)
+        self->fin_sess = NULL;
     free(sess);
 }
 
