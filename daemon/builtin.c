@@ -554,9 +554,9 @@ static const ordo_kernel_def_t s_builtins[] = {
     { "scale", s_scale, s_scale_check, 0 },
     { "gather_rows", s_gather, s_gather_check, 0 },
     { "scatter_rows", s_scatter, s_scatter_check, 0 },
-    { "noop", s_noop, NULL, ORDO_KERNEL_INLINE },
-    { "sleep", s_sleep, s_sleep_check, 0 },
-    { "fail", s_fail, s_fail_check, 0 },
+    { "noop", s_noop, NULL, ORDO_KERNEL_INLINE | ORDO_KERNEL_ARGLESS },
+    { "sleep", s_sleep, s_sleep_check, ORDO_KERNEL_ARGLESS },
+    { "fail", s_fail, s_fail_check, ORDO_KERNEL_ARGLESS },
     { "host_write", s_host_write, s_host_write_check, 0 },
     { "host_read", s_host_read, s_host_read_check, ORDO_KERNEL_HOST_OUT },
 };

@@ -84,9 +84,12 @@ static void s_run(ordo_task_t *t, ordo_karg_t *kargs, uint32_t worker, uint64_t 
         nanosleep(&ts, NULL);
     }
     uint64_t started = start_ns ? start_ns : ordo_now_ns();
-    const ordo_targ_t *a = ordo_task_args(t);
-    for (uint32_t j = 0; j < t->nargs; j++, a = ordo_targ_next(a))
-        ordo_targ_expand(a, &kargs[j]);
+    bool argless = t->kernel->flags & ORDO_KERNEL_ARGLESS;
+    if (!argless) {
+        const ordo_targ_t *a = ordo_task_args(t);
+        for (uint32_t j = 0; j < t->nargs; j++, a = ordo_targ_next(a))
+            ordo_targ_expand(a, &kargs[j]);
+    }
     const void *params = t->msg ? t->u.ref.params : t->nparams ? t->u.params : NULL;
     const void *data = t->msg ? t->u.ref.data : NULL;
     size_t ndata = t->msg ? t->u.ref.ndata : 0;
@@ -103,7 +106,7 @@ static void s_run(ordo_task_t *t, ordo_karg_t *kargs, uint32_t worker, uint64_t 
     }
     if (rc == 0) {
         ordo_kernel_call_t call = {
-            .task = t->id, .args = kargs, .nargs = t->nargs,
+            .task = t->id, .args = argless ? NULL : kargs, .nargs = argless ? 0 : t->nargs,
             .params = params, .nparams = t->nparams,
             .data = data, .ndata = ndata,
             .out = out, .nout = nout,

@@ -110,7 +110,7 @@ int ordo_kernels_add(ordo_kernels_t *self, const ordo_kernel_def_t *def, const c
     k->origin = org;
     k->run = def->run;
     k->check = def->check;
-    k->flags = def->flags;
+    k->flags = origin ? def->flags & ~ORDO_KERNEL_ARGLESS : def->flags;
     self->items[self->count++] = k;
     return 0;
 }

@@ -14,6 +14,13 @@
 
 #include "ordo_kernel.h"
 
+/* A flag of the daemon's own, never taken from a plugin (ordo_kernels_add
+ * clears it), so no ABI promise depends on it: the kernel reads no
+ * argument, and runs with call->args NULL and nargs 0, so that the executor
+ * need not expand a task's arguments for it (noop: W1 and W2).  Never
+ * with ORDO_KERNEL_HOST_OUT, whose output is sized by argument 0. */
+#define ORDO_KERNEL_ARGLESS (UINT32_C(1) << 31)
+
 typedef struct {
     const char *name;
     ordo_kernel_fn run;

@@ -79,6 +79,10 @@ typedef struct s_session {
     uint64_t next_seq;
     uint64_t unfinished;        /* accepted tasks without a completion yet */
     ordo_map_t *handles;        /* buffer id -> ordo_buffer_t */
+    /* The buffer the last argument resolved to (one of handles, or NULL):
+     * the arguments of a stream of tasks mostly name one buffer.  Cleared
+     * when the handle goes (s_buffer_release). */
+    ordo_buffer_t *last_buf;
     uint64_t own_buffers;       /* handles on buffers this session created */
     uint64_t own_bytes;         /* and their bytes (--max-session-*) */
 
@@ -91,6 +95,7 @@ typedef struct s_session {
     ordo_dwire_completion_t *outc;
     void **outown;              /* two owned pointers per completion */
     size_t nout, capout;
+    bool owns;                  /* some of outown may be set */
     bool dirty;
     struct s_session *dirty_next;
 
@@ -142,9 +147,19 @@ struct ordo_server {
     bool draining, abandoned;
     uint64_t drain_deadline_ns;
     ordo_dwire_buf_t obuf;
+    /* The task being validated: its arguments as the graph takes them,
+     * their buffers, and (only for a kernel's check hook) as the kernel
+     * ABI has them. */
     ordo_arg_t gargs[ORDO_MAX_TASK_ARGS_CEIL];
-    ordo_karg_t kargs[ORDO_MAX_TASK_ARGS_CEIL];  /* the task being validated */
     ordo_buffer_t *kbufs[ORDO_MAX_TASK_ARGS_CEIL];
+    ordo_karg_t kargs[ORDO_MAX_TASK_ARGS_CEIL];
+    /* The kernel the last task named: the registry does not change after
+     * the start, so it stays valid, and a stream of tasks mostly names one
+     * kernel. */
+    const ordo_kernel_t *klast;
+    /* The session of the last finished task (s_finish), or NULL; cleared
+     * when that session ends. */
+    s_session_t *fin_sess;
     char endpoint[512], status_endpoint[512];   /* as bound */
     uint64_t tick_ns;           /* last s_tick */
     int listen_fds;             /* sockets passed by systemd */
@@ -279,6 +294,8 @@ static void s_queue(ordo_server_t *self, s_session_t *sess, const ordo_dwire_com
         slot->ndata = 0;
     }
     slot->error = error;
+    if (error || data)
+        sess->owns = true;
     sess->outown[2 * sess->nout] = error;
     sess->outown[2 * sess->nout + 1] = data;
     sess->nout++;
@@ -308,8 +325,10 @@ static void s_queue_simple(ordo_server_t *self, s_session_t *sess, uint64_t id, 
 
 static void s_free_out(s_session_t *sess)
 {
-    for (size_t i = 0; i < 2 * sess->nout; i++)
-        free(sess->outown[i]);
+    if (sess->owns)
+        for (size_t i = 0; i < 2 * sess->nout; i++)
+            free(sess->outown[i]);
+    sess->owns = false;
     sess->nout = 0;
 }
 
@@ -325,12 +344,13 @@ static void s_flush_session(ordo_server_t *self, s_session_t *sess)
         budget = 65536;
     size_t i = 0;
     while (i < sess->nout && !sess->gone_ns) {
-        size_t j = i, bytes = 0;
-        do {
-            bytes += ordo_dwire_completion_bound(&sess->outc[j]);
-            j++;
-        } while (j < sess->nout && j - i < S_BATCH_ITEMS &&
-                 bytes + ordo_dwire_completion_bound(&sess->outc[j]) <= budget);
+        size_t j = i + 1, bytes = ordo_dwire_completion_bound(&sess->outc[i]);
+        for (; j < sess->nout && j - i < S_BATCH_ITEMS; j++) {
+            size_t more = ordo_dwire_completion_bound(&sess->outc[j]);
+            if (bytes + more > budget)
+                break;
+            bytes += more;
+        }
         if (ordo_dwire_encode_completions(&self->obuf, &sess->outc[i], j - i) == 0) {
             if (!s_send_session(self, sess, &self->obuf))
                 break;              /* gone: keep these for a resume */
@@ -411,9 +431,12 @@ static ordo_task_t *s_task_get(ordo_server_t *self, size_t size)
 
 static void s_task_put(ordo_server_t *self, ordo_task_t *t)
 {
-    ordo_dwire_msg_unref(&t->msg);
-    free(t->error);
-    t->error = NULL;
+    if (t->msg)
+        ordo_dwire_msg_unref(&t->msg);
+    if (t->error) {
+        free(t->error);
+        t->error = NULL;
+    }
     t->next = self->free_tasks[t->size_class];
     self->free_tasks[t->size_class] = t;
 }
@@ -428,7 +451,8 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
         .accepted_ns = t->accepted_ns, .started_ns = t->u.res.started_ns,
         .finished_ns = t->u.res.finished_ns, .data = t->u.res.out, .ndata = t->u.res.nout,
     };
-    s_watch_t *w = ordo_map_remove(self->watches, t->id);
+    s_watch_t *w = ordo_map_size(self->watches) ? ordo_map_remove(self->watches, t->id)
+                                                 : NULL;
     if (w) {
         ordo_dwire_completion_t wc = c;
         wc.data = NULL;
@@ -440,7 +464,13 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
         }
         free(w);
     }
-    s_session_t *sess = ordo_map_get(self->sessions, ORDO_TASK_SESSION(t->id));
+    /* Completions come in runs of one session's tasks. */
+    uint32_t sid = ORDO_TASK_SESSION(t->id);
+    s_session_t *sess = self->fin_sess;
+    if (!sess || sess->id != sid) {
+        sess = ordo_map_get(self->sessions, sid);
+        self->fin_sess = sess;
+    }
     if (sess) {
         s_queue(self, sess, &c, true, t->error, t->u.res.out);
         t->error = NULL;
@@ -456,12 +486,23 @@ static void s_finish(ordo_server_t *self, ordo_task_t *t, int status, int code, 
     s_task_put(self, t);
 }
 
-/* Reports every cancellation the graph has queued. */
-static void s_drain_cancels(ordo_server_t *self)
+static void s_drain_cancels_from(ordo_server_t *self, ordo_cancel_t c);
+
+/* Reports every cancellation the graph has queued.  Called after every
+ * acceptance and completion, and mostly finds none: the reporting is out
+ * of line. */
+static inline void s_drain_cancels(ordo_server_t *self)
 {
     ordo_cancel_t c;
+    if (ordo_graph_pop_cancel(self->graph, &c) == 0)
+        s_drain_cancels_from(self, c);
+}
+
+/* Reports c, then every other cancellation queued. */
+static void s_drain_cancels_from(ordo_server_t *self, ordo_cancel_t c)
+{
     uint64_t now = ordo_now_ns();
-    while (ordo_graph_pop_cancel(self->graph, &c) == 0) {
+    do {
         ordo_task_t *t = c.user;
         if (!t)
             continue;
@@ -476,7 +517,7 @@ static void s_drain_cancels(ordo_server_t *self)
         t->u.res.out = NULL;
         t->u.res.nout = 0;
         s_finish(self, t, ORDO_STATUS_CANCELLED, ORDO_ECANCELED, c.cause);
-    }
+    } while (ordo_graph_pop_cancel(self->graph, &c) == 0);
 }
 
 /* ------------------------------------------------------------------ */
@@ -504,9 +545,14 @@ static void s_reject(ordo_server_t *self, s_session_t *sess, uint64_t id, int co
 static ordo_buffer_t *s_resolve_buffer(ordo_server_t *self, s_session_t *sess, uint64_t id,
                                        uint32_t j, int *code, char *why, size_t whylen)
 {
-    ordo_buffer_t *b = ordo_map_get(sess->handles, id);
-    if (b)
+    ordo_buffer_t *b = sess->last_buf;
+    if (b && b->id == id)
         return b;
+    b = ordo_map_get(sess->handles, id);
+    if (b) {
+        sess->last_buf = b;
+        return b;
+    }
     ordo_buffer_t *other = ordo_buffers_get(self->buffers, id);
     if (other && !other->name) {
         *code = ORDO_EPERM;
@@ -524,19 +570,32 @@ static ordo_buffer_t *s_resolve_buffer(ordo_server_t *self, s_session_t *sess, u
     return NULL;
 }
 
-/* Validates task i of m into self->kargs, kbufs and gargs, and sets *kp
- * to its kernel and *size to the size of its record; returns 0 or a code
- * with a reason.  The limits of one task come first (the cheap checks),
- * then each argument's buffer and view, then the kernel's own check.  A
- * task that names itself among its dependencies is refused here with a
- * reason of its own; the graph refuses other ids it never accepted (later
- * ids included). */
+/* The kernel named name, or NULL. */
+static const ordo_kernel_t *s_kernel(ordo_server_t *self, const char *name)
+{
+    const ordo_kernel_t *k = self->klast;
+    if (k && strcmp(k->name, name) == 0)
+        return k;
+    k = ordo_kernels_find(self->kernels, name);
+    if (k)
+        self->klast = k;
+    return k;
+}
+
+/* Validates task i of m into self->gargs and kbufs, and sets *kp to its
+ * kernel and *size to the size of its record; returns 0 or a code with a
+ * reason.  The limits of one task come first (the cheap checks), then each
+ * argument's buffer and view, then the kernel's own check.  A task that
+ * names itself among its dependencies is refused here with a reason of its
+ * own; the graph refuses other ids it never accepted (later ids included).
+ * The arguments are expanded into the kernel ABI's form (self->kargs)
+ * only for a kernel with a check hook. */
 static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_msg_t *m,
                      size_t i, const ordo_dwire_task_t *wt, const ordo_kernel_t **kp,
                      size_t *size, char *why, size_t whylen)
 {
     const ordo_config_t *cfg = self->cfg;
-    const ordo_kernel_t *k = ordo_kernels_find(self->kernels, wt->kernel);
+    const ordo_kernel_t *k = s_kernel(self, wt->kernel);
     if (!k) {
         char name[ORDO_MAX_KERNEL_NAME + 2];
         s_printable(name, sizeof name, wt->kernel);
@@ -565,53 +624,61 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
         }
     }
     uint32_t nargs = (uint32_t)wt->nargs;
+    uint64_t n0 = 0;            /* elements of argument 0 */
     *size = sizeof(ordo_task_t);
     for (uint32_t j = 0; j < nargs; j++) {
+        ordo_arg_t *ga = &self->gargs[j];
+        const ordo_view_t *v = &ga->view;
         uint64_t bid;
         int mode, rc;
-        ordo_view_t v;
         char what[ORDO_ERRLEN];
-        rc = ordo_dwire_get_arg(m, i, j, &bid, &mode, &v, what, sizeof what);
+        rc = ordo_dwire_get_arg(m, i, j, &bid, &mode, &ga->view, what, sizeof what);
         if (rc) {
             s_errf(why, whylen, "arg %u: %s", j, what);
             return rc;
         }
-        if ((uint64_t)v.ndim > cfg->max_ndim) {
+        if ((uint64_t)v->ndim > cfg->max_ndim) {
             s_errf(why, whylen, "arg %u: view has %d dimensions; limit is %llu (--max-ndim)",
-                   j, (int)v.ndim, (unsigned long long)cfg->max_ndim);
+                   j, (int)v->ndim, (unsigned long long)cfg->max_ndim);
             return ORDO_ELIMIT;
         }
         ordo_buffer_t *b = s_resolve_buffer(self, sess, bid, j, &rc, why, whylen);
         if (!b)
             return rc;
-        rc = ordo_view_check(&v, b->size, what, sizeof what);
+        rc = ordo_view_check(v, b->size, what, sizeof what);
         if (rc) {
             s_errf(why, whylen, "arg %u (buffer %llu): %s", j, (unsigned long long)bid, what);
             return rc;
         }
         uint64_t n;
-        if (!ordo_view_elements(&v, &n)) {
+        if (v->ndim == 1 && (uint64_t)v->shape[0] <= ORDO_MAX_BUFFER_BYTES)
+            n = (uint64_t)v->shape[0];  /* what ordo_view_elements says, sooner */
+        else if (!ordo_view_elements(v, &n)) {
             s_errf(why, whylen, "arg %u: more than 2^48 elements", j);
             return ORDO_ERANGE;
         }
-        ordo_karg_t *a = &self->kargs[j];
-        memset(a, 0, sizeof *a);
-        a->base = NULL;
-        a->buffer_bytes = b->size;
-        a->buffer_id = b->id;
-        a->dtype = v.dtype;
-        a->ndim = v.ndim;
-        a->offset = v.offset;
-        memcpy(a->shape, v.shape, sizeof a->shape);
-        memcpy(a->strides, v.strides, sizeof a->strides);
-        a->mode = mode;
+        if (j == 0)
+            n0 = n;
         self->kbufs[j] = b;
-        *size += ordo_targ_size((uint32_t)v.ndim);
-        self->gargs[j].index = &b->index;
-        self->gargs[j].view = v;
-        self->gargs[j].mode = mode;
+        *size += ordo_targ_size((uint32_t)v->ndim);
+        ga->index = &b->index;
+        ga->mode = mode;
     }
     if (k->check) {
+        for (uint32_t j = 0; j < nargs; j++) {
+            const ordo_view_t *v = &self->gargs[j].view;
+            ordo_karg_t *a = &self->kargs[j];
+            memset(a, 0, sizeof *a);
+            a->base = NULL;
+            a->buffer_bytes = self->kbufs[j]->size;
+            a->buffer_id = self->kbufs[j]->id;
+            a->dtype = v->dtype;
+            a->ndim = v->ndim;
+            a->offset = v->offset;
+            memcpy(a->shape, v->shape, sizeof a->shape);
+            memcpy(a->strides, v->strides, sizeof a->strides);
+            a->mode = self->gargs[j].mode;
+        }
         char what[ORDO_ERRLEN] = "";
         ordo_kernel_call_t call = {
             .task = wt->id, .args = self->kargs, .nargs = nargs,
@@ -630,7 +697,7 @@ static int s_prepare(ordo_server_t *self, s_session_t *sess, const ordo_dwire_ms
             s_errf(why, whylen, "%s needs an argument to read", k->name);
             return ORDO_EINVAL;
         }
-        uint64_t n = ordo_karg_elements(&self->kargs[0]) * ordo_dtype_size(self->kargs[0].dtype);
+        uint64_t n = n0 * ordo_dtype_size(self->gargs[0].view.dtype);
         if (n + 4096 > self->cfg->max_message) {
             s_errf(why, whylen, "%s of %llu bytes exceeds the message limit (%llu bytes)",
                    k->name, (unsigned long long)n,
@@ -647,14 +714,17 @@ static void s_pack_args(const ordo_server_t *self, ordo_task_t *t, uint32_t narg
 {
     ordo_targ_t *a = (ordo_targ_t *)t->args;
     for (uint32_t j = 0; j < nargs; j++) {
-        const ordo_karg_t *k = &self->kargs[j];
+        const ordo_view_t *v = &self->gargs[j].view;
+        uint32_t nd = (uint32_t)v->ndim;
         a->buf = self->kbufs[j];
-        a->offset = k->offset;
-        a->dtype = (uint8_t)k->dtype;
-        a->ndim = (uint8_t)k->ndim;
-        a->mode = (uint8_t)k->mode;
-        memcpy(a->dims, k->shape, (size_t)k->ndim * sizeof a->dims[0]);
-        memcpy(a->dims + k->ndim, k->strides, (size_t)k->ndim * sizeof a->dims[0]);
+        a->offset = v->offset;
+        a->dtype = (uint8_t)v->dtype;
+        a->ndim = (uint8_t)nd;
+        a->mode = (uint8_t)self->gargs[j].mode;
+        for (uint32_t d = 0; d < nd; d++) {     /* a call to memcpy costs more */
+            a->dims[d] = v->shape[d];
+            a->dims[nd + d] = v->strides[d];
+        }
         a = (ordo_targ_t *)ordo_targ_next(a);
     }
     t->nargs = (uint16_t)nargs;
@@ -662,8 +732,11 @@ static void s_pack_args(const ordo_server_t *self, ordo_task_t *t, uint32_t narg
 
 /* Handles task i of the Submit m.  Returns 0 when the task is consumed
  * (accepted, rejected or refused out of sequence), ORDO_EAGAIN when the
- * window is full and the task must be retried later. */
-static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m, size_t i)
+ * window is full and the task must be retried later.  now, read once per
+ * run of tasks that s_pump accepts in one go, becomes the task's
+ * accepted_ns. */
+static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m, size_t i,
+                    uint64_t now)
 {
     ordo_dwire_task_t wt;
     ordo_dwire_get_task(m, i, &wt);
@@ -705,8 +778,9 @@ static int s_accept(ordo_server_t *self, s_session_t *sess, ordo_dwire_msg_t *m,
     ordo_task_desc_t desc = {
         .id = wt.id, .args = self->gargs, .nargs = t->nargs,
         .deps = wt.deps, .ndeps = (uint32_t)wt.ndeps, .user = t,
+        .views_checked = true,  /* by s_prepare, with the same errors */
     };
-    t->accepted_ns = ordo_now_ns();
+    t->accepted_ns = now;
     rc = ordo_graph_submit(self->graph, &desc, why, sizeof why);
     if (rc == ORDO_EAGAIN) {
         t->nargs = 0;
@@ -839,6 +913,8 @@ static void s_buffer_release(ordo_server_t *self, s_session_t *sess,
                              const ordo_dwire_request_t *r)
 {
     ordo_buffer_t *b = ordo_map_remove(sess->handles, r->buffer);
+    if (b == sess->last_buf)
+        sess->last_buf = NULL;
     if (!b) {
         char why[ORDO_ERRLEN];
         snprintf(why, sizeof why, "buffer %llu is not held by this session",
@@ -978,6 +1054,8 @@ static void s_session_end(ordo_server_t *self, s_session_t *sess)
     free(sess->outown);
     ordo_smap_remove(self->routes, sess->route, sess->route_len);
     ordo_map_remove(self->sessions, sess->id);
+    if (self->fin_sess == sess)
+        self->fin_sess = NULL;
     free(sess);
 }
 
@@ -1101,8 +1179,11 @@ static bool s_pump(ordo_server_t *self, s_session_t *sess)
         ordo_dwire_request_t r;
         if (kind == ORDO_DWIRE_SUBMIT) {
             size_t n = ordo_dwire_task_count(m);
+            /* The tasks of a message are accepted within microseconds:
+             * one clock reading serves them all. */
+            uint64_t now = ordo_now_ns();
             while (sess->q_pos < n) {
-                if (s_accept(self, sess, m, sess->q_pos) == ORDO_EAGAIN) {
+                if (s_accept(self, sess, m, sess->q_pos, now) == ORDO_EAGAIN) {
                     if (!sess->blocked) {
                         sess->blocked = true;
                         sess->blocked_next = NULL;

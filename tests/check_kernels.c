@@ -362,6 +362,15 @@ START_TEST(test_registry)
     def.run = s_dummy;
     ck_assert_int_eq(ordo_kernels_add(s_k, &def, "test"), 0);
     ck_assert_str_eq(ordo_kernels_find(s_k, "ns:mine.v2")->origin, "test");
+    /* ORDO_KERNEL_ARGLESS is the daemon's own: built-ins that read no
+     * argument have it, a plugin never gets it (its kernel would run
+     * without its arguments). */
+    ck_assert(ordo_kernels_find(s_k, "noop")->flags & ORDO_KERNEL_ARGLESS);
+    ck_assert(!(ordo_kernels_find(s_k, "copy")->flags & ORDO_KERNEL_ARGLESS));
+    def.name = "ns:argless";
+    def.flags = ORDO_KERNEL_INLINE | ORDO_KERNEL_ARGLESS;
+    ck_assert_int_eq(ordo_kernels_add(s_k, &def, "test"), 0);
+    ck_assert_uint_eq(ordo_kernels_find(s_k, "ns:argless")->flags, ORDO_KERNEL_INLINE);
     char err[256];
     ck_assert_int_eq(ordo_kernels_load_dir(s_k, "/nonexistent-dir", err, sizeof err),
                      ORDO_ENOENT);

@@ -720,6 +720,144 @@ START_TEST(test_reply_after_completions)
 }
 END_TEST
 
+/* The scheduler keeps the last kernel a task named, the buffer each
+ * session's last argument resolved to, and the session of the last
+ * finished task.  Kernels that change from task to task within one
+ * message, tasks whose arguments alternate between buffers, a buffer
+ * released between two tasks that name it, and a session that ends while
+ * its task runs all get what they got without those shortcuts. */
+START_TEST(test_accept_shortcuts)
+{
+    rc_daemon_t d;
+    rc_daemon_start(&d, "--workers", "2", NULL);
+    rc_conn_t *a = rc_connect(&d), *b = rc_connect(&d);
+    rc_hello(a);
+    rc_hello(b);
+    uint64_t x, y, z;
+    ck_assert_int_eq(rc_buffer_create(a, 64, NULL, &x, NULL, 0), 0);
+    ck_assert_int_eq(rc_buffer_create(a, 64, NULL, &y, NULL, 0), 0);
+    ck_assert_int_eq(rc_buffer_create(a, 128, NULL, &z, NULL, 0), 0);
+    float vals[16];
+    for (int i = 0; i < 16; i++)
+        vals[i] = (float)i + 0.25f;
+
+    /* One message, the kernel changing from task to task, the buffer from
+     * argument to argument: write x, copy x to y, write x again, read y
+     * and x back. */
+    float vals2[16];
+    for (int i = 0; i < 16; i++)
+        vals2[i] = -vals[i];
+    rc_task_t t[9];
+    uint64_t id[9];
+    for (int i = 0; i < 9; i++)
+        id[i] = rc_next_id(a);
+    rc_task_init(&t[0], id[0], "host_write");
+    rc_task_arg1(&t[0], x, ORDO_F32, 0, 16, ORDO_OUT);
+    rc_task_data(&t[0], vals, sizeof vals);
+    rc_task_init(&t[1], id[1], "noop");
+    rc_task_arg1(&t[1], x, ORDO_F32, 0, 16, ORDO_IN);
+    rc_task_init(&t[2], id[2], "noop_");
+    rc_task_arg1(&t[2], x, ORDO_F32, 0, 16, ORDO_IN);
+    rc_task_init(&t[3], id[3], "copy");
+    rc_task_arg1(&t[3], y, ORDO_F32, 0, 16, ORDO_OUT);
+    rc_task_arg1(&t[3], x, ORDO_F32, 0, 16, ORDO_IN);
+    rc_task_init(&t[4], id[4], "fail");
+    rc_task_params(&t[4], "nope", 4);
+    rc_task_init(&t[5], id[5], "host_write");
+    rc_task_arg1(&t[5], x, ORDO_F32, 0, 16, ORDO_OUT);
+    rc_task_data(&t[5], vals2, sizeof vals2);
+    rc_task_init(&t[6], id[6], "host_read");
+    rc_task_arg1(&t[6], y, ORDO_F32, 0, 16, ORDO_IN);
+    /* z has 128 bytes, x and y 64: arg 0 fits z only, arg 1 fits z only. */
+    rc_task_init(&t[7], id[7], "noop");
+    rc_task_arg1(&t[7], z, ORDO_F32, 16, 16, ORDO_IN);
+    rc_task_arg1(&t[7], y, ORDO_F32, 8, 16, ORDO_IN);
+    rc_task_init(&t[8], id[8], "host_read");
+    rc_task_arg1(&t[8], x, ORDO_F32, 0, 16, ORDO_IN);
+    rc_task_t *all[9];
+    for (int i = 0; i < 9; i++)
+        all[i] = &t[i];
+    rc_submit(a, all, 9);
+    rc_comp_t c;
+    for (int i = 0; i < 9; i++) {
+        ck_assert_int_eq(rc_take(a, id[i], &c), 0);
+        int fails = i == 2 || i == 4 || i == 7;
+        ck_assert_msg(c.status == (fails ? ORDO__V1__TASK_STATUS__STATUS_FAILED
+                                         : ORDO__V1__TASK_STATUS__STATUS_DONE),
+                      "task %d: status %d: %s", i, c.status, c.error);
+        if (i == 2) {
+            ck_assert_int_eq(c.code, ORDO_ENOENT);
+            ck_assert_msg(strstr(c.error, "unknown kernel 'noop_'"), "%s", c.error);
+        } else if (i == 4) {
+            ck_assert_int_eq(c.code, ORDO_EFAILED);
+            ck_assert_msg(strstr(c.error, ": fail: nope"), "%s", c.error);
+        } else if (i == 7) {
+            ck_assert_int_eq(c.code, ORDO_ERANGE);
+            char want[64];
+            snprintf(want, sizeof want, "arg 1 (buffer %llu): ", (unsigned long long)y);
+            ck_assert_msg(strstr(c.error, want), "%s", c.error);
+        } else if (i == 6 || i == 8) {
+            ck_assert_uint_eq(c.ndata, sizeof vals);
+            ck_assert(memcmp(c.data, i == 6 ? vals : vals2, sizeof vals) == 0);
+        }
+        rc_comp_free(&c);
+    }
+
+    /* z, released while a task that names it still runs (so its memory
+     * stays), is refused to the next task that names it. */
+    uint8_t p[8];
+    rc_le64(p, 100000);
+    rc_task_t u;
+    uint64_t uid = rc_next_id(a);
+    rc_task_init(&u, uid, "sleep");
+    rc_task_arg1(&u, z, ORDO_F32, 0, 16, ORDO_INOUT);
+    rc_task_params(&u, p, 8);
+    rc_submit1(a, &u);
+    ck_assert_int_eq(rc_buffer_release(a, z), 0);
+    rc_task_t v;
+    uint64_t vid = rc_next_id(a);
+    rc_task_init(&v, vid, "noop");
+    rc_task_arg1(&v, z, ORDO_F32, 0, 16, ORDO_IN);
+    rc_submit1(a, &v);
+    ck_assert_int_eq(rc_take(a, vid, &c), 0);
+    ck_assert_int_eq(c.code, ORDO_ENOENT);
+    ck_assert_msg(strstr(c.error, "no buffer"), "%s", c.error);
+    ck_assert_int_eq(rc_take(a, uid, &c), 0);
+    ck_assert_int_eq(c.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    /* Nor may another session use what a resolved. */
+    rc_comp_t e = s_one(b, "noop", x, 0, 16, ORDO_IN);
+    ck_assert_int_eq(e.code, ORDO_EPERM);
+
+    /* b finishes a task, then ends while its next one sleeps: that one's
+     * completion finds no session (and must not reach the freed one). */
+    uint64_t w;
+    ck_assert_int_eq(rc_buffer_create(b, 64, NULL, &w, NULL, 0), 0);
+    e = s_one(b, "noop", w, 0, 16, ORDO_INOUT);
+    ck_assert_int_eq(e.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    rc_task_t sl;
+    rc_task_init(&sl, rc_next_id(b), "sleep");
+    rc_task_arg1(&sl, w, ORDO_F32, 0, 16, ORDO_INOUT);
+    rc_task_params(&sl, p, 8);
+    rc_submit1(b, &sl);
+    Ordo__V1__Bye bye = ORDO__V1__BYE__INIT;
+    Ordo__V1__ClientMsg m = ORDO__V1__CLIENT_MSG__INIT;
+    m.msg_case = ORDO__V1__CLIENT_MSG__MSG_BYE;
+    m.bye = &bye;
+    rc_send(b, &m);
+    rc_sleep_ms(300);
+    e = s_one(a, "noop", x, 0, 16, ORDO_INOUT);
+    ck_assert_int_eq(e.status, ORDO__V1__TASK_STATUS__STATUS_DONE);
+    char *text;
+    ck_assert_int_eq(rc_status(&d, "status", 0, &text), 0);
+    ck_assert_int_eq(rc_info(text, "sessions_active"), 1);
+    ck_assert_int_eq(rc_info(text, "tasks_done"), 10);
+    free(text);
+    rc_close(&a);
+    rc_close(&b);
+    ck_assert_int_eq(rc_daemon_stop(&d), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Failure, cancellation, Watch                                          */
 
@@ -1428,6 +1566,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_bad_tasks);
     tcase_add_test(tc, test_random_input);
     tcase_add_test(tc, test_reply_after_completions);
+    tcase_add_test(tc, test_accept_shortcuts);
     tcase_add_test(tc, test_failure_cancels_dependents);
     tcase_add_test(tc, test_watch);
     tcase_add_test(tc, test_axpy_bit_exact);

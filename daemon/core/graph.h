@@ -58,6 +58,10 @@ typedef struct {
     const uint64_t *deps;   /* explicit dependencies, may repeat */
     uint32_t ndeps;
     void *user;             /* returned with the task when it is ready */
+    /* Every view already passed ordo_view_check against its index's size
+     * (the daemon checks them before a kernel's check hook sees them), so
+     * the graph need not check them again. */
+    bool views_checked;
 } ordo_task_desc_t;
 
 typedef struct {
