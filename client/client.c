@@ -248,32 +248,14 @@ static void s_map_del(s_map_t *m, uint64_t id)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The batch: tasks submitted and not yet encoded.  Variable parts live in
- * growable arrays addressed by index, so growing never invalidates them;
- * pointers are made only when the batch is encoded. */
+/* The batch: tasks submitted and not yet sent, encoded into an open
+ * Submit as they come (wire.h). */
 
 typedef struct {
-    uint64_t id;
-    size_t kernel, params, data;    /* offsets into bytes */
-    size_t params_len, data_len;
-    size_t args, deps;              /* first index into views/modes, deps */
-    uint32_t nargs, ndeps;
-} s_btask_t;
-
-typedef struct {
-    s_btask_t *tasks;
-    size_t n, cap;
-    ordo_tensor_t *views;
-    int32_t *modes;
-    size_t nargs, views_cap, modes_cap;
-    uint64_t *deps;
-    size_t ndeps, deps_cap;
-    uint8_t *bytes;
-    size_t nbytes, bytes_cap;
+    ordo_wsubmit_t sub;
+    size_t n;                       /* tasks in sub */
     size_t bound;                   /* encoded size bound of the tasks */
     uint64_t since_ns;              /* when the first task came in */
-    ordo_wtask_t *wtasks;           /* encoding scratch */
-    size_t wcap;
 } s_batch_t;
 
 static int s_reserve(void **arr, size_t *cap, size_t want, size_t esize)
@@ -293,12 +275,7 @@ static int s_reserve(void **arr, size_t *cap, size_t want, size_t esize)
 
 static void s_batch_free(s_batch_t *b)
 {
-    free(b->tasks);
-    free(b->views);
-    free(b->modes);
-    free(b->deps);
-    free(b->bytes);
-    free(b->wtasks);
+    ordo_wire_submit_free(&b->sub);
     memset(b, 0, sizeof *b);
 }
 
@@ -360,7 +337,6 @@ struct ordo_client {
     bool leading;                   /* a caller polls and receives (s_wait_locked) */
     uint64_t lead_seq;              /* leads begun */
     bool io_wake_at_end;            /* the I/O thread waits for this lead's end */
-    ordo_wscratch_t *scratch;
     s_map_t map;
     s_chunk_t *chunks;
     s_rec_t *free_recs;
@@ -644,37 +620,18 @@ static int s_outq_push_locked(ordo_client_t *self, ordo_wbuf_t *msg)
     return 0;
 }
 
-/* Encodes the batch into one Submit on the out queue (sent by the caller
- * once it has let go of mu: see s_unlock). */
+/* Completes the batch's Submit onto the out queue (sent by the caller
+ * once it has let go of mu: see s_unlock).  On failure the batch stays. */
 static int s_flush_locked(ordo_client_t *self)
 {
     s_batch_t *b = &self->batch;
     if (b->n == 0)
         return 0;
-    if (s_reserve((void **)&b->wtasks, &b->wcap, b->n, sizeof *b->wtasks) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory encoding tasks");
-    for (size_t i = 0; i < b->n; i++) {
-        const s_btask_t *t = &b->tasks[i];
-        ordo_wtask_t *w = &b->wtasks[i];
-        w->id = t->id;
-        w->kernel = (const char *)b->bytes + t->kernel;
-        w->views = b->views + t->args;
-        w->modes = b->modes + t->args;
-        w->nargs = t->nargs;
-        w->params = b->bytes + t->params;
-        w->params_len = t->params_len;
-        w->deps = b->deps + t->deps;
-        w->ndeps = t->ndeps;
-        w->data = b->bytes + t->data;
-        w->data_len = t->data_len;
-    }
-    ordo_wbuf_t msg;
-    if (ordo_wire_submit(&msg, self->scratch, b->wtasks, b->n) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory encoding tasks");
-    int rc = s_outq_push_locked(self, &msg);
-    if (rc < 0)
-        return rc;
-    b->n = b->nargs = b->ndeps = b->nbytes = b->bound = 0;
+    s_outq_t *q = &self->outq;
+    if (s_reserve((void **)&q->items, &q->cap, q->n + 1, sizeof *q->items) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory queueing a message");
+    ordo_wire_submit_end(&b->sub, &q->items[q->n++]);
+    b->n = b->bound = 0;
     return 0;
 }
 
@@ -853,7 +810,7 @@ static int s_send_all(ordo_client_t *self, s_outq_t *q, size_t *sent)
 {
     while (*sent < q->n) {
         ordo_wbuf_t *w = &q->items[*sent];
-        if (zmq_send(self->sock, w->data, w->len, ZMQ_DONTWAIT) < 0) {
+        if (zmq_send(self->sock, w->data + w->off, w->len, ZMQ_DONTWAIT) < 0) {
             if (zmq_errno() == EAGAIN || zmq_errno() == EINTR)
                 return 0;
             return -1;
@@ -1353,7 +1310,7 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms,
     ordo_wbuf_t hello;
     if (ordo_wire_hello(&hello, name, resume, token, ORDO_TOKEN_BYTES) < 0)
         return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
-    int rc = zmq_send(self->sock, hello.data, hello.len, ZMQ_DONTWAIT);
+    int rc = zmq_send(self->sock, hello.data + hello.off, hello.len, ZMQ_DONTWAIT);
     free(hello.data);
     if (rc < 0)
         return ordo_cl_fail(ORDO_EIO, "cannot send Hello to %s: %s", self->endpoint,
@@ -1435,7 +1392,6 @@ static void s_client_free(ordo_client_t *self)
         free(self->sendq.items[i].data);
     free(self->sendq.items);
     s_batch_free(&self->batch);
-    ordo_wscratch_destroy(&self->scratch);
     for (size_t i = 0; i < self->map.cap; i++)
         if (self->map.keys[i])
             free(self->map.vals[i]->error);
@@ -1515,9 +1471,8 @@ static int s_client_open(ordo_client_t **self_p, const char *endpoint,
         *ends[i][0] = fds[0];
         *ends[i][1] = fds[1];
     }
-    self->scratch = ordo_wscratch_new();
     self->ctx = zmq_ctx_new();
-    if (!self->scratch || !self->ctx) {
+    if (!self->ctx) {
         rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
         goto fail;
     }
@@ -1835,56 +1790,6 @@ static int s_check_task(const ordo_submit_t *t)
     return 0;
 }
 
-/* Appends the task to the batch; on failure the batch is unchanged. */
-static int s_batch_add_locked(ordo_client_t *self, const ordo_submit_t *t, uint64_t id,
-                              size_t bound)
-{
-    s_batch_t *b = &self->batch;
-    size_t klen = strlen(t->kernel) + 1;
-    if (s_reserve((void **)&b->tasks, &b->cap, b->n + 1, sizeof *b->tasks) < 0 ||
-        s_reserve((void **)&b->views, &b->views_cap, b->nargs + (size_t)t->nargs,
-                  sizeof *b->views) < 0 ||
-        s_reserve((void **)&b->modes, &b->modes_cap, b->nargs + (size_t)t->nargs,
-                  sizeof *b->modes) < 0 ||
-        s_reserve((void **)&b->deps, &b->deps_cap, b->ndeps + (size_t)t->ndeps,
-                  sizeof *b->deps) < 0 ||
-        s_reserve((void **)&b->bytes, &b->bytes_cap,
-                  b->nbytes + klen + t->params_len + t->data_len, 1) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory batching a task");
-    s_btask_t *bt = &b->tasks[b->n];
-    bt->id = id;
-    bt->kernel = b->nbytes;
-    memcpy(b->bytes + b->nbytes, t->kernel, klen);
-    b->nbytes += klen;
-    bt->params = b->nbytes;
-    bt->params_len = t->params_len;
-    if (t->params_len)
-        memcpy(b->bytes + b->nbytes, t->params, t->params_len);
-    b->nbytes += t->params_len;
-    bt->data = b->nbytes;
-    bt->data_len = t->data_len;
-    if (t->data_len)
-        memcpy(b->bytes + b->nbytes, t->data, t->data_len);
-    b->nbytes += t->data_len;
-    bt->args = b->nargs;
-    bt->nargs = (uint32_t)t->nargs;
-    for (int k = 0; k < t->nargs; k++) {
-        b->views[b->nargs] = *t->args[k].view;
-        b->modes[b->nargs] = t->args[k].mode;
-        b->nargs++;
-    }
-    bt->deps = b->ndeps;
-    bt->ndeps = (uint32_t)t->ndeps;
-    if (t->ndeps)
-        memcpy(b->deps + b->ndeps, t->deps, (size_t)t->ndeps * sizeof *b->deps);
-    b->ndeps += (size_t)t->ndeps;
-    if (b->n == 0)
-        b->since_ns = s_now_ns();
-    b->n++;
-    b->bound += bound;
-    return 0;
-}
-
 int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
 {
     if (!self || !task || !id)
@@ -1893,11 +1798,8 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     if (rc < 0)
         return rc;
     /* The encoded size, to keep every message under the daemon's limit. */
-    ordo_wtask_t w = {.kernel = task->kernel, .params_len = task->params_len,
-                      .ndeps = (uint32_t)task->ndeps, .data_len = task->data_len};
-    size_t bound = ordo_wire_task_bound(&w);
-    for (int k = 0; k < task->nargs; k++)
-        bound += ordo_wire_arg_bound(task->args[k].view);
+    size_t klen = strlen(task->kernel);
+    size_t bound = ordo_wire_task_bound(task, klen);
 
     bool lead = false;
     pthread_mutex_lock(&self->mu);
@@ -1928,6 +1830,12 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     if (self->batch.n > 0 && self->batch.bound + bound > limit &&
         (rc = s_flush_locked(self)) < 0)
         goto out;
+    /* Room first: once the record exists nothing can fail. */
+    s_batch_t *b = &self->batch;
+    if (ordo_wire_submit_reserve(&b->sub, bound + ORDO_WIRE_TASK_SLACK) < 0) {
+        rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory batching a task");
+        goto out;
+    }
     uint64_t tid = ORDO_TASK_ID(self->session, self->next_seq);
     s_rec_t *r = s_rec_new_locked(self, tid, S_OWN);
     if (!r) {
@@ -1936,10 +1844,10 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     }
     r->read_dst = task->read_dst;
     r->read_len = task->read_len;
-    if ((rc = s_batch_add_locked(self, task, tid, bound)) < 0) {
-        s_rec_free_locked(self, r);
-        goto out;
-    }
+    ordo_wire_submit_task(&b->sub, tid, task, klen);
+    if (b->n++ == 0)
+        b->since_ns = s_now_ns();
+    b->bound += bound;
     self->next_seq++;
     self->unfinished++;
     *id = tid;
@@ -2334,7 +2242,7 @@ int ordo_status_query(const char *endpoint, const char *command,
                           zmq_strerror(zmq_errno()));
         goto out;
     }
-    if (zmq_send(sock, rq.data, rq.len, ZMQ_DONTWAIT) < 0) {
+    if (zmq_send(sock, rq.data + rq.off, rq.len, ZMQ_DONTWAIT) < 0) {
         rc = ordo_cl_fail(ORDO_EIO, "cannot send to '%s': %s", ep, zmq_strerror(zmq_errno()));
         goto out;
     }

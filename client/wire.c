@@ -4,9 +4,9 @@
  *
  * The only file of the client that includes the generated ordo.pb-c.h.
  * Encoding packs into one malloc'd block the size of the message.  Submit,
- * the message of every task, is written by hand from the caller's batch
- * (protobuf-c's bytes at about a quarter of the cost); the rest goes
- * through protobuf-c.
+ * the message of every task, is written by hand, task by task as they are
+ * submitted (protobuf-c's bytes at about a twentieth of the cost); the
+ * rest goes through protobuf-c.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -15,75 +15,6 @@
 #include "ordo.pb-c.h"
 #include "pbwire.h"
 #include "wire.h"
-
-/* The sizes of a Submit's nested messages, computed before the bytes are
- * written (every message is preceded by its length). */
-struct ordo_wscratch {
-    size_t *task_len;           /* per task: the Task message */
-    size_t task_cap;
-    size_t *view_len;           /* per argument: the View message, */
-    size_t *shape_len;          /* and its packed shape and strides */
-    size_t *strides_len;
-    size_t arg_cap;
-};
-
-ordo_wscratch_t *ordo_wscratch_new(void)
-{
-    return calloc(1, sizeof(ordo_wscratch_t));
-}
-
-void ordo_wscratch_destroy(ordo_wscratch_t **self_p)
-{
-    if (!self_p || !*self_p)
-        return;
-    ordo_wscratch_t *self = *self_p;
-    free(self->task_len);
-    free(self->view_len);
-    free(self->shape_len);
-    free(self->strides_len);
-    free(self);
-    *self_p = NULL;
-}
-
-/* Capacity for want elements: doubling from 64. */
-static size_t s_cap_for(size_t cap, size_t want)
-{
-    size_t n = cap ? cap : 64;
-    while (n < want)
-        n *= 2;
-    return n;
-}
-
-/* Grows *arr (elements of size_t) to n; false, unchanged, when out of
- * memory. */
-static bool s_grow(size_t **arr, size_t n)
-{
-    size_t *a = realloc(*arr, n * sizeof *a);
-    if (!a)
-        return false;
-    *arr = a;
-    return true;
-}
-
-/* Makes room for ntasks tasks and nargs arguments.  A failed realloc
- * leaves the capacity unchanged, so the scratch stays consistent. */
-static int s_reserve(ordo_wscratch_t *s, size_t ntasks, size_t nargs)
-{
-    if (ntasks > s->task_cap) {
-        size_t n = s_cap_for(s->task_cap, ntasks);
-        if (!s_grow(&s->task_len, n))
-            return ORDO_ENOMEM;
-        s->task_cap = n;
-    }
-    if (nargs > s->arg_cap) {
-        size_t n = s_cap_for(s->arg_cap, nargs);
-        if (!s_grow(&s->view_len, n) || !s_grow(&s->shape_len, n) ||
-            !s_grow(&s->strides_len, n))
-            return ORDO_ENOMEM;
-        s->arg_cap = n;
-    }
-    return 0;
-}
 
 /* Packs a ClientMsg into out. */
 static int s_pack_client(ordo_wbuf_t *out, const Ordo__V1__ClientMsg *msg)
@@ -94,6 +25,7 @@ static int s_pack_client(ordo_wbuf_t *out, const Ordo__V1__ClientMsg *msg)
     out->data = malloc(len ? len : 1);
     if (!out->data)
         return ORDO_ENOMEM;
+    out->off = 0;
     out->len = ordo__v1__client_msg__pack(msg, out->data);
     return 0;
 }
@@ -115,14 +47,23 @@ int ordo_wire_hello(ordo_wbuf_t *out, const char *client, uint64_t resume_sessio
     return s_pack_client(out, &msg);
 }
 
-/* Submit, the message of every task, is written by hand: protobuf-c's
- * packer walks the field descriptors twice (size, then bytes) and cost
- * about 5,250 instructions per W1 task (callgrind), half of the client's
- * work; this writer takes about 1,200.  The bytes
- * are exactly protobuf-c's (fields in number order, proto3 zero values and
- * empty repeated fields left out, repeated integers packed, negative int64
- * values as ten-byte varints); check_wire compares the two byte for
- * byte. */
+/* Submit, the message of every task, is written by hand, each task
+ * straight into the message when it is submitted: protobuf-c's packer
+ * walks the field descriptors twice (size, then bytes) and cost about
+ * 5,250 instructions per W1 task (callgrind); a batch of copied tasks
+ * written in two passes (sizes, then bytes) about 1,600 with its
+ * batching; this writer takes about 250.  The bytes are exactly
+ * protobuf-c's (fields in number order, proto3 zero values and empty
+ * repeated fields left out, repeated integers packed, negative int64
+ * values as ten-byte varints, every length the shortest varint);
+ * check_wire compares the two byte for byte.
+ *
+ * One pass: a nested message's length is written before it, but known
+ * only after it, so its length is first taken to fit in one byte (under
+ * 128: a W1 task is about 75 bytes) and the payload moved up when it does
+ * not (s_end_len).  A task's params, deps and data, whose lengths are
+ * known, are written after its length is fixed, so a large host_write's
+ * data is never moved. */
 
 /* Tags (field number << 3 | wire type; 0 varint, 2 length-delimited). */
 enum {
@@ -135,19 +76,18 @@ enum {
     S_TAG_VIEW_SHAPE = 4 << 3 | 2, S_TAG_VIEW_STRIDES = 5 << 3 | 2
 };
 
-/* A field of one-byte tag: a varint when not zero, a length-delimited
- * payload when not empty.  Sizes, then bytes. */
-static size_t s_varint_field(uint64_t v)
-{
-    return v ? 1 + ordo_pb_varint_len(v) : 0;
-}
+/* A view's packed shape or strides: at most ORDO_MAX_NDIM ten-byte
+ * varints, so their one-byte length is always right. */
+_Static_assert(ORDO_MAX_NDIM * 10 < 0x80, "a packed shape's length fits in one byte");
 
+/* A field of one-byte tag: a varint when not zero, a length-delimited
+ * payload when not empty. */
 static size_t s_len_field(size_t len)
 {
     return len ? 1 + ordo_pb_varint_len(len) + len : 0;
 }
 
-static uint8_t *s_put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
+static inline uint8_t *s_put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
 {
     if (v) {
         *p++ = tag;
@@ -167,121 +107,147 @@ static uint8_t *s_put_len_field(uint8_t *p, uint8_t tag, const void *data, size_
     return p;
 }
 
-/* The payload of a packed repeated int64 (or uint64) field. */
-static size_t s_packed_len(const void *values, size_t n)
+/* A packed repeated int64 field of n (1 to ORDO_MAX_NDIM) values. */
+static inline uint8_t *s_put_packed_view(uint8_t *p, uint8_t tag, const int64_t *v, size_t n)
 {
-    const uint64_t *v = values;
-    size_t len = 0;
+    *p = tag;
+    uint8_t *body = p + 2;
+    p = body;
     for (size_t k = 0; k < n; k++)
-        len += ordo_pb_varint_len(v[k]);
-    return len;
+        p = ordo_pb_put_varint(p, (uint64_t)v[k]);
+    body[-1] = (uint8_t)(p - body);
+    return p;
 }
 
-static uint8_t *s_put_packed(uint8_t *p, uint8_t tag, const void *values, size_t n, size_t len)
+/* Ends a length-delimited payload written from body to p, one byte past
+ * the one-byte length it was given: writes its length there, and moves
+ * the payload up when the length needs more bytes.  Returns the new
+ * end. */
+static inline uint8_t *s_end_len(uint8_t *body, uint8_t *p)
 {
-    if (n) {
-        const uint64_t *v = values;
-        *p++ = tag;
-        p = ordo_pb_put_varint(p, len);
-        for (size_t k = 0; k < n; k++)
-            p = ordo_pb_put_varint(p, v[k]);
+    size_t len = (size_t)(p - body);
+    if (len < 0x80) {
+        body[-1] = (uint8_t)len;
+        return p;
     }
-    return p;
+    size_t more = ordo_pb_varint_len(len) - 1;
+    memmove(body + more, body, len);
+    ordo_pb_put_varint(body - 1, len);
+    return p + more;
 }
 
 /* The Mode of an ordo.h access mode; anything else is MODE_UNSPECIFIED,
  * which the daemon refuses. */
-static uint64_t s_mode_value(int32_t mode)
+static uint64_t s_mode_value(int mode)
 {
     return mode == ORDO_IN ? 1 : mode == ORDO_OUT ? 2 : mode == ORDO_INOUT ? 3 : 0;
 }
 
-int ordo_wire_submit(ordo_wbuf_t *out, ordo_wscratch_t *scratch,
-                     const ordo_wtask_t *tasks, size_t ntasks)
+/* The payload of the packed deps. */
+static size_t s_deps_len(const uint64_t *deps, size_t n)
 {
-    size_t nargs = 0;
-    for (size_t i = 0; i < ntasks; i++)
-        nargs += tasks[i].nargs;
-    int rc = s_reserve(scratch, ntasks, nargs);
-    if (rc < 0)
-        return rc;
+    size_t len = 0;
+    for (size_t k = 0; k < n; k++)
+        len += ordo_pb_varint_len(deps[k]);
+    return len;
+}
 
-    /* Sizes, innermost first. */
-    size_t submit = 0, a = 0;
-    for (size_t i = 0; i < ntasks; i++) {
-        const ordo_wtask_t *t = &tasks[i];
-        size_t task = s_varint_field(t->id) + s_len_field(strlen(t->kernel));
-        for (uint32_t k = 0; k < t->nargs; k++, a++) {
-            const ordo_tensor_t *v = &t->views[k];
-            size_t nd = v->ndim > 0 ? (size_t)v->ndim : 0;
-            size_t sh = s_packed_len(v->shape, nd), st = s_packed_len(v->strides, nd);
-            size_t view = s_varint_field(v->buffer) + s_varint_field((uint32_t)v->dtype) +
-                          s_varint_field((uint64_t)v->offset) + s_len_field(nd ? sh : 0) +
-                          s_len_field(nd ? st : 0);
-            scratch->view_len[a] = view;
-            scratch->shape_len[a] = sh;
-            scratch->strides_len[a] = st;
-            size_t arg = 1 + ordo_pb_varint_len(view) + view +
-                         s_varint_field(s_mode_value(t->modes[k]));
-            task += 1 + ordo_pb_varint_len(arg) + arg;
-        }
-        task += s_len_field(t->params_len) + s_len_field(s_packed_len(t->deps, t->ndeps)) +
-                s_len_field(t->data_len);
-        scratch->task_len[i] = task;
-        submit += 1 + ordo_pb_varint_len(task) + task;
-    }
-    size_t len = 1 + ordo_pb_varint_len(submit) + submit;
-    out->data = malloc(len);
-    if (!out->data)
+int ordo_wire_submit_reserve(ordo_wsubmit_t *s, size_t more)
+{
+    size_t len = s->data ? s->len : ORDO_WIRE_SUBMIT_HEAD;
+    if (s->data && len + more <= s->cap)
+        return 0;
+    size_t cap = s->data ? s->cap : s->hint > 4096 ? s->hint : 4096;
+    while (cap < len + more)
+        cap *= 2;
+    uint8_t *data = realloc(s->data, cap);
+    if (!data)
         return ORDO_ENOMEM;
-
-    uint8_t *p = out->data;
-    *p++ = S_TAG_CLIENT_SUBMIT;
-    p = ordo_pb_put_varint(p, submit);
-    a = 0;
-    for (size_t i = 0; i < ntasks; i++) {
-        const ordo_wtask_t *t = &tasks[i];
-        *p++ = S_TAG_SUBMIT_TASKS;
-        p = ordo_pb_put_varint(p, scratch->task_len[i]);
-        p = s_put_varint_field(p, S_TAG_TASK_ID, t->id);
-        p = s_put_len_field(p, S_TAG_TASK_KERNEL, t->kernel, strlen(t->kernel));
-        for (uint32_t k = 0; k < t->nargs; k++, a++) {
-            const ordo_tensor_t *v = &t->views[k];
-            size_t nd = v->ndim > 0 ? (size_t)v->ndim : 0, view = scratch->view_len[a];
-            uint64_t mode = s_mode_value(t->modes[k]);
-            *p++ = S_TAG_TASK_ARGS;
-            p = ordo_pb_put_varint(p, 1 + ordo_pb_varint_len(view) + view + s_varint_field(mode));
-            *p++ = S_TAG_ARG_VIEW;
-            p = ordo_pb_put_varint(p, view);
-            p = s_put_varint_field(p, S_TAG_VIEW_BUFFER, v->buffer);
-            p = s_put_varint_field(p, S_TAG_VIEW_DTYPE, (uint32_t)v->dtype);
-            p = s_put_varint_field(p, S_TAG_VIEW_OFFSET, (uint64_t)v->offset);
-            p = s_put_packed(p, S_TAG_VIEW_SHAPE, v->shape, nd, scratch->shape_len[a]);
-            p = s_put_packed(p, S_TAG_VIEW_STRIDES, v->strides, nd, scratch->strides_len[a]);
-            p = s_put_varint_field(p, S_TAG_ARG_MODE, mode);
-        }
-        p = s_put_len_field(p, S_TAG_TASK_PARAMS, t->params, t->params_len);
-        p = s_put_packed(p, S_TAG_TASK_DEPS, t->deps, t->ndeps, s_packed_len(t->deps, t->ndeps));
-        p = s_put_len_field(p, S_TAG_TASK_DATA, t->data, t->data_len);
-    }
-    out->len = (size_t)(p - out->data);
+    s->data = data;
+    s->len = len;
+    s->cap = cap;
     return 0;
+}
+
+void ordo_wire_submit_task(ordo_wsubmit_t *s, uint64_t id, const ordo_submit_t *t,
+                           size_t kernel_len)
+{
+    uint8_t *p = s->data + s->len;
+    *p = S_TAG_SUBMIT_TASKS;
+    uint8_t *task = p + 2;          /* after a one-byte length, for now */
+    p = s_put_varint_field(task, S_TAG_TASK_ID, id);
+    p = s_put_len_field(p, S_TAG_TASK_KERNEL, t->kernel, kernel_len);
+    for (int k = 0; k < t->nargs; k++) {
+        const ordo_tensor_t *v = t->args[k].view;
+        uint64_t mode = s_mode_value(t->args[k].mode);
+        p[0] = S_TAG_TASK_ARGS;
+        p[2] = S_TAG_ARG_VIEW;
+        uint8_t *arg = p + 2, *view = p + 4;
+        p = s_put_varint_field(view, S_TAG_VIEW_BUFFER, v->buffer);
+        p = s_put_varint_field(p, S_TAG_VIEW_DTYPE, (uint32_t)v->dtype);
+        p = s_put_varint_field(p, S_TAG_VIEW_OFFSET, (uint64_t)v->offset);
+        if (v->ndim > 0) {
+            p = s_put_packed_view(p, S_TAG_VIEW_SHAPE, v->shape, (size_t)v->ndim);
+            p = s_put_packed_view(p, S_TAG_VIEW_STRIDES, v->strides, (size_t)v->ndim);
+        }
+        p = s_end_len(view, p);
+        p = s_put_varint_field(p, S_TAG_ARG_MODE, mode);
+        p = s_end_len(arg, p);
+    }
+    /* The rest, whose lengths are known: the task's length first. */
+    size_t ndeps = (size_t)t->ndeps, deps = ndeps ? s_deps_len(t->deps, ndeps) : 0;
+    size_t head = (size_t)(p - task);
+    size_t len = head + s_len_field(t->params_len) + s_len_field(deps) +
+                 s_len_field(t->data_len);
+    if (len >= 0x80) {
+        size_t more = ordo_pb_varint_len(len) - 1;
+        memmove(task + more, task, head);
+        task += more;
+        p += more;
+    }
+    ordo_pb_put_varint(s->data + s->len + 1, len);
+    p = s_put_len_field(p, S_TAG_TASK_PARAMS, t->params, t->params_len);
+    if (ndeps) {
+        *p++ = S_TAG_TASK_DEPS;
+        p = ordo_pb_put_varint(p, deps);
+        for (size_t k = 0; k < ndeps; k++)
+            p = ordo_pb_put_varint(p, t->deps[k]);
+    }
+    p = s_put_len_field(p, S_TAG_TASK_DATA, t->data, t->data_len);
+    s->len = (size_t)(p - s->data);
+}
+
+void ordo_wire_submit_end(ordo_wsubmit_t *s, ordo_wbuf_t *out)
+{
+    size_t body = s->len - ORDO_WIRE_SUBMIT_HEAD;
+    size_t off = ORDO_WIRE_SUBMIT_HEAD - 1 - ordo_pb_varint_len(body);
+    s->data[off] = S_TAG_CLIENT_SUBMIT;
+    ordo_pb_put_varint(s->data + off + 1, body);
+    out->data = s->data;
+    out->off = off;
+    out->len = s->len - off;
+    s->hint = s->cap < ((size_t)256 << 10) ? s->cap : (size_t)256 << 10;
+    s->data = NULL;
+    s->len = s->cap = 0;
+}
+
+void ordo_wire_submit_free(ordo_wsubmit_t *s)
+{
+    free(s->data);
+    s->data = NULL;
+    s->len = s->cap = 0;
 }
 
 /* Each field costs at most a 1-byte tag, a 10-byte varint length or value,
  * and its payload; the nesting adds two length prefixes per task and arg. */
-size_t ordo_wire_task_bound(const ordo_wtask_t *t)
+size_t ordo_wire_task_bound(const ordo_submit_t *t, size_t kernel_len)
 {
-    size_t n = 5 * 11 + strlen(t->kernel) + t->params_len + t->data_len +
-               (size_t)t->ndeps * 11;
-    for (uint32_t k = 0; k < t->nargs; k++)
-        n += ordo_wire_arg_bound(&t->views[k]);
+    size_t n = 5 * 11 + kernel_len + t->params_len + t->data_len + (size_t)t->ndeps * 11;
+    for (int k = 0; k < t->nargs; k++) {
+        int32_t nd = t->args[k].view->ndim;
+        n += 8 * 11 + (size_t)(nd > 0 ? nd : 0) * 2 * 11;
+    }
     return n;
-}
-
-size_t ordo_wire_arg_bound(const ordo_tensor_t *v)
-{
-    return 8 * 11 + (size_t)(v->ndim > 0 ? v->ndim : 0) * 2 * 11;
 }
 
 int ordo_wire_buffer_create(ordo_wbuf_t *out, uint64_t req, uint64_t size,
@@ -361,6 +327,7 @@ int ordo_wire_status_request(ordo_wbuf_t *out, const char *command,
     out->data = malloc(len ? len : 1);
     if (!out->data)
         return ORDO_ENOMEM;
+    out->off = 0;
     out->len = ordo__v1__status_request__pack(&rq, out->data);
     return 0;
 }
