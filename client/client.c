@@ -651,36 +651,35 @@ static int s_send_locked(ordo_client_t *self, ordo_wbuf_t *msg)
 static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
 {
     for (size_t i = 0; i < m->ncompletions; i++) {
-        ordo_wcompletion_t c;
-        ordo_wire_completion(m, i, &c);
-        s_rec_t *r = s_map_get(&self->map, c.id);
+        const ordo_wcompletion_t *c = &m->items[i];
+        s_rec_t *r = s_map_get(&self->map, c->id);
         /* An earlier id (see s_earlier) gets its record now: the daemon
          * sends its completion once, kept while the session had no
          * connection.  Else an id without a record was delivered already
          * (records live until then), and a second completion of a terminal
          * record is a repeat: both are ignored, so each id is delivered
          * once. */
-        if (!r && s_earlier(self, c.id) && !(r = s_rec_new_locked(self, c.id, S_WATCH)))
+        if (!r && s_earlier(self, c->id) && !(r = s_rec_new_locked(self, c->id, S_WATCH)))
             continue;               /* out of memory: ordo_wait asks again */
         if (!r || (r->flags & S_TERMINAL))
             continue;
-        r->state = c.state;
-        r->code = c.code;
-        r->cause = c.cause;
-        r->accepted_ns = c.accepted_ns;
-        r->started_ns = c.started_ns;
-        r->finished_ns = c.finished_ns;
-        if (c.error && c.error[0])
-            r->error = strdup(c.error);
-        if (r->read_dst && c.state == ORDO_TASK_DONE) {
-            if (c.data_len == r->read_len) {
-                memcpy(r->read_dst, c.data, c.data_len);
-                r->data_len = c.data_len;
+        r->state = c->state;
+        r->code = c->code;
+        r->cause = c->cause;
+        r->accepted_ns = c->accepted_ns;
+        r->started_ns = c->started_ns;
+        r->finished_ns = c->finished_ns;
+        if (c->error && c->error[0])
+            r->error = strdup(c->error);
+        if (r->read_dst && c->state == ORDO_TASK_DONE) {
+            if (c->data_len == r->read_len) {
+                memcpy(r->read_dst, c->data, c->data_len);
+                r->data_len = c->data_len;
             } else {
                 char text[160];
                 snprintf(text, sizeof text,
                          "host_read returned %zu bytes where %zu were expected",
-                         c.data_len, r->read_len);
+                         c->data_len, r->read_len);
                 free(r->error);
                 r->error = strdup(text);
                 r->code = ORDO_EPROTO;

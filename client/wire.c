@@ -349,59 +349,118 @@ static int32_t s_state(Ordo__V1__TaskStatus st)
 
 /* Completions, the message of every task, are read by hand: protobuf-c's
  * unpacker cost about 1,850 instructions per completion (callgrind), a
- * fifth of the client's work; this reader takes about 900.  It takes the
+ * fifth of the client's work; this reader takes about 250.  It takes the
  * shape ordod writes (a ServerMsg of one completions field; in each item,
- * known fields of the right wire type, each at most once, one-byte keys,
- * the readers of pbwire.h); anything else goes to protobuf-c, which
- * decides.  The items, their error strings and their data are copied into
- * one block.  check_wire and fuzz_cwire compare the result with
- * protobuf-c's on valid and damaged messages. */
+ * known fields of the right wire type in field order, each at most once,
+ * with one-byte keys, daemon/dwire.c ordo_dwire_encode_completions);
+ * anything else goes to protobuf-c, which decides.  The items, their error
+ * strings and their data are copied into one block.  check_wire and
+ * fuzz_cwire compare the result with protobuf-c's on valid and damaged
+ * messages. */
 
-/* One Completion, read from r, into c; its error and data are copied to
- * *bytes (NUL-terminated, as protobuf-c leaves them).  false: not the
- * usual shape (protobuf-c decides). */
-static bool s_get_completion(ordo_pb_rd_t r, ordo_wcompletion_t *c, char **bytes)
+/* A varint, as ordo_pb_varint reads it.  One of at most eight bytes is
+ * read as a word (ids and times take six to eight bytes) when eight bytes
+ * can be loaded before limit, the end of the whole message (the last
+ * field of an item lies a few bytes before the item's end); the rest, and
+ * a varint that runs past r's end, by ordo_pb_varint. */
+static inline bool s_varint(ordo_pb_rd_t *r, const uint8_t *limit, uint64_t *v)
 {
-    ordo_wcompletion_t v = {
-        .error = "", .state = s_state(ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED)
-    };
-    unsigned seen = 0;
-    while (r.p < r.end) {
-        unsigned key = *r.p++; /* a one-byte key: any other is above 9 << 3 | 2 */
-        if (key > (9 << 3 | 2) || (seen & 1u << (key >> 3)))
-            return false;
-        unsigned field = key >> 3, type = key & 7;
-        seen |= 1u << field;
-        if (field == 4 || field == 9) {
-            ordo_pb_rd_t sub;
-            if (type != 2 || !ordo_pb_sub(&r, &sub))
-                return false;
-            size_t x = (size_t)(sub.end - sub.p);
-            memcpy(*bytes, sub.p, x);
-            (*bytes)[x] = '\0';
-            if (field == 4) {
-                v.error = *bytes;
-            } else if (x > 0) {
-                v.data = *bytes;
-                v.data_len = x;
-            }
-            *bytes += x + 1;
-            continue;
-        }
-        uint64_t x;
-        if (type != 0 || field == 0 || !ordo_pb_varint(&r, &x))
-            return false;
-        switch (field) {
-        case 1: v.id = x; break;
-        case 2: v.state = s_state((Ordo__V1__TaskStatus)(int32_t)(uint32_t)x); break;
-        case 3: v.code = (int32_t)(uint32_t)x; break;
-        case 5: v.cause = x; break;
-        case 6: v.accepted_ns = x; break;
-        case 7: v.started_ns = x; break;
-        case 8: v.finished_ns = x; break;
+    const uint8_t *p = r->p;
+    if (p < r->end && *p < 0x80) {             /* one byte: status, small values */
+        *v = *p;
+        r->p = p + 1;
+        return true;
+    }
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (limit - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w);
+        uint64_t stop = ~w & UINT64_C(0x8080808080808080);  /* bytes that end it */
+        size_t n = (size_t)(__builtin_ctzll(stop | UINT64_C(1) << 63) >> 3) + 1;
+        if (stop && n <= (size_t)(r->end - p)) {
+            /* The bytes up to the first that ends it, their 7-bit groups
+             * joined in pairs, fours, then all eight. */
+            w &= (stop ^ (stop - 1)) & UINT64_C(0x7f7f7f7f7f7f7f7f);
+            w = (w & UINT64_C(0x007f007f007f007f)) | (w & UINT64_C(0x7f007f007f007f00)) >> 1;
+            w = (w & UINT64_C(0x00003fff00003fff)) | (w & UINT64_C(0x3fff00003fff0000)) >> 2;
+            w = (w & UINT64_C(0x000000000fffffff)) | (w & UINT64_C(0x0fffffff00000000)) >> 4;
+            *v = w;
+            r->p = p + n;
+            return true;
         }
     }
-    *c = v;
+#else
+    (void)limit;
+#endif
+    return ordo_pb_varint(r, v);
+}
+
+/* An error or data field: its bytes copied to *bytes (NUL-terminated, as
+ * protobuf-c leaves them); returns them, or NULL when the field is
+ * malformed. */
+static const char *s_get_bytes(ordo_pb_rd_t *r, char **bytes, size_t *len)
+{
+    ordo_pb_rd_t sub;
+    if (!ordo_pb_sub(r, &sub))
+        return NULL;
+    size_t x = (size_t)(sub.end - sub.p);
+    char *out = *bytes;
+    memcpy(out, sub.p, x);
+    out[x] = '\0';
+    *bytes += x + 1;
+    *len = x;
+    return out;
+}
+
+/* One Completion, read from r (in a message that ends at limit), into c;
+ * its error and data are copied to *bytes.  false: not the usual shape
+ * (protobuf-c decides; c is garbage). */
+static bool s_get_completion(ordo_pb_rd_t r, const uint8_t *limit, ordo_wcompletion_t *c,
+                             char **bytes)
+{
+    ordo_wcompletion_t *v = c;
+    *v = (ordo_wcompletion_t){
+        .error = "", .state = s_state(ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED)
+    };
+    uint64_t x;
+    size_t len;
+    /* Each field is optional (proto3 leaves zero values out); in field
+     * order, each is at most once. */
+#define S_HAS(key) (r.p < r.end && *r.p == (key) && (r.p++, true))
+    if (S_HAS(1 << 3) && !s_varint(&r, limit, &v->id))
+        return false;
+    if (S_HAS(2 << 3)) {
+        if (!s_varint(&r, limit, &x))
+            return false;
+        v->state = s_state((Ordo__V1__TaskStatus)(int32_t)(uint32_t)x);
+    }
+    if (S_HAS(3 << 3)) {
+        if (!s_varint(&r, limit, &x))
+            return false;
+        v->code = (int32_t)(uint32_t)x;
+    }
+    if (S_HAS(4 << 3 | 2) && !(v->error = s_get_bytes(&r, bytes, &len)))
+        return false;
+    if (S_HAS(5 << 3) && !s_varint(&r, limit, &v->cause))
+        return false;
+    if (S_HAS(6 << 3) && !s_varint(&r, limit, &v->accepted_ns))
+        return false;
+    if (S_HAS(7 << 3) && !s_varint(&r, limit, &v->started_ns))
+        return false;
+    if (S_HAS(8 << 3) && !s_varint(&r, limit, &v->finished_ns))
+        return false;
+    if (S_HAS(9 << 3 | 2)) {
+        const char *data = s_get_bytes(&r, bytes, &len);
+        if (!data)
+            return false;
+        if (len > 0) {
+            v->data = data;
+            v->data_len = len;
+        }
+    }
+#undef S_HAS
+    if (r.p != r.end)
+        return false;   /* another field, order or wire type */
     return true;
 }
 
@@ -425,7 +484,7 @@ static int s_fast_completions(ordo_wmsg_t *m, const uint8_t *data, size_t len)
     for (size_t i = 0; i < n; i++) {
         ordo_pb_rd_t item = { NULL, NULL };
         body.p++;
-        if (!ordo_pb_sub(&body, &item) || !s_get_completion(item, &items[i], &bytes)) {
+        if (!ordo_pb_sub(&body, &item) || !s_get_completion(item, data + len, &items[i], &bytes)) {
             free(items);
             return 0;
         }
@@ -433,6 +492,7 @@ static int s_fast_completions(ordo_wmsg_t *m, const uint8_t *data, size_t len)
     m->kind = ORDO_WMSG_COMPLETIONS;
     m->ncompletions = n;
     m->items = items;
+    m->by_hand = true;
     return 1;
 }
 
@@ -470,6 +530,20 @@ int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len)
     case ORDO__V1__SERVER_MSG__MSG_COMPLETIONS:
         m->kind = ORDO_WMSG_COMPLETIONS;
         m->ncompletions = sm->completions->n_items;
+        m->items = malloc((m->ncompletions ? m->ncompletions : 1) * sizeof *m->items);
+        if (!m->items) {
+            ordo_wire_msg_free(m);
+            return ORDO_ENOMEM;
+        }
+        for (size_t i = 0; i < m->ncompletions; i++) {
+            const Ordo__V1__Completion *pc = sm->completions->items[i];
+            m->items[i] = (ordo_wcompletion_t){
+                .id = pc->id, .state = s_state(pc->status), .code = pc->code,
+                .error = pc->error, .cause = pc->cause, .accepted_ns = pc->accepted_ns,
+                .started_ns = pc->started_ns, .finished_ns = pc->finished_ns,
+                .data = pc->data.data, .data_len = pc->data.len
+            };
+        }
         return 0;
     case ORDO__V1__SERVER_MSG__MSG_ERROR:
         m->kind = ORDO_WMSG_ERROR;
@@ -481,26 +555,6 @@ int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len)
          * kind stays 0 and the caller skips it. */
         return 0;
     }
-}
-
-void ordo_wire_completion(const ordo_wmsg_t *m, size_t i, ordo_wcompletion_t *c)
-{
-    if (m->items) {
-        *c = m->items[i];
-        return;
-    }
-    const Ordo__V1__ServerMsg *sm = m->priv;
-    const Ordo__V1__Completion *pc = sm->completions->items[i];
-    c->id = pc->id;
-    c->state = s_state(pc->status);
-    c->code = pc->code;
-    c->error = pc->error;
-    c->cause = pc->cause;
-    c->accepted_ns = pc->accepted_ns;
-    c->started_ns = pc->started_ns;
-    c->finished_ns = pc->finished_ns;
-    c->data = pc->data.data;
-    c->data_len = pc->data.len;
 }
 
 void ordo_wire_msg_free(ordo_wmsg_t *m)

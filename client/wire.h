@@ -14,6 +14,7 @@
 #ifndef ORDO_CLIENT_WIRE_H_INCLUDED
 #define ORDO_CLIENT_WIRE_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -116,7 +117,8 @@ typedef struct {
     const char *error;
     /* completions */
     size_t ncompletions;
-    ordo_wcompletion_t *items;      /* read by hand (one block), or NULL */
+    ordo_wcompletion_t *items;      /* ncompletions of them */
+    bool by_hand;                   /* read by hand (see wire.c), not by protobuf-c */
     void *priv;                     /* the message unpacked by protobuf-c */
 } ordo_wmsg_t;
 
@@ -124,7 +126,6 @@ typedef struct {
  * or ORDO_EPROTO for bytes that are not one, or ORDO_ENOMEM (nothing to
  * free then). */
 int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len);
-void ordo_wire_completion(const ordo_wmsg_t *m, size_t i, ordo_wcompletion_t *c);
 void ordo_wire_msg_free(ordo_wmsg_t *m);
 
 /* Decodes a StatusReply: *code and a malloc'd copy of its text.
