@@ -48,7 +48,8 @@
  * non-empty (but for the microseconds in which a leader that received
  * events holds it, s_release_note_locked; and what arrives just after a
  * short lead is received up to S_PARK_MS late, see s_io_main).  Records
- * come from a pool and the id map is open addressing, so the steady state
+ * come from a pool; own ids' records sit in a ring indexed by sequence,
+ * the others in an open-addressing map (s_ring_t), so the steady state
  * allocates nothing per task.
  *
  * Credits.  Own tasks submitted and not yet completed are "unfinished";
@@ -133,7 +134,8 @@ enum {
     S_WATCH = 2,        /* another session's id that we watch */
     S_TERMINAL = 4,     /* its completion arrived */
     S_QUEUED = 8,       /* in the event FIFO */
-    S_KEPT = 16         /* quiet_success: a failure kept after its delivery */
+    S_KEPT = 16,        /* quiet_success: a failure kept after its delivery */
+    S_RING = 32         /* in the ring of own ids, not in the map */
 };
 
 typedef struct s_rec {
@@ -160,6 +162,22 @@ typedef struct {
     s_rec_t **vals;
     size_t cap, n;                  /* cap: power of two */
 } s_map_t;
+
+/* The records of own tasks, which come and go about in submission order,
+ * by sequence: slot seq % cap, so that the steady state costs a store
+ * and a load per task instead of a hash map's probes.  A new id whose slot
+ * is taken, by a record cap sequences older, grows the ring while that one
+ * is still running (more tasks in flight than slots) and the ring is
+ * under S_RING_MAX; else the older record moves to the map (an event not
+ * taken yet, a kept failure).  Every record is in exactly one of the two
+ * (S_RING says which); lookups try the ring, then the map. */
+#define S_RING_MIN 1024
+#define S_RING_MAX ((size_t)1 << 17)
+
+typedef struct {
+    s_rec_t **slots;
+    size_t cap;                     /* power of two, or 0 */
+} s_ring_t;
 
 static size_t s_hash(uint64_t id, size_t cap)
 {
@@ -338,6 +356,7 @@ struct ordo_client {
     uint64_t lead_seq;              /* leads begun */
     bool io_wake_at_end;            /* the I/O thread waits for this lead's end */
     s_map_t map;
+    s_ring_t ring;
     s_chunk_t *chunks;
     s_rec_t *free_recs;
     s_rec_t *ev_head, *ev_tail;
@@ -439,14 +458,9 @@ static void s_poke_locked(ordo_client_t *self)
     self->lead_poked = true;
 }
 
-/* Makes the notification pipe readable exactly while events are queued
- * or the session has failed (so that an event loop calls ordo_poll and
- * learns the error instead of sleeping forever). */
-static void s_note_update_locked(ordo_client_t *self)
+/* Makes the notification pipe readable (want) or not. */
+static void s_note_set_locked(ordo_client_t *self, bool want)
 {
-    bool want = self->ev_head != NULL || self->broken != 0;
-    if (want == self->note_set || self->note_held)
-        return;
     if (want) {
         ssize_t w = write(self->note_wr, "n", 1);
         (void)w;
@@ -454,6 +468,17 @@ static void s_note_update_locked(ordo_client_t *self)
         s_drain_fd(self->note_rd);
     }
     self->note_set = want;
+}
+
+/* Makes the notification pipe readable exactly while events are queued
+ * or the session has failed (so that an event loop calls ordo_poll and
+ * learns the error instead of sleeping forever).  Inline: it runs twice
+ * per event and seldom changes the pipe. */
+static inline void s_note_update_locked(ordo_client_t *self)
+{
+    bool want = self->ev_head != NULL || self->broken != 0;
+    if (want != self->note_set && !self->note_held)
+        s_note_set_locked(self, want);
 }
 
 /* The leader holds the notification pipe from the messages it applies
@@ -497,6 +522,61 @@ static void s_break_locked(ordo_client_t *self, int code, const char *fmt, ...)
 
 /* ---- records ---------------------------------------------------------- */
 
+/* Doubles the ring (or makes it); 0 or ORDO_ENOMEM. */
+static int s_ring_grow(s_ring_t *g)
+{
+    size_t cap = g->cap ? g->cap * 2 : S_RING_MIN;
+    s_rec_t **slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return ORDO_ENOMEM;
+    /* Sequences apart in slot seq % cap are apart in seq % 2cap too. */
+    for (size_t i = 0; i < g->cap; i++)
+        if (g->slots[i])
+            slots[ORDO_TASK_SEQ(g->slots[i]->id) & (cap - 1)] = g->slots[i];
+    free(g->slots);
+    g->slots = slots;
+    g->cap = cap;
+    return 0;
+}
+
+/* Files own record r in the ring (see s_ring_t); 0 or ORDO_ENOMEM. */
+static int s_ring_put_locked(ordo_client_t *self, s_rec_t *r)
+{
+    s_ring_t *g = &self->ring;
+    for (;;) {
+        if (g->cap) {
+            s_rec_t **slot = &g->slots[ORDO_TASK_SEQ(r->id) & (g->cap - 1)];
+            s_rec_t *old = *slot;
+            if (old && ((old->flags & S_TERMINAL) || g->cap >= S_RING_MAX)) {
+                if (s_map_put(&self->map, old->id, old) < 0)
+                    return ORDO_ENOMEM;
+                old->flags &= ~(unsigned)S_RING;
+                old = NULL;
+            }
+            if (!old) {
+                *slot = r;
+                r->flags |= S_RING;
+                return 0;
+            }
+        }
+        if (s_ring_grow(g) < 0)
+            return ORDO_ENOMEM;
+    }
+}
+
+/* The record of id, or NULL. */
+static s_rec_t *s_rec_get_locked(const ordo_client_t *self, uint64_t id)
+{
+    if (ORDO_TASK_SESSION(id) == self->session && self->ring.cap) {
+        s_rec_t *r = self->ring.slots[ORDO_TASK_SEQ(id) & (self->ring.cap - 1)];
+        if (r && r->id == id)
+            return r;
+    }
+    return self->map.n ? s_map_get(&self->map, id) : NULL;
+}
+
+/* A new record for id (flags S_OWN: an own task's, in the ring; else in
+ * the map), or NULL when out of memory. */
 static s_rec_t *s_rec_new_locked(ordo_client_t *self, uint64_t id, unsigned flags)
 {
     if (!self->free_recs) {
@@ -510,19 +590,25 @@ static s_rec_t *s_rec_new_locked(ordo_client_t *self, uint64_t id, unsigned flag
             self->free_recs = &c->recs[i];
         }
     }
-    s_rec_t *r = self->free_recs;
-    if (s_map_put(&self->map, id, r) < 0)
-        return NULL;
-    self->free_recs = r->next;
+    s_rec_t *r = self->free_recs, *next = r->next;
     memset(r, 0, sizeof *r);
     r->id = id;
     r->flags = flags;
+    int rc = (flags & S_OWN) ? s_ring_put_locked(self, r) : s_map_put(&self->map, id, r);
+    if (rc < 0) {
+        r->next = next;             /* back on the free list */
+        return NULL;
+    }
+    self->free_recs = next;
     return r;
 }
 
 static void s_rec_free_locked(ordo_client_t *self, s_rec_t *r)
 {
-    s_map_del(&self->map, r->id);
+    if (r->flags & S_RING)
+        self->ring.slots[ORDO_TASK_SEQ(r->id) & (self->ring.cap - 1)] = NULL;
+    else
+        s_map_del(&self->map, r->id);
     free(r->error);
     r->error = NULL;
     r->next = self->free_recs;
@@ -594,7 +680,8 @@ static int s_consume_locked(ordo_client_t *self, s_rec_t *r, ordo_event_t *ev)
         ev->data_len = r->data_len;
         /* A copy, not snprintf: this runs once per task (500 instructions
          * of stdio for an empty string). */
-        memcpy(ev->error, text, strnlen(text, sizeof ev->error - 1));
+        if (text[0])
+            memcpy(ev->error, text, strnlen(text, sizeof ev->error - 1));
     }
     s_queue_remove_locked(self, r);
     /* quiet_success: a missing own record means "done", so a failure must
@@ -652,7 +739,7 @@ static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
 {
     for (size_t i = 0; i < m->ncompletions; i++) {
         const ordo_wcompletion_t *c = &m->items[i];
-        s_rec_t *r = s_map_get(&self->map, c->id);
+        s_rec_t *r = s_rec_get_locked(self, c->id);
         /* An earlier id (see s_earlier) gets its record now: the daemon
          * sends its completion once, kept while the session had no
          * connection.  Else an id without a record was delivered already
@@ -1396,6 +1483,10 @@ static void s_client_free(ordo_client_t *self)
             free(self->map.vals[i]->error);
     free(self->map.keys);
     free(self->map.vals);
+    for (size_t i = 0; i < self->ring.cap; i++)
+        if (self->ring.slots[i])
+            free(self->ring.slots[i]->error);
+    free(self->ring.slots);
     while (self->chunks) {
         s_chunk_t *c = self->chunks;
         self->chunks = c->next;
@@ -1880,7 +1971,7 @@ int ordo_flush(ordo_client_t *self)
  * the record, NULL on error (last error set). */
 static s_rec_t *s_watch_locked(ordo_client_t *self, uint64_t id)
 {
-    s_rec_t *r = s_map_get(&self->map, id);
+    s_rec_t *r = s_rec_get_locked(self, id);
     if (r)
         return r;
     r = s_rec_new_locked(self, id, S_WATCH);
@@ -1928,7 +2019,7 @@ static int s_check_id_locked(ordo_client_t *self, uint64_t id)
 {
     if (id == 0)
         return ordo_cl_fail(ORDO_EINVAL, "task id 0 does not exist");
-    if (ORDO_TASK_SESSION(id) != self->session || s_map_get(&self->map, id))
+    if (ORDO_TASK_SESSION(id) != self->session || s_rec_get_locked(self, id))
         return 0;
     uint64_t seq = ORDO_TASK_SEQ(id);
     if (seq >= self->first_seq && seq < self->next_seq)
@@ -1965,13 +2056,13 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         return ordo_cl_fail(ORDO_EINVAL, "ordo_wait: NULL client");
     bool lead = false;
     pthread_mutex_lock(&self->mu);
-    s_rec_t *r = s_map_get(&self->map, id);
+    s_rec_t *r = s_rec_get_locked(self, id);
     int rc = 0;
     if (!r && s_earlier(self, id)) {
         rc = s_wait_earlier_locked(self, id);
         if (rc < 0)
             goto out;
-        r = s_map_get(&self->map, id);
+        r = s_rec_get_locked(self, id);
     }
     if (!r && id != 0 && ORDO_TASK_SESSION(id) == self->session) {
         rc = s_own_missing_locked(self, id, ev, "by ordo_poll or an earlier ordo_wait");
@@ -1993,7 +2084,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
     for (;;) {
         /* Look up again after every sleep: another thread may have taken
          * the event with ordo_poll. */
-        r = s_map_get(&self->map, id);
+        r = s_rec_get_locked(self, id);
         if (!r && ORDO_TASK_SESSION(id) == self->session) {
             rc = s_own_missing_locked(self, id, ev, "to another caller");
             goto out;
@@ -2010,7 +2101,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         if ((rc = s_broken_locked(self)) < 0)
             goto out;
         if (timeout_ms == 0 || !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl)) {
-            r = s_map_get(&self->map, id);
+            r = s_rec_get_locked(self, id);
             if (r && (r->flags & S_TERMINAL)) {
                 rc = s_consume_locked(self, r, ev);
                 goto out;
