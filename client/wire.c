@@ -155,8 +155,10 @@ static size_t s_deps_len(const uint64_t *deps, size_t n)
 int ordo_wire_submit_reserve(ordo_wsubmit_t *s, size_t more)
 {
     size_t len = s->data ? s->len : ORDO_WIRE_SUBMIT_HEAD;
-    if (s->data && len + more <= s->cap)
+    if (s->data && more <= s->cap - len)
         return 0;
+    if (more > SIZE_MAX / 4 - len)
+        return ORDO_ENOMEM;         /* no such block (and no overflow below) */
     size_t cap = s->data ? s->cap : s->hint > 4096 ? s->hint : 4096;
     while (cap < len + more)
         cap *= 2;

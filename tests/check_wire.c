@@ -6,6 +6,7 @@
  */
 #include <check.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,6 +156,12 @@ START_TEST(test_submit_bytes)
         free(ref);
         free(b.data);
     }
+    /* Room that no block can give: refused, nothing changed. */
+    ck_assert_int_eq(ordo_wire_submit_reserve(&sub, 100), 0);
+    ordo_wsubmit_t was = sub;
+    ck_assert_int_eq(ordo_wire_submit_reserve(&sub, SIZE_MAX - 5), ORDO_ENOMEM);
+    ck_assert_int_eq(ordo_wire_submit_reserve(&sub, SIZE_MAX / 4), ORDO_ENOMEM);
+    ck_assert(memcmp(&was, &sub, sizeof sub) == 0);
     ordo_wire_submit_free(&sub);
 }
 END_TEST
