@@ -48,7 +48,8 @@
  * non-empty (but for the microseconds in which a leader that received
  * events holds it, s_release_note_locked; and what arrives just after a
  * short lead is received up to S_PARK_MS late, see s_io_main).  Records
- * come from a pool and the id map is open addressing, so the steady state
+ * come from a pool; own ids' records sit in a ring indexed by sequence,
+ * the others in an open-addressing map (s_ring_t), so the steady state
  * allocates nothing per task.
  *
  * Credits.  Own tasks submitted and not yet completed are "unfinished";
@@ -133,7 +134,8 @@ enum {
     S_WATCH = 2,        /* another session's id that we watch */
     S_TERMINAL = 4,     /* its completion arrived */
     S_QUEUED = 8,       /* in the event FIFO */
-    S_KEPT = 16         /* quiet_success: a failure kept after its delivery */
+    S_KEPT = 16,        /* quiet_success: a failure kept after its delivery */
+    S_RING = 32         /* in the ring of own ids, not in the map */
 };
 
 typedef struct s_rec {
@@ -160,6 +162,22 @@ typedef struct {
     s_rec_t **vals;
     size_t cap, n;                  /* cap: power of two */
 } s_map_t;
+
+/* The records of own tasks, which come and go about in submission order,
+ * by sequence: slot seq % cap, so that the steady state costs a store
+ * and a load per task instead of a hash map's probes.  A new id whose slot
+ * is taken, by a record cap sequences older, grows the ring while that one
+ * is still running (more tasks in flight than slots) and the ring is
+ * under S_RING_MAX; else the older record moves to the map (an event not
+ * taken yet, a kept failure).  Every record is in exactly one of the two
+ * (S_RING says which); lookups try the ring, then the map. */
+#define S_RING_MIN 1024
+#define S_RING_MAX ((size_t)1 << 17)
+
+typedef struct {
+    s_rec_t **slots;
+    size_t cap;                     /* power of two, or 0 */
+} s_ring_t;
 
 static size_t s_hash(uint64_t id, size_t cap)
 {
@@ -248,32 +266,14 @@ static void s_map_del(s_map_t *m, uint64_t id)
 }
 
 /* ---------------------------------------------------------------------- */
-/* The batch: tasks submitted and not yet encoded.  Variable parts live in
- * growable arrays addressed by index, so growing never invalidates them;
- * pointers are made only when the batch is encoded. */
+/* The batch: tasks submitted and not yet sent, encoded into an open
+ * Submit as they come (wire.h). */
 
 typedef struct {
-    uint64_t id;
-    size_t kernel, params, data;    /* offsets into bytes */
-    size_t params_len, data_len;
-    size_t args, deps;              /* first index into views/modes, deps */
-    uint32_t nargs, ndeps;
-} s_btask_t;
-
-typedef struct {
-    s_btask_t *tasks;
-    size_t n, cap;
-    ordo_tensor_t *views;
-    int32_t *modes;
-    size_t nargs, views_cap, modes_cap;
-    uint64_t *deps;
-    size_t ndeps, deps_cap;
-    uint8_t *bytes;
-    size_t nbytes, bytes_cap;
+    ordo_wsubmit_t sub;
+    size_t n;                       /* tasks in sub */
     size_t bound;                   /* encoded size bound of the tasks */
     uint64_t since_ns;              /* when the first task came in */
-    ordo_wtask_t *wtasks;           /* encoding scratch */
-    size_t wcap;
 } s_batch_t;
 
 static int s_reserve(void **arr, size_t *cap, size_t want, size_t esize)
@@ -293,12 +293,7 @@ static int s_reserve(void **arr, size_t *cap, size_t want, size_t esize)
 
 static void s_batch_free(s_batch_t *b)
 {
-    free(b->tasks);
-    free(b->views);
-    free(b->modes);
-    free(b->deps);
-    free(b->bytes);
-    free(b->wtasks);
+    ordo_wire_submit_free(&b->sub);
     memset(b, 0, sizeof *b);
 }
 
@@ -360,8 +355,8 @@ struct ordo_client {
     bool leading;                   /* a caller polls and receives (s_wait_locked) */
     uint64_t lead_seq;              /* leads begun */
     bool io_wake_at_end;            /* the I/O thread waits for this lead's end */
-    ordo_wscratch_t *scratch;
     s_map_t map;
+    s_ring_t ring;
     s_chunk_t *chunks;
     s_rec_t *free_recs;
     s_rec_t *ev_head, *ev_tail;
@@ -463,14 +458,9 @@ static void s_poke_locked(ordo_client_t *self)
     self->lead_poked = true;
 }
 
-/* Makes the notification pipe readable exactly while events are queued
- * or the session has failed (so that an event loop calls ordo_poll and
- * learns the error instead of sleeping forever). */
-static void s_note_update_locked(ordo_client_t *self)
+/* Makes the notification pipe readable (want) or not. */
+static void s_note_set_locked(ordo_client_t *self, bool want)
 {
-    bool want = self->ev_head != NULL || self->broken != 0;
-    if (want == self->note_set || self->note_held)
-        return;
     if (want) {
         ssize_t w = write(self->note_wr, "n", 1);
         (void)w;
@@ -478,6 +468,17 @@ static void s_note_update_locked(ordo_client_t *self)
         s_drain_fd(self->note_rd);
     }
     self->note_set = want;
+}
+
+/* Makes the notification pipe readable exactly while events are queued
+ * or the session has failed (so that an event loop calls ordo_poll and
+ * learns the error instead of sleeping forever).  Inline: it runs twice
+ * per event and seldom changes the pipe. */
+static inline void s_note_update_locked(ordo_client_t *self)
+{
+    bool want = self->ev_head != NULL || self->broken != 0;
+    if (want != self->note_set && !self->note_held)
+        s_note_set_locked(self, want);
 }
 
 /* The leader holds the notification pipe from the messages it applies
@@ -521,6 +522,61 @@ static void s_break_locked(ordo_client_t *self, int code, const char *fmt, ...)
 
 /* ---- records ---------------------------------------------------------- */
 
+/* Doubles the ring (or makes it); 0 or ORDO_ENOMEM. */
+static int s_ring_grow(s_ring_t *g)
+{
+    size_t cap = g->cap ? g->cap * 2 : S_RING_MIN;
+    s_rec_t **slots = calloc(cap, sizeof *slots);
+    if (!slots)
+        return ORDO_ENOMEM;
+    /* Sequences apart in slot seq % cap are apart in seq % 2cap too. */
+    for (size_t i = 0; i < g->cap; i++)
+        if (g->slots[i])
+            slots[ORDO_TASK_SEQ(g->slots[i]->id) & (cap - 1)] = g->slots[i];
+    free(g->slots);
+    g->slots = slots;
+    g->cap = cap;
+    return 0;
+}
+
+/* Files own record r in the ring (see s_ring_t); 0 or ORDO_ENOMEM. */
+static int s_ring_put_locked(ordo_client_t *self, s_rec_t *r)
+{
+    s_ring_t *g = &self->ring;
+    for (;;) {
+        if (g->cap) {
+            s_rec_t **slot = &g->slots[ORDO_TASK_SEQ(r->id) & (g->cap - 1)];
+            s_rec_t *old = *slot;
+            if (old && ((old->flags & S_TERMINAL) || g->cap >= S_RING_MAX)) {
+                if (s_map_put(&self->map, old->id, old) < 0)
+                    return ORDO_ENOMEM;
+                old->flags &= ~(unsigned)S_RING;
+                old = NULL;
+            }
+            if (!old) {
+                *slot = r;
+                r->flags |= S_RING;
+                return 0;
+            }
+        }
+        if (s_ring_grow(g) < 0)
+            return ORDO_ENOMEM;
+    }
+}
+
+/* The record of id, or NULL. */
+static s_rec_t *s_rec_get_locked(const ordo_client_t *self, uint64_t id)
+{
+    if (ORDO_TASK_SESSION(id) == self->session && self->ring.cap) {
+        s_rec_t *r = self->ring.slots[ORDO_TASK_SEQ(id) & (self->ring.cap - 1)];
+        if (r && r->id == id)
+            return r;
+    }
+    return self->map.n ? s_map_get(&self->map, id) : NULL;
+}
+
+/* A new record for id (flags S_OWN: an own task's, in the ring; else in
+ * the map), or NULL when out of memory. */
 static s_rec_t *s_rec_new_locked(ordo_client_t *self, uint64_t id, unsigned flags)
 {
     if (!self->free_recs) {
@@ -534,19 +590,25 @@ static s_rec_t *s_rec_new_locked(ordo_client_t *self, uint64_t id, unsigned flag
             self->free_recs = &c->recs[i];
         }
     }
-    s_rec_t *r = self->free_recs;
-    if (s_map_put(&self->map, id, r) < 0)
-        return NULL;
-    self->free_recs = r->next;
+    s_rec_t *r = self->free_recs, *next = r->next;
     memset(r, 0, sizeof *r);
     r->id = id;
     r->flags = flags;
+    int rc = (flags & S_OWN) ? s_ring_put_locked(self, r) : s_map_put(&self->map, id, r);
+    if (rc < 0) {
+        r->next = next;             /* back on the free list */
+        return NULL;
+    }
+    self->free_recs = next;
     return r;
 }
 
 static void s_rec_free_locked(ordo_client_t *self, s_rec_t *r)
 {
-    s_map_del(&self->map, r->id);
+    if (r->flags & S_RING)
+        self->ring.slots[ORDO_TASK_SEQ(r->id) & (self->ring.cap - 1)] = NULL;
+    else
+        s_map_del(&self->map, r->id);
     free(r->error);
     r->error = NULL;
     r->next = self->free_recs;
@@ -618,7 +680,8 @@ static int s_consume_locked(ordo_client_t *self, s_rec_t *r, ordo_event_t *ev)
         ev->data_len = r->data_len;
         /* A copy, not snprintf: this runs once per task (500 instructions
          * of stdio for an empty string). */
-        memcpy(ev->error, text, strnlen(text, sizeof ev->error - 1));
+        if (text[0])
+            memcpy(ev->error, text, strnlen(text, sizeof ev->error - 1));
     }
     s_queue_remove_locked(self, r);
     /* quiet_success: a missing own record means "done", so a failure must
@@ -644,37 +707,18 @@ static int s_outq_push_locked(ordo_client_t *self, ordo_wbuf_t *msg)
     return 0;
 }
 
-/* Encodes the batch into one Submit on the out queue (sent by the caller
- * once it has let go of mu: see s_unlock). */
+/* Completes the batch's Submit onto the out queue (sent by the caller
+ * once it has let go of mu: see s_unlock).  On failure the batch stays. */
 static int s_flush_locked(ordo_client_t *self)
 {
     s_batch_t *b = &self->batch;
     if (b->n == 0)
         return 0;
-    if (s_reserve((void **)&b->wtasks, &b->wcap, b->n, sizeof *b->wtasks) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory encoding tasks");
-    for (size_t i = 0; i < b->n; i++) {
-        const s_btask_t *t = &b->tasks[i];
-        ordo_wtask_t *w = &b->wtasks[i];
-        w->id = t->id;
-        w->kernel = (const char *)b->bytes + t->kernel;
-        w->views = b->views + t->args;
-        w->modes = b->modes + t->args;
-        w->nargs = t->nargs;
-        w->params = b->bytes + t->params;
-        w->params_len = t->params_len;
-        w->deps = b->deps + t->deps;
-        w->ndeps = t->ndeps;
-        w->data = b->bytes + t->data;
-        w->data_len = t->data_len;
-    }
-    ordo_wbuf_t msg;
-    if (ordo_wire_submit(&msg, self->scratch, b->wtasks, b->n) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory encoding tasks");
-    int rc = s_outq_push_locked(self, &msg);
-    if (rc < 0)
-        return rc;
-    b->n = b->nargs = b->ndeps = b->nbytes = b->bound = 0;
+    s_outq_t *q = &self->outq;
+    if (s_reserve((void **)&q->items, &q->cap, q->n + 1, sizeof *q->items) < 0)
+        return ordo_cl_fail(ORDO_ENOMEM, "out of memory queueing a message");
+    ordo_wire_submit_end(&b->sub, &q->items[q->n++]);
+    b->n = b->bound = 0;
     return 0;
 }
 
@@ -694,36 +738,35 @@ static int s_send_locked(ordo_client_t *self, ordo_wbuf_t *msg)
 static void s_on_completions_locked(ordo_client_t *self, const ordo_wmsg_t *m)
 {
     for (size_t i = 0; i < m->ncompletions; i++) {
-        ordo_wcompletion_t c;
-        ordo_wire_completion(m, i, &c);
-        s_rec_t *r = s_map_get(&self->map, c.id);
+        const ordo_wcompletion_t *c = &m->items[i];
+        s_rec_t *r = s_rec_get_locked(self, c->id);
         /* An earlier id (see s_earlier) gets its record now: the daemon
          * sends its completion once, kept while the session had no
          * connection.  Else an id without a record was delivered already
          * (records live until then), and a second completion of a terminal
          * record is a repeat: both are ignored, so each id is delivered
          * once. */
-        if (!r && s_earlier(self, c.id) && !(r = s_rec_new_locked(self, c.id, S_WATCH)))
+        if (!r && s_earlier(self, c->id) && !(r = s_rec_new_locked(self, c->id, S_WATCH)))
             continue;               /* out of memory: ordo_wait asks again */
         if (!r || (r->flags & S_TERMINAL))
             continue;
-        r->state = c.state;
-        r->code = c.code;
-        r->cause = c.cause;
-        r->accepted_ns = c.accepted_ns;
-        r->started_ns = c.started_ns;
-        r->finished_ns = c.finished_ns;
-        if (c.error && c.error[0])
-            r->error = strdup(c.error);
-        if (r->read_dst && c.state == ORDO_TASK_DONE) {
-            if (c.data_len == r->read_len) {
-                memcpy(r->read_dst, c.data, c.data_len);
-                r->data_len = c.data_len;
+        r->state = c->state;
+        r->code = c->code;
+        r->cause = c->cause;
+        r->accepted_ns = c->accepted_ns;
+        r->started_ns = c->started_ns;
+        r->finished_ns = c->finished_ns;
+        if (c->error && c->error[0])
+            r->error = strdup(c->error);
+        if (r->read_dst && c->state == ORDO_TASK_DONE) {
+            if (c->data_len == r->read_len) {
+                memcpy(r->read_dst, c->data, c->data_len);
+                r->data_len = c->data_len;
             } else {
                 char text[160];
                 snprintf(text, sizeof text,
                          "host_read returned %zu bytes where %zu were expected",
-                         c.data_len, r->read_len);
+                         c->data_len, r->read_len);
                 free(r->error);
                 r->error = strdup(text);
                 r->code = ORDO_EPROTO;
@@ -853,7 +896,7 @@ static int s_send_all(ordo_client_t *self, s_outq_t *q, size_t *sent)
 {
     while (*sent < q->n) {
         ordo_wbuf_t *w = &q->items[*sent];
-        if (zmq_send(self->sock, w->data, w->len, ZMQ_DONTWAIT) < 0) {
+        if (zmq_send(self->sock, w->data + w->off, w->len, ZMQ_DONTWAIT) < 0) {
             if (zmq_errno() == EAGAIN || zmq_errno() == EINTR)
                 return 0;
             return -1;
@@ -1353,7 +1396,7 @@ static int s_handshake(ordo_client_t *self, const char *name, int timeout_ms,
     ordo_wbuf_t hello;
     if (ordo_wire_hello(&hello, name, resume, token, ORDO_TOKEN_BYTES) < 0)
         return ordo_cl_fail(ORDO_ENOMEM, "out of memory");
-    int rc = zmq_send(self->sock, hello.data, hello.len, ZMQ_DONTWAIT);
+    int rc = zmq_send(self->sock, hello.data + hello.off, hello.len, ZMQ_DONTWAIT);
     free(hello.data);
     if (rc < 0)
         return ordo_cl_fail(ORDO_EIO, "cannot send Hello to %s: %s", self->endpoint,
@@ -1435,12 +1478,15 @@ static void s_client_free(ordo_client_t *self)
         free(self->sendq.items[i].data);
     free(self->sendq.items);
     s_batch_free(&self->batch);
-    ordo_wscratch_destroy(&self->scratch);
     for (size_t i = 0; i < self->map.cap; i++)
         if (self->map.keys[i])
             free(self->map.vals[i]->error);
     free(self->map.keys);
     free(self->map.vals);
+    for (size_t i = 0; i < self->ring.cap; i++)
+        if (self->ring.slots[i])
+            free(self->ring.slots[i]->error);
+    free(self->ring.slots);
     while (self->chunks) {
         s_chunk_t *c = self->chunks;
         self->chunks = c->next;
@@ -1515,9 +1561,8 @@ static int s_client_open(ordo_client_t **self_p, const char *endpoint,
         *ends[i][0] = fds[0];
         *ends[i][1] = fds[1];
     }
-    self->scratch = ordo_wscratch_new();
     self->ctx = zmq_ctx_new();
-    if (!self->scratch || !self->ctx) {
+    if (!self->ctx) {
         rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory");
         goto fail;
     }
@@ -1835,56 +1880,6 @@ static int s_check_task(const ordo_submit_t *t)
     return 0;
 }
 
-/* Appends the task to the batch; on failure the batch is unchanged. */
-static int s_batch_add_locked(ordo_client_t *self, const ordo_submit_t *t, uint64_t id,
-                              size_t bound)
-{
-    s_batch_t *b = &self->batch;
-    size_t klen = strlen(t->kernel) + 1;
-    if (s_reserve((void **)&b->tasks, &b->cap, b->n + 1, sizeof *b->tasks) < 0 ||
-        s_reserve((void **)&b->views, &b->views_cap, b->nargs + (size_t)t->nargs,
-                  sizeof *b->views) < 0 ||
-        s_reserve((void **)&b->modes, &b->modes_cap, b->nargs + (size_t)t->nargs,
-                  sizeof *b->modes) < 0 ||
-        s_reserve((void **)&b->deps, &b->deps_cap, b->ndeps + (size_t)t->ndeps,
-                  sizeof *b->deps) < 0 ||
-        s_reserve((void **)&b->bytes, &b->bytes_cap,
-                  b->nbytes + klen + t->params_len + t->data_len, 1) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory batching a task");
-    s_btask_t *bt = &b->tasks[b->n];
-    bt->id = id;
-    bt->kernel = b->nbytes;
-    memcpy(b->bytes + b->nbytes, t->kernel, klen);
-    b->nbytes += klen;
-    bt->params = b->nbytes;
-    bt->params_len = t->params_len;
-    if (t->params_len)
-        memcpy(b->bytes + b->nbytes, t->params, t->params_len);
-    b->nbytes += t->params_len;
-    bt->data = b->nbytes;
-    bt->data_len = t->data_len;
-    if (t->data_len)
-        memcpy(b->bytes + b->nbytes, t->data, t->data_len);
-    b->nbytes += t->data_len;
-    bt->args = b->nargs;
-    bt->nargs = (uint32_t)t->nargs;
-    for (int k = 0; k < t->nargs; k++) {
-        b->views[b->nargs] = *t->args[k].view;
-        b->modes[b->nargs] = t->args[k].mode;
-        b->nargs++;
-    }
-    bt->deps = b->ndeps;
-    bt->ndeps = (uint32_t)t->ndeps;
-    if (t->ndeps)
-        memcpy(b->deps + b->ndeps, t->deps, (size_t)t->ndeps * sizeof *b->deps);
-    b->ndeps += (size_t)t->ndeps;
-    if (b->n == 0)
-        b->since_ns = s_now_ns();
-    b->n++;
-    b->bound += bound;
-    return 0;
-}
-
 int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
 {
     if (!self || !task || !id)
@@ -1893,11 +1888,8 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     if (rc < 0)
         return rc;
     /* The encoded size, to keep every message under the daemon's limit. */
-    ordo_wtask_t w = {.kernel = task->kernel, .params_len = task->params_len,
-                      .ndeps = (uint32_t)task->ndeps, .data_len = task->data_len};
-    size_t bound = ordo_wire_task_bound(&w);
-    for (int k = 0; k < task->nargs; k++)
-        bound += ordo_wire_arg_bound(task->args[k].view);
+    size_t klen = strlen(task->kernel);
+    size_t bound = ordo_wire_task_bound(task, klen);
 
     bool lead = false;
     pthread_mutex_lock(&self->mu);
@@ -1928,6 +1920,12 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     if (self->batch.n > 0 && self->batch.bound + bound > limit &&
         (rc = s_flush_locked(self)) < 0)
         goto out;
+    /* Room first: once the record exists nothing can fail. */
+    s_batch_t *b = &self->batch;
+    if (ordo_wire_submit_reserve(&b->sub, bound + ORDO_WIRE_TASK_SLACK) < 0) {
+        rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory batching a task");
+        goto out;
+    }
     uint64_t tid = ORDO_TASK_ID(self->session, self->next_seq);
     s_rec_t *r = s_rec_new_locked(self, tid, S_OWN);
     if (!r) {
@@ -1936,10 +1934,10 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     }
     r->read_dst = task->read_dst;
     r->read_len = task->read_len;
-    if ((rc = s_batch_add_locked(self, task, tid, bound)) < 0) {
-        s_rec_free_locked(self, r);
-        goto out;
-    }
+    ordo_wire_submit_task(&b->sub, tid, task, klen);
+    if (b->n++ == 0)
+        b->since_ns = s_now_ns();
+    b->bound += bound;
     self->next_seq++;
     self->unfinished++;
     *id = tid;
@@ -1973,7 +1971,7 @@ int ordo_flush(ordo_client_t *self)
  * the record, NULL on error (last error set). */
 static s_rec_t *s_watch_locked(ordo_client_t *self, uint64_t id)
 {
-    s_rec_t *r = s_map_get(&self->map, id);
+    s_rec_t *r = s_rec_get_locked(self, id);
     if (r)
         return r;
     r = s_rec_new_locked(self, id, S_WATCH);
@@ -2021,7 +2019,7 @@ static int s_check_id_locked(ordo_client_t *self, uint64_t id)
 {
     if (id == 0)
         return ordo_cl_fail(ORDO_EINVAL, "task id 0 does not exist");
-    if (ORDO_TASK_SESSION(id) != self->session || s_map_get(&self->map, id))
+    if (ORDO_TASK_SESSION(id) != self->session || s_rec_get_locked(self, id))
         return 0;
     uint64_t seq = ORDO_TASK_SEQ(id);
     if (seq >= self->first_seq && seq < self->next_seq)
@@ -2058,13 +2056,13 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         return ordo_cl_fail(ORDO_EINVAL, "ordo_wait: NULL client");
     bool lead = false;
     pthread_mutex_lock(&self->mu);
-    s_rec_t *r = s_map_get(&self->map, id);
+    s_rec_t *r = s_rec_get_locked(self, id);
     int rc = 0;
     if (!r && s_earlier(self, id)) {
         rc = s_wait_earlier_locked(self, id);
         if (rc < 0)
             goto out;
-        r = s_map_get(&self->map, id);
+        r = s_rec_get_locked(self, id);
     }
     if (!r && id != 0 && ORDO_TASK_SESSION(id) == self->session) {
         rc = s_own_missing_locked(self, id, ev, "by ordo_poll or an earlier ordo_wait");
@@ -2086,7 +2084,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
     for (;;) {
         /* Look up again after every sleep: another thread may have taken
          * the event with ordo_poll. */
-        r = s_map_get(&self->map, id);
+        r = s_rec_get_locked(self, id);
         if (!r && ORDO_TASK_SESSION(id) == self->session) {
             rc = s_own_missing_locked(self, id, ev, "to another caller");
             goto out;
@@ -2103,7 +2101,7 @@ int ordo_wait(ordo_client_t *self, uint64_t id, int timeout_ms, ordo_event_t *ev
         if ((rc = s_broken_locked(self)) < 0)
             goto out;
         if (timeout_ms == 0 || !s_wait_locked(self, &lead, timeout_ms < 0 ? NULL : &dl)) {
-            r = s_map_get(&self->map, id);
+            r = s_rec_get_locked(self, id);
             if (r && (r->flags & S_TERMINAL)) {
                 rc = s_consume_locked(self, r, ev);
                 goto out;
@@ -2334,7 +2332,7 @@ int ordo_status_query(const char *endpoint, const char *command,
                           zmq_strerror(zmq_errno()));
         goto out;
     }
-    if (zmq_send(sock, rq.data, rq.len, ZMQ_DONTWAIT) < 0) {
+    if (zmq_send(sock, rq.data + rq.off, rq.len, ZMQ_DONTWAIT) < 0) {
         rc = ordo_cl_fail(ORDO_EIO, "cannot send to '%s': %s", ep, zmq_strerror(zmq_errno()));
         goto out;
     }

@@ -5,7 +5,7 @@
  * ordo.pb-c.h: everything else speaks the plain C structures below, so a
  * change of the .proto file never reaches the rest of the library or its
  * public ABI.  Encoders return a malloc'd message in an ordo_wbuf_t that the
- * caller sends (zero-copy) and frees; the decoder keeps the unpacked
+ * caller sends and frees; the decoder keeps the unpacked
  * message alive in an ordo_wmsg_t until ordo_wire_msg_free(), and the
  * strings and bytes it exposes point into it.
  *
@@ -14,6 +14,7 @@
 #ifndef ORDO_CLIENT_WIRE_H_INCLUDED
 #define ORDO_CLIENT_WIRE_H_INCLUDED
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,40 +24,30 @@
 #define ORDO_WIRE_MAJOR 1
 #define ORDO_WIRE_MINOR 0
 
-/* An encoded message: len bytes at data (malloc'd, owned by the holder). */
+/* An encoded message: len bytes at data + off, in the malloc'd block at
+ * data (owned by the holder, who frees data). */
 typedef struct {
     uint8_t *data;
-    size_t len;
+    size_t off, len;
 } ordo_wbuf_t;
 
-/* One task of a Submit, as the batch holds it. */
+/* A Submit being written: each task is encoded straight into the message
+ * when it is submitted, from data + ORDO_WIRE_SUBMIT_HEAD on; the
+ * envelope in front of the tasks (the ClientMsg key and the Submit's
+ * length) is written when the message is complete. */
+#define ORDO_WIRE_SUBMIT_HEAD 11        /* a key and a ten-byte length */
+#define ORDO_WIRE_TASK_SLACK 16         /* see ordo_wire_submit_task */
+
 typedef struct {
-    uint64_t id;
-    const char *kernel;
-    const ordo_tensor_t *views;     /* nargs views ... */
-    const int32_t *modes;           /* ... and their modes */
-    uint32_t nargs;
-    const void *params;
-    size_t params_len;
-    const uint64_t *deps;
-    uint32_t ndeps;
-    const void *data;
-    size_t data_len;
-} ordo_wtask_t;
-
-/* Reusable scratch space for ordo_wire_submit (the nested messages' sizes),
- * so that steady-state encoding allocates nothing but the message. */
-typedef struct ordo_wscratch ordo_wscratch_t;
-
-ordo_wscratch_t *ordo_wscratch_new(void);
-void ordo_wscratch_destroy(ordo_wscratch_t **self_p);
+    uint8_t *data;                  /* malloc'd, or NULL: no task yet */
+    size_t len, cap;                /* bytes written (the head room too) */
+    size_t hint;                    /* capacity to start the next one with */
+} ordo_wsubmit_t;
 
 /* Encoders: 0 or ORDO_ENOMEM. */
 /* resume_session 0: a new session; else resume it with token. */
 int ordo_wire_hello(ordo_wbuf_t *out, const char *client, uint64_t resume_session,
                     const uint8_t *token, size_t token_len);
-int ordo_wire_submit(ordo_wbuf_t *out, ordo_wscratch_t *scratch,
-                     const ordo_wtask_t *tasks, size_t ntasks);
 int ordo_wire_buffer_create(ordo_wbuf_t *out, uint64_t req, uint64_t size,
                             const char *name);
 int ordo_wire_buffer_open(ordo_wbuf_t *out, uint64_t req, const char *name);
@@ -67,10 +58,29 @@ int ordo_wire_bye(ordo_wbuf_t *out);
 int ordo_wire_status_request(ordo_wbuf_t *out, const char *command,
                              const char *const *args, int nargs, int json);
 
-/* Upper bounds of the encoded size of one task and of one of its
- * arguments (for the batch limits). */
-size_t ordo_wire_task_bound(const ordo_wtask_t *t);
-size_t ordo_wire_arg_bound(const ordo_tensor_t *view);
+/* An upper bound of the encoded size of task t (kernel_len: the length of
+ * its kernel name), for the batch limits: each field a one-byte key, a
+ * ten-byte varint and its payload, two length prefixes per argument. */
+size_t ordo_wire_task_bound(const ordo_submit_t *t, size_t kernel_len);
+
+/* Makes room for more bytes after s->len (starting the message when it
+ * has none).  0, or ORDO_ENOMEM with s unchanged. */
+int ordo_wire_submit_reserve(ordo_wsubmit_t *s, size_t more);
+
+/* Appends task t with id to s.  The caller has reserved
+ * ordo_wire_task_bound(t, kernel_len) + ORDO_WIRE_TASK_SLACK bytes, and
+ * checked t as ordo_submit does (every view present, 0 <= ndim <=
+ * ORDO_MAX_NDIM; counts not negative).  Modes other than ORDO_IN, ORDO_OUT
+ * and ORDO_INOUT are written as MODE_UNSPECIFIED. */
+void ordo_wire_submit_task(ordo_wsubmit_t *s, uint64_t id, const ordo_submit_t *t,
+                           size_t kernel_len);
+
+/* Completes the Submit of the tasks appended to s (at least one) into
+ * out, which takes the block; s is empty again. */
+void ordo_wire_submit_end(ordo_wsubmit_t *s, ordo_wbuf_t *out);
+
+/* Frees what s holds. */
+void ordo_wire_submit_free(ordo_wsubmit_t *s);
 
 /* One completion of an ORDO_WMSG_COMPLETIONS message. */
 typedef struct {
@@ -107,7 +117,8 @@ typedef struct {
     const char *error;
     /* completions */
     size_t ncompletions;
-    ordo_wcompletion_t *items;      /* read by hand (one block), or NULL */
+    ordo_wcompletion_t *items;      /* ncompletions of them */
+    bool by_hand;                   /* read by hand (see wire.c), not by protobuf-c */
     void *priv;                     /* the message unpacked by protobuf-c */
 } ordo_wmsg_t;
 
@@ -115,7 +126,6 @@ typedef struct {
  * or ORDO_EPROTO for bytes that are not one, or ORDO_ENOMEM (nothing to
  * free then). */
 int ordo_wire_decode(ordo_wmsg_t *m, const void *data, size_t len);
-void ordo_wire_completion(const ordo_wmsg_t *m, size_t i, ordo_wcompletion_t *c);
 void ordo_wire_msg_free(ordo_wmsg_t *m);
 
 /* Decodes a StatusReply: *code and a malloc'd copy of its text.
