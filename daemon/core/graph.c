@@ -1212,7 +1212,11 @@ static void s_release(ordo_graph_t *g, uint32_t first)
         s_task_t *t = &g->tasks[slot];
         for (s_access_t *a = t->accesses, *next; a; a = next) {
             next = a->next;
-            if (a->where != S_OUT) {
+            if (a->where == S_TREE && !(a->run && a->first)) { /* most: no group */
+                ordo_itree_remove(s_tree(a), &g->ipool, &a->node);
+                s_left_index(a);
+                g->st.index_accesses--;
+            } else if (a->where != S_OUT) {
                 s_unindex(g, a);
                 g->st.index_accesses--;
             }

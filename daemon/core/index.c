@@ -164,8 +164,9 @@ static inline uint32_t s_rank_lo(const ordo_bnode_t *x, uint64_t v)
 static inline uint32_t s_rank(const ordo_bnode_t *x, uint64_t lo, uint64_t seq, bool inclusive)
 {
     uint32_t c = s_rank_lo(x, lo);
-    while (c < F && x->lo[c] == lo && (x->seq[c] < seq || (inclusive && x->seq[c] == seq)))
-        c++;
+    if (__builtin_expect(c < F && x->lo[c] == lo, 0)) /* ties are rare: keep them out of line */
+        while (c < F && x->lo[c] == lo && (x->seq[c] < seq || (inclusive && x->seq[c] == seq)))
+            c++;
     return c;
 }
 
