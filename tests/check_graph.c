@@ -678,6 +678,27 @@ START_TEST(test_read_group_members_all_order_writes)
 }
 END_TEST
 
+/* The record of a leader that left is reused for the next access: a read
+ * of the same bytes in it must still join the index (the table of
+ * leaders seen last still names that record). */
+START_TEST(test_read_group_record_reused)
+{
+    ordo_view_t x = tu_base(ORDO_F32, 1, I64(64));
+    for (int i = 0; i < 3; i++) {
+        uint64_t r = s_one(&buf, x, ORDO_IN);
+        ck_assert_uint_eq(ordo_index_live(&buf), 1);
+        uint64_t r2 = s_one(&buf, x, ORDO_IN);
+        s_run(r);
+        s_run(r2);
+        ck_assert_uint_eq(ordo_index_live(&buf), 0);
+    }
+    uint64_t r = s_one(&buf, x, ORDO_IN);
+    ck_assert_uint_eq(ordo_index_live(&buf), 1);
+    uint64_t w = s_one(&buf, x, ORDO_OUT);
+    ck_assert_uint_eq(ordo_graph_edge(g, r, w), ORDO_EDGE_WAR);
+}
+END_TEST
+
 /* A strided read with the same bounds as a run read is not of its group:
  * a write of the gaps between the strided read's elements waits for the
  * run readers only. */
@@ -772,6 +793,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_reader_not_superseded);
     tcase_add_test(tc, test_decode_loop_edges_linear);
     tcase_add_test(tc, test_read_group_members_all_order_writes);
+    tcase_add_test(tc, test_read_group_record_reused);
     tcase_add_test(tc, test_read_group_only_runs);
     tcase_add_test(tc, test_read_group_retired_by_own_task);
     suite_add_tcase(s, tc);

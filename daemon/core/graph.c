@@ -83,6 +83,10 @@ enum { S_RETIRE_ONE = 1, S_RETIRE_GROUP };
  * group's key is unique; a run that ends past it is never grouped. */
 #define S_GROUP_KEY (UINT64_C(1) << 63)
 
+/* Slots of the table of group leaders seen last, by index and bytes: a
+ * read that finds its group there takes no descent of the read tree. */
+#define S_HINTS 256
+
 _Static_assert(sizeof(s_access_t) == 64, "an access is one cache line");
 
 /* A footprint of the pool, or a link of its free list. */
@@ -169,6 +173,7 @@ struct ordo_graph {
     uint32_t cap_stack;
     uint32_t epoch;
     uint64_t access_seq;
+    struct s_access *hints[S_HINTS]; /* read group leaders (s_hint) */
 
     ordo_graph_stats_t st;
     uint64_t edges_by_kind[4];      /* by bit of the kind: st.edges_raw... */
@@ -875,6 +880,28 @@ static void s_left_index(s_access_t *a)
     }
 }
 
+/* The slot of the hint table for the group of index ix and bytes
+ * [lo, hi).  A slot holds the leader it saw last, or NULL.  Only a hint:
+ * that leader may have left since, and its record may hold another
+ * access now (records stay the graph's while it lives), so s_hint_leader
+ * checks it. */
+static inline s_access_t **s_hint(ordo_graph_t *g, const ordo_index_t *ix, uint64_t lo,
+                                  uint64_t hi)
+{
+    uint64_t h = s_mix((uint64_t)(uintptr_t)ix ^ lo ^ (hi << 29));
+    return &g->hints[h >> 56];
+}
+
+/* Is c, found in a hint for the new read a, the leader of the group with
+ * a's key in a's index?  It is when it is in a tree with that key (keys
+ * are unique in a tree, and only a read tree has group keys), and is not
+ * a itself: a's record may be the one a leader of the same bytes had. */
+static inline bool s_hint_leader(const s_access_t *c, const s_access_t *a)
+{
+    return c && c != a && c->where == S_TREE && c->node.seq == a->node.seq &&
+           c->node.lo == a->node.lo && c->index == a->index;
+}
+
 /* Joins the new run read a to the group of the leader c (found under a's
  * group key): a becomes c's first follower. */
 static void s_follow(s_access_t *c, s_access_t *a)
@@ -913,6 +940,9 @@ static void s_unindex(ordo_graph_t *g, s_access_t *a)
     if (rest)
         rest->f.pprev = &h->first;
     h->where = S_TREE;
+    s_access_t **hint = s_hint(g, a->index, a->node.lo, a->node.hi);
+    if (*hint == a)
+        *hint = h;
     h->outlived = a->outlived; /* the entry's, and the index's count stays */
     a->outlived = false;
     a->where = S_OUT;
@@ -1083,15 +1113,20 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         if (!ORDO_MODE_WRITES(a->mode) && a->run && a->node.hi < S_GROUP_KEY) {
             a->node.seq = S_GROUP_KEY | a->node.hi;
             a->first = NULL;
-            ordo_inode_t *e = ordo_itree_insert(tree, &g->ipool, &a->node);
-            if (!e)
-                goto oom;
-            s_access_t *c = (s_access_t *)e;
-            if (c == a)
-                continue;
+            s_access_t **hint = s_hint(g, a->index, a->node.lo, a->node.hi), *c = *hint;
+            if (!s_hint_leader(c, a)) {
+                ordo_inode_t *e = ordo_itree_insert(tree, &g->ipool, &a->node);
+                if (!e)
+                    goto oom;
+                c = (s_access_t *)e;
+                *hint = c;
+                if (c == a)
+                    continue;
+            }
             if (c->retiring == S_RETIRE_GROUP) { /* its members: below */
                 ordo_itree_replace(tree, &c->node, &a->node);
                 s_left_index(c);
+                *hint = a;
             } else {
                 s_follow(c, a);
             }
