@@ -635,6 +635,110 @@ START_TEST(test_bad_arguments_change_nothing)
 }
 END_TEST
 
+/* ---------------------------------------------------------- read groups */
+
+/* Reads of the very same run of bytes share one entry of the read tree;
+ * every one of them still orders a later write, whatever order they
+ * finish in, and a covering write retires them all. */
+START_TEST(test_read_group_members_all_order_writes)
+{
+    enum { R = 5 };
+    ordo_view_t x = tu_base(ORDO_F32, 1, I64(256));
+    uint64_t r[R];
+    for (int i = 0; i < R; i++)
+        r[i] = s_one(&buf, x, ORDO_IN);
+    ck_assert_uint_eq(buf.reads.count, 1);
+    ck_assert_uint_eq(ordo_index_live(&buf), R);
+    /* The leader (the first) leaves first, then a follower in the middle:
+     * the rest still order the write. */
+    s_run(r[0]);
+    s_pop(r[1]);
+    s_pop(r[2]);
+    s_pop(r[3]);
+    ck_assert_int_eq(ordo_graph_complete(g, r[2]), 0);
+    ck_assert_uint_eq(buf.reads.count, 1);
+    ck_assert_uint_eq(ordo_index_live(&buf), R - 2);
+    ck_assert(ordo_itree_check(&buf.reads));
+    ordo_graph_stats_t before, after;
+    ordo_graph_stats(g, &before);
+    uint64_t w = s_one(&buf, x, ORDO_OUT);
+    for (int i = 0; i < R; i++)
+        ck_assert_uint_eq(ordo_graph_edge(g, r[i], w), i == 0 || i == 2 ? 0 : ORDO_EDGE_WAR);
+    ordo_graph_stats(g, &after);
+    ck_assert_uint_eq(after.retired - before.retired, R - 2);
+    ck_assert_uint_eq(buf.reads.count, 0);
+    ck_assert_uint_eq(ordo_index_live(&buf), 1);
+    ck_assert_uint_eq(after.index_accesses, 1);
+    ck_assert_int_eq(ordo_graph_complete(g, r[1]), 0);
+    ck_assert_int_eq(ordo_graph_complete(g, r[3]), 0);
+    ck_assert_int_eq(ordo_graph_state(g, w), ORDO_TASK_WAITING);
+    s_run(r[4]);
+    s_run(w);
+    ck_assert_uint_eq(ordo_index_live(&buf), 0);
+}
+END_TEST
+
+/* The record of a leader that left is reused for the next access: a read
+ * of the same bytes in it must still join the index (the table of
+ * leaders seen last still names that record). */
+START_TEST(test_read_group_record_reused)
+{
+    ordo_view_t x = tu_base(ORDO_F32, 1, I64(64));
+    for (int i = 0; i < 3; i++) {
+        uint64_t r = s_one(&buf, x, ORDO_IN);
+        ck_assert_uint_eq(ordo_index_live(&buf), 1);
+        uint64_t r2 = s_one(&buf, x, ORDO_IN);
+        s_run(r);
+        s_run(r2);
+        ck_assert_uint_eq(ordo_index_live(&buf), 0);
+    }
+    uint64_t r = s_one(&buf, x, ORDO_IN);
+    ck_assert_uint_eq(ordo_index_live(&buf), 1);
+    uint64_t w = s_one(&buf, x, ORDO_OUT);
+    ck_assert_uint_eq(ordo_graph_edge(g, r, w), ORDO_EDGE_WAR);
+}
+END_TEST
+
+/* A strided read with the same bounds as a run read is not of its group:
+ * a write of the gaps between the strided read's elements waits for the
+ * run readers only. */
+START_TEST(test_read_group_only_runs)
+{
+    ordo_view_t x = tu_base(ORDO_F32, 1, I64(64));
+    ordo_view_t even = tu_slice(x, 0, 0, 63, 2); /* bounds [0, 252): 32 of 63 */
+    ordo_view_t run = tu_slice(x, 0, 0, 63, 1);  /* the same bounds, every byte */
+    uint64_t re = s_one(&buf, even, ORDO_IN);
+    uint64_t rr = s_one(&buf, run, ORDO_IN);
+    uint64_t rr2 = s_one(&buf, run, ORDO_IN);
+    ck_assert_uint_eq(buf.reads.count, 2);
+    ck_assert_uint_eq(ordo_index_live(&buf), 3);
+    uint64_t w = s_one(&buf, tu_slice(x, 0, 1, 2, 1), ORDO_OUT); /* element 1: a gap */
+    ck_assert_uint_eq(ordo_graph_edge(g, re, w), 0);
+    ck_assert_uint_eq(ordo_graph_edge(g, rr, w), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, rr2, w), ORDO_EDGE_WAR);
+}
+END_TEST
+
+/* A task that reads and writes the bytes of a group: the write retires
+ * the group, the task's own read stays (a later write still gets a WAR
+ * edge from it, beside the WAW one). */
+START_TEST(test_read_group_retired_by_own_task)
+{
+    ordo_view_t x = tu_base(ORDO_F32, 1, I64(64));
+    uint64_t r1 = s_one(&buf, x, ORDO_IN);
+    uint64_t r2 = s_one(&buf, x, ORDO_IN);
+    ordo_arg_t args[] = {A(&buf, x, ORDO_IN), A(&buf, x, ORDO_OUT)};
+    uint64_t t = s_sub(2, args, 0, NULL);
+    ck_assert_uint_eq(ordo_graph_edge(g, r1, t), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_graph_edge(g, r2, t), ORDO_EDGE_WAR);
+    ck_assert_uint_eq(ordo_index_live(&buf), 2);
+    ck_assert_uint_eq(buf.reads.count, 1);
+    uint64_t w = s_one(&buf, x, ORDO_OUT);
+    ck_assert_uint_eq(ordo_graph_edge(g, t, w), ORDO_EDGE_WAR | ORDO_EDGE_WAW);
+    ck_assert(ordo_itree_check(&buf.reads) && ordo_itree_check(&buf.writes));
+}
+END_TEST
+
 /* ------------------------------------------------------------ walking */
 
 static void s_count_task(void *arg, uint64_t id, ordo_task_state_t st, void *user)
@@ -688,6 +792,10 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_reader_superseded_through_writer);
     tcase_add_test(tc, test_reader_not_superseded);
     tcase_add_test(tc, test_decode_loop_edges_linear);
+    tcase_add_test(tc, test_read_group_members_all_order_writes);
+    tcase_add_test(tc, test_read_group_record_reused);
+    tcase_add_test(tc, test_read_group_only_runs);
+    tcase_add_test(tc, test_read_group_retired_by_own_task);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("explicit_and_failure");

@@ -82,6 +82,39 @@ START_TEST(test_random_against_list)
 }
 END_TEST
 
+/* An insert of a key that is there returns the entry that has it and
+ * changes nothing, wherever the entry sits: first in its leaf, under an
+ * inner entry whose smallest key it is, included (the graph finds its
+ * read groups so). */
+START_TEST(test_insert_finds_equal_key)
+{
+    enum { N = 3000 };
+    ordo_inode_t *nodes = calloc(N, sizeof *nodes), probe;
+    ordo_itree_t t = ORDO_ITREE_EMPTY;
+    ordo_ipool_t pool;
+    ordo_ipool_init(&pool);
+    for (size_t i = 0; i < N; i++) { /* some starts tie: the key's seq decides */
+        nodes[i] = (ordo_inode_t){.lo = (i * 7919) % 1000, .seq = 1 + (i * 104729) % N};
+        nodes[i].hi = nodes[i].lo + 1 + nodes[i].seq % 5;
+        ck_assert_ptr_eq(ordo_itree_insert(&t, &pool, &nodes[i]), &nodes[i]);
+    }
+    ck_assert(ordo_itree_check(&t));
+    ck_assert_int_ge(t.height, 3);
+    for (size_t i = 0; i < N; i++) {
+        probe = nodes[i];
+        TU_CHECK(ordo_itree_insert(&t, &pool, &probe) == &nodes[i], "key %zu not found", i);
+        TU_CHECK(t.count == N, "key %zu inserted again", i);
+    }
+    ck_assert(ordo_itree_check(&t));
+    probe = (ordo_inode_t){.lo = 5, .hi = 6, .seq = N + 1}; /* a new key still goes in */
+    ck_assert_ptr_eq(ordo_itree_insert(&t, &pool, &probe), &probe);
+    ck_assert_uint_eq(t.count, N + 1);
+    ck_assert(ordo_itree_check(&t));
+    ordo_ipool_fini(&pool);
+    free(nodes);
+}
+END_TEST
+
 START_TEST(test_equal_bounds_many)
 {
     /* Many accesses of the same bytes (readers of one block). */
@@ -298,6 +331,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_random_against_list);
     tcase_add_test(tc, test_equal_bounds_many);
+    tcase_add_test(tc, test_insert_finds_equal_key);
     tcase_add_test(tc, test_grow_and_drain);
     tcase_add_test(tc, test_replace);
     tcase_add_test(tc, test_stream_fill);

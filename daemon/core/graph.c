@@ -37,21 +37,55 @@
 enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
 
 /* An access: one cache line.  A footprint that is one run of bytes (most
- * are) is all in its bounds, node.lo and node.hi, and fp is NULL; any other
- * (168 bytes) lives apart, from a pool of its own.  A window of accesses then fits in a
- * core's cache, and runs take no footprint memory. */
+ * are) is all in its bounds, node.lo and node.hi (run is set); any other
+ * (168 bytes) lives apart, from a pool of its own.  A window of accesses
+ * then fits in a core's cache, and runs take no footprint memory.
+ *
+ * Read groups.  Live reads of the very same run of bytes share one entry
+ * of the read tree: the first of them (the leader) is in the tree under
+ * the key (lo, S_GROUP_KEY | hi), which no other entry can have, and the
+ * others (followers) hang from it in a list.  A read of bytes that are
+ * already being read, the common case of a hot input, then finds the
+ * leader in one descent and joins its list: no shift in a node and no
+ * summary to widen, and leaving is an unlink.  A write that meets the
+ * leader meets every member; one that covers the run retires them all by
+ * removing one entry.  When the leader leaves first, a follower takes its
+ * place in the tree (ordo_itree_replace).  A follower's seq and leaf are
+ * free (it is in no tree): they hold its links. */
 typedef struct s_access {
-    ordo_inode_t node;      /* first: the index hands back node pointers;
+    union {
+        ordo_inode_t node;  /* first: the index hands back node pointers;
                                lo and hi are the footprint's bounds */
+        struct {            /* a follower: lo, hi as in node, then links */
+            uint64_t lo, hi;
+            struct s_access *next, **pprev;
+        } f;
+    };
     struct s_access *next;  /* next access of the same task, or free list */
     ordo_index_t *index;
-    ordo_fp_t *fp;          /* the footprint, or NULL: one run of bytes */
+    union {
+        ordo_fp_t *fp;      /* !run: the footprint */
+        struct s_access *first; /* run: a leader's first follower, or NULL */
+    };
     uint32_t task;          /* slot */
     uint8_t mode;
-    bool in_index;
-    bool retiring;
-    bool outlived;          /* a read a later write met but did not cover */
+    uint8_t where;          /* S_OUT, S_TREE or S_FOLLOWER */
+    uint8_t retiring;       /* 0, S_RETIRE_ONE or S_RETIRE_GROUP */
+    bool run : 1;           /* the footprint is [node.lo, node.hi) */
+    bool outlived : 1;      /* a read a later write met but did not cover
+                               (of a group: its leader) */
 } __attribute__((aligned(64))) s_access_t;
+
+enum { S_OUT = 0, S_TREE, S_FOLLOWER };
+enum { S_RETIRE_ONE = 1, S_RETIRE_GROUP };
+
+/* The high bit of a group leader's seq: access_seq never reaches it, so a
+ * group's key is unique; a run that ends past it is never grouped. */
+#define S_GROUP_KEY (UINT64_C(1) << 63)
+
+/* Slots of the table of group leaders seen last, by index and bytes: a
+ * read that finds its group there takes no descent of the read tree. */
+#define S_HINTS 256
 
 _Static_assert(sizeof(s_access_t) == 64, "an access is one cache line");
 
@@ -139,6 +173,7 @@ struct ordo_graph {
     uint32_t cap_stack;
     uint32_t epoch;
     uint64_t access_seq;
+    struct s_access *hints[S_HINTS]; /* read group leaders (s_hint) */
 
     ordo_graph_stats_t st;
     uint64_t edges_by_kind[4];      /* by bit of the kind: st.edges_raw... */
@@ -436,6 +471,7 @@ static s_access_t *s_access_alloc(ordo_graph_t *g)
     }
     s_access_t *a = g->free_access;
     g->free_access = a->next;
+    a->run = true;
     a->fp = NULL;
     return a;
 }
@@ -458,7 +494,7 @@ static ordo_fp_t *s_fp_alloc(ordo_graph_t *g)
 
 static void s_access_free(ordo_graph_t *g, s_access_t *a)
 {
-    if (a->fp) {
+    if (!a->run) {
         s_fpslot_t *f = (s_fpslot_t *)a->fp;
         f->next = g->free_fp;
         g->free_fp = f;
@@ -704,7 +740,7 @@ typedef struct {
 /* Is the footprint of a one run of bytes, its bounds? */
 static inline bool s_run(const s_access_t *a)
 {
-    return a->fp == NULL;
+    return a->run;
 }
 
 /* The footprint of a: its own, or the run of its bounds made in tmp. */
@@ -743,8 +779,27 @@ static bool s_contains(ordo_graph_t *g, const s_access_t *outer, const s_access_
     return ordo_fp_contains(outer->fp, s_fp(inner, &ti), &g->st.geom);
 }
 
+/* Puts c on the submit's list of accesses to retire, as one access or
+ * (S_RETIRE_GROUP, a leader) with its followers. */
+static bool s_retire_push(ordo_graph_t *g, s_access_t *c, uint8_t how)
+{
+    if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire))
+        return false;
+    c->retiring = how;
+    g->retire[g->nretire++] = c;
+    return true;
+}
+
+/* The member of c's group after m (c itself first, then its followers);
+ * NULL past the last.  An entry that leads no group is a group of one. */
+static inline s_access_t *s_member_next(const s_access_t *c, const s_access_t *m)
+{
+    return m == c ? (c->run ? c->first : NULL) : m->f.next;
+}
+
 /* A live access c whose byte bounds meet the new access a: add the edge the
- * hazard calls for, and mark c for retirement when a writes all of it. */
+ * hazard calls for (from every member of c's group), and mark c for
+ * retirement when a writes all of it. */
 static void s_visit(ordo_inode_t *n, void *arg)
 {
     s_visit_t *v = arg;
@@ -756,8 +811,9 @@ static void s_visit(ordo_inode_t *n, void *arg)
     if (!s_overlap(g, c, a))
         return;
     unsigned kind = cw && aw ? ORDO_EDGE_WAW : cw ? ORDO_EDGE_RAW : ORDO_EDGE_WAR;
-    if (!s_edge_add(g, c->task, v->slot, kind))
-        v->oom = true;
+    for (s_access_t *m = c; m; m = s_member_next(c, m))
+        if (!s_edge_add(g, m->task, v->slot, kind))
+            v->oom = true;
     if (!aw || c->retiring)
         return;
     if (!s_contains(g, a, c)) {
@@ -765,13 +821,8 @@ static void s_visit(ordo_inode_t *n, void *arg)
             c->outlived = true;
             c->index->outlived++;
         }
-    } else {
-        if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire)) {
-            v->oom = true;
-            return;
-        }
-        c->retiring = true;
-        g->retire[g->nretire++] = c;
+    } else if (!s_retire_push(g, c, S_RETIRE_GROUP)) {
+        v->oom = true;
     }
 }
 
@@ -793,22 +844,25 @@ static bool s_precedes(const ordo_graph_t *g, uint32_t a)
     return false;
 }
 
-/* An older read c meeting the new read access: retire it when the new one
- * contains it and its task precedes the new task through an edge. */
+/* An older read entry c meeting the new read access: when the new one
+ * contains it, retire each member of c's group whose task precedes the new
+ * task through an edge.  (Members share the footprint, so the test of
+ * bytes is made once.) */
 static void s_visit_read(ordo_inode_t *n, void *arg)
 {
     s_visit_t *v = arg;
     s_access_t *c = (s_access_t *)n;
     ordo_graph_t *g = v->g;
-    if (!c->outlived || c->retiring || c->task == v->slot || !s_precedes(g, c->task) ||
-        !s_contains(g, v->acc, c))
+    if (!c->outlived || c->retiring == S_RETIRE_GROUP || !s_contains(g, v->acc, c))
         return;
-    if (!s_reserve((void **)&g->retire, &g->cap_retire, g->nretire + 1, sizeof *g->retire)) {
-        v->oom = true;
-        return;
+    for (s_access_t *m = c; m; m = s_member_next(c, m)) {
+        if (m->retiring || m->task == v->slot || !s_precedes(g, m->task))
+            continue;
+        if (!s_retire_push(g, m, S_RETIRE_ONE)) {
+            v->oom = true;
+            return;
+        }
     }
-    c->retiring = true;
-    g->retire[g->nretire++] = c;
 }
 
 static ordo_itree_t *s_tree(s_access_t *a)
@@ -819,11 +873,98 @@ static ordo_itree_t *s_tree(s_access_t *a)
 /* Bookkeeping of an access whose node leaves the index. */
 static void s_left_index(s_access_t *a)
 {
-    a->in_index = false;
+    a->where = S_OUT;
     if (a->outlived) {
         a->outlived = false;
         a->index->outlived--;
     }
+}
+
+/* The slot of the hint table for the group of index ix and bytes
+ * [lo, hi).  A slot holds the leader it saw last, or NULL.  Only a hint:
+ * that leader may have left since, and its record may hold another
+ * access now (records stay the graph's while it lives), so s_hint_leader
+ * checks it. */
+static inline s_access_t **s_hint(ordo_graph_t *g, const ordo_index_t *ix, uint64_t lo,
+                                  uint64_t hi)
+{
+    uint64_t h = s_mix((uint64_t)(uintptr_t)ix ^ lo ^ (hi << 29));
+    return &g->hints[h >> 56];
+}
+
+/* Is c, found in a hint for the new read a, the leader of the group with
+ * a's key in a's index?  It is when it is in a tree with that key (keys
+ * are unique in a tree, and only a read tree has group keys), and is not
+ * a itself: a's record may be the one a leader of the same bytes had. */
+static inline bool s_hint_leader(const s_access_t *c, const s_access_t *a)
+{
+    return c && c != a && c->where == S_TREE && c->node.seq == a->node.seq &&
+           c->node.lo == a->node.lo && c->index == a->index;
+}
+
+/* Joins the new run read a to the group of the leader c (found under a's
+ * group key): a becomes c's first follower. */
+static void s_follow(s_access_t *c, s_access_t *a)
+{
+    a->f.next = c->first;
+    a->f.pprev = &c->first;
+    if (c->first)
+        c->first->f.pprev = &a->f.next;
+    c->first = a;
+    a->where = S_FOLLOWER;
+    a->index->grouped++;
+}
+
+/* a leaves the index alone (its group, if any, stays): a follower is
+ * unlinked; a leader hands its entry and its followers to its first
+ * follower; any other access leaves its tree. */
+static void s_unindex(ordo_graph_t *g, s_access_t *a)
+{
+    if (a->where == S_FOLLOWER) {
+        *a->f.pprev = a->f.next;
+        if (a->f.next)
+            a->f.next->f.pprev = a->f.pprev;
+        a->where = S_OUT;
+        a->index->grouped--;
+        return;
+    }
+    s_access_t *h = a->run ? a->first : NULL;
+    if (!h) {
+        ordo_itree_remove(s_tree(a), &g->ipool, &a->node);
+        s_left_index(a);
+        return;
+    }
+    s_access_t *rest = h->f.next; /* before replace overwrites h's links */
+    ordo_itree_replace(s_tree(a), &a->node, &h->node);
+    h->first = rest;
+    if (rest)
+        rest->f.pprev = &h->first;
+    h->where = S_TREE;
+    s_access_t **hint = s_hint(g, a->index, a->node.lo, a->node.hi);
+    if (*hint == a)
+        *hint = h;
+    h->outlived = a->outlived; /* the entry's, and the index's count stays */
+    a->outlived = false;
+    a->where = S_OUT;
+    a->first = NULL;
+    a->index->grouped--;
+}
+
+/* The leader c and all its followers leave the index (c may already have
+ * given its entry to a twin); returns how many accesses left. */
+static uint32_t s_group_retire(ordo_graph_t *g, s_access_t *c)
+{
+    uint32_t n = 1;
+    s_access_t *m = c->run ? c->first : NULL;
+    for (; m; m = m->f.next, n++)
+        m->where = S_OUT;
+    c->index->grouped -= n - 1;
+    if (c->run)
+        c->first = NULL;
+    if (c->where == S_TREE)
+        ordo_itree_remove(s_tree(c), &g->ipool, &c->node);
+    s_left_index(c);
+    return n;
 }
 
 static void s_release(ordo_graph_t *g, uint32_t slot);
@@ -920,12 +1061,13 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
             if (!(a->fp = s_fp_alloc(g)))
                 goto oom;
             *a->fp = fp;
+            a->run = false;
         }
         a->index = arg->index;
         a->mode = (uint8_t)arg->mode;
         a->task = slot;
-        a->in_index = false;
-        a->retiring = false;
+        a->where = S_OUT;
+        a->retiring = 0;
         a->outlived = false;
         a->next = t->accesses;
         t->accesses = a;
@@ -958,19 +1100,43 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
 
     /* Join the index.  A write that retires an access with the very same
      * bounds in the same tree takes its node's place (no rebalance): the
-     * in-place update chain costs one descent, not a removal and an insert. */
+     * in-place update chain costs one descent, not a removal and an insert.
+     * A run read finds the group of its bytes, or starts one; when that
+     * group is leaving whole, it takes its leader's place likewise. */
     t = &g->tasks[slot];
     for (s_access_t *a = t->accesses; a; a = a->next) {
         if (a->node.lo == a->node.hi)
             continue;
-        a->in_index = true;
         g->st.index_accesses++;
-        s_access_t *twin = NULL;
         ordo_itree_t *tree = s_tree(a);
+        a->where = S_TREE;
+        if (!ORDO_MODE_WRITES(a->mode) && a->run && a->node.hi < S_GROUP_KEY) {
+            a->node.seq = S_GROUP_KEY | a->node.hi;
+            a->first = NULL;
+            s_access_t **hint = s_hint(g, a->index, a->node.lo, a->node.hi), *c = *hint;
+            if (!s_hint_leader(c, a)) {
+                ordo_inode_t *e = ordo_itree_insert(tree, &g->ipool, &a->node);
+                if (!e)
+                    goto oom;
+                c = (s_access_t *)e;
+                *hint = c;
+                if (c == a)
+                    continue;
+            }
+            if (c->retiring == S_RETIRE_GROUP) { /* its members: below */
+                ordo_itree_replace(tree, &c->node, &a->node);
+                s_left_index(c);
+                *hint = a;
+            } else {
+                s_follow(c, a);
+            }
+            continue;
+        }
+        s_access_t *twin = NULL;
         for (uint32_t i = 0; i < g->nretire && !twin; i++) {
             s_access_t *c = g->retire[i];
-            if (c->in_index && c->node.lo == a->node.lo && c->node.hi == a->node.hi &&
-                s_tree(c) == tree)
+            if (c->where == S_TREE && !(c->node.seq & S_GROUP_KEY) &&
+                c->node.lo == a->node.lo && c->node.hi == a->node.hi && s_tree(c) == tree)
                 twin = c;
         }
         if (twin) {
@@ -984,13 +1150,14 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
     }
     for (uint32_t i = 0; i < g->nretire; i++) {
         s_access_t *c = g->retire[i];
-        if (c->in_index) {
-            ordo_itree_remove(s_tree(c), &g->ipool, &c->node);
-            s_left_index(c);
-        }
-        c->retiring = false;
-        g->st.retired++;
-        g->st.index_accesses--;
+        uint32_t n = 1;
+        if (c->retiring == S_RETIRE_GROUP)
+            n = s_group_retire(g, c);
+        else if (c->where != S_OUT)
+            s_unindex(g, c);
+        c->retiring = 0;
+        g->st.retired += n;
+        g->st.index_accesses -= n;
     }
 
     if (t->cancelled)
@@ -1080,9 +1247,12 @@ static void s_release(ordo_graph_t *g, uint32_t first)
         s_task_t *t = &g->tasks[slot];
         for (s_access_t *a = t->accesses, *next; a; a = next) {
             next = a->next;
-            if (a->in_index) {
+            if (a->where == S_TREE && !(a->run && a->first)) { /* most: no group */
                 ordo_itree_remove(s_tree(a), &g->ipool, &a->node);
                 s_left_index(a);
+                g->st.index_accesses--;
+            } else if (a->where != S_OUT) {
+                s_unindex(g, a);
                 g->st.index_accesses--;
             }
             s_access_free(g, a);

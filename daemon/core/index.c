@@ -131,6 +131,7 @@ void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size)
     idx->reads = ORDO_ITREE_EMPTY;
     idx->writes = ORDO_ITREE_EMPTY;
     idx->outlived = 0;
+    idx->grouped = 0;
 }
 
 /* One 128-bit comparison: a compare and a subtract with borrow, where
@@ -163,8 +164,9 @@ static inline uint32_t s_rank_lo(const ordo_bnode_t *x, uint64_t v)
 static inline uint32_t s_rank(const ordo_bnode_t *x, uint64_t lo, uint64_t seq, bool inclusive)
 {
     uint32_t c = s_rank_lo(x, lo);
-    while (c < F && x->lo[c] == lo && (x->seq[c] < seq || (inclusive && x->seq[c] == seq)))
-        c++;
+    if (__builtin_expect(c < F && x->lo[c] == lo, 0)) /* ties are rare: keep them out of line */
+        while (c < F && x->lo[c] == lo && (x->seq[c] < seq || (inclusive && x->seq[c] == seq)))
+            c++;
     return c;
 }
 
@@ -244,10 +246,10 @@ static bool s_summarize(ordo_bnode_t *x, uint32_t i, const ordo_bnode_t *c)
 /* ------------------------------------------------------------------ */
 /* Insert                                                              */
 
-bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
+ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 {
     if (!s_pool_reserve(p, t->height + 1)) /* a split at every level and a root */
-        return false;
+        return NULL;
     if (!t->root) {
         t->root = s_node_get(p, true);
         t->height = 1;
@@ -257,7 +259,9 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
     uint32_t d = 0;
     ordo_bnode_t *x = t->root;
     for (; d + 1 < t->height; d++) { /* by height: x->leaf is another line */
-        uint32_t c = s_rank(x, n->lo, n->seq, false);
+        /* Inclusive: an entry with n's key is in the last child whose
+         * smallest key is not above it. */
+        uint32_t c = s_rank(x, n->lo, n->seq, true);
         uint32_t i = c ? c - 1 : 0;
         if (c == 0) { /* a new smallest key */
             x->lo[0] = n->lo;
@@ -269,8 +273,12 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
         at[d] = i;
         x = x->ptr[i];
     }
-    /* The number of keys below n's (keys are unique in a tree). */
-    uint32_t pos = s_rank(x, n->lo, n->seq, false);
+    /* The number of keys not above n's.  An entry with n's key is the last
+     * of them; the summaries widened on the way down already held it (its
+     * hi, a smallest key not above it), so leaving now changes nothing. */
+    uint32_t pos = s_rank(x, n->lo, n->seq, true);
+    if (pos > 0 && x->lo[pos - 1] == n->lo && x->seq[pos - 1] == n->seq)
+        return x->ptr[pos - 1];
 
     /* Put the entry at pos of x; while x is full, split it and carry the
      * new right half's entry up to the parent. */
@@ -319,7 +327,7 @@ bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
     t->count++;
     if (n->hi - n->lo > t->span)
         t->span = n->hi - n->lo;
-    return true;
+    return n;
 }
 
 /* ------------------------------------------------------------------ */

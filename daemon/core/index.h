@@ -77,6 +77,8 @@ typedef struct {
     ordo_itree_t reads;
     ordo_itree_t writes;
     size_t outlived;        /* reads that a later write met but did not cover */
+    size_t grouped;         /* reads that share another read's entry of the
+                               read tree (the graph's read groups) */
 } ordo_index_t;
 
 void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size);
@@ -84,12 +86,14 @@ void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size);
 /* Live accesses of the buffer (0 means nothing pending touches it). */
 static inline size_t ordo_index_live(const ordo_index_t *idx)
 {
-    return idx->reads.count + idx->writes.count;
+    return idx->reads.count + idx->writes.count + idx->grouped;
 }
 
-/* Inserts n, whose lo, hi and seq are set and unique in (lo, seq).  Returns
- * false, with the tree unchanged, when the pool cannot get a node. */
-bool ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n);
+/* Inserts n, whose lo, hi and seq are set, and returns n; when an entry
+ * with n's key (lo, seq) is there, returns it instead, with the tree
+ * unchanged (the caller's hi must then be that entry's: a key names one
+ * entry); NULL, with the tree unchanged, when the pool cannot get a node. */
+ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n);
 
 /* Removes n, which must be in t. */
 void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n);
