@@ -6,7 +6,9 @@
  * reshapes of contiguous views, transposes and permutations, broadcasts and
  * retyping to another dtype over the same bytes), random modes, one to four
  * arguments per task and now and then explicit dependencies, go through the
- * graph.  A brute-force oracle enumerates every byte of every footprint into
+ * graph; two runs draw most arguments from a few whole blocks of each
+ * buffer instead, mostly read, as the benchmarks' W1 and W2 do, so that
+ * many live reads share the very same bytes (the index's read groups).  A brute-force oracle enumerates every byte of every footprint into
  * bitmaps and checks the graph's answer against DESIGN.md, semantics 1-7:
  *
  *  - soundness: when B is accepted, every unfinished task A that B must
@@ -676,6 +678,13 @@ typedef struct {
     uint32_t max_args;
     int dep_permille;           /* tasks with explicit dependencies */
     int err_permille;           /* malformed submits before a real one */
+    /* Block workloads (W1, W2 of the benchmarks): this share of arguments
+     * is one of `blocks` whole contiguous blocks of its buffer, read with
+     * block_read_permille, so that many live reads share the very same
+     * bytes (the index's read groups). */
+    int block_permille;
+    uint32_t blocks;
+    int block_read_permille;
     /* fakes, to show that the checker catches what it must */
     unsigned drop_kinds;        /* edges of these kinds vanish from the answer */
     int spurious_permille;      /* an invented RAW edge between disjoint tasks */
@@ -1220,6 +1229,20 @@ static void s_task_random(s_ctx_t *c, s_task_t *t)
             a->buf = o->buf;
             a->view = o->view;
             memcpy(a->how, o->how, S_HOW);
+        } else if (c->cfg.blocks && s_permille(r, c->cfg.block_permille)) {
+            /* a whole block of a buffer split in cfg.blocks */
+            a->buf = s_permille(r, 500) ? favourite : (int)s_below(r, (uint64_t)c->cfg.nbuf);
+            uint64_t size = c->buf[a->buf].bytes / c->cfg.blocks;
+            uint64_t k = s_below(r, c->cfg.blocks);
+            if (size == 0)
+                size = 1, k = 0;
+            a->view = tu_base(ORDO_U8, 1, I64((int64_t)size));
+            a->view.offset = (int64_t)(k * size);
+            a->how[0] = 0;
+            s_how(a->how, "u8[%" PRIu64 ":%" PRIu64 "] (block %" PRIu64 ")", k * size,
+                  (k + 1) * size, k);
+            a->mode = s_permille(r, c->cfg.block_read_permille) ? ORDO_IN
+                      : s_permille(r, 500) ? ORDO_INOUT : ORDO_OUT;
         } else if (c->npool && s_permille(r, 200)) {
             /* a view object the program keeps using (in-place chains) */
             const s_arg_t *o = &c->pool[s_below(r, c->npool)];
@@ -1864,6 +1887,16 @@ static const s_cfg_t s_graph_cfgs[] = {
     {.name = "complete-wide", .tasks = 60000, .complete = true, .win_min = 32, .win_max = 400,
      .nbuf = 3, .buf_min = 64, .buf_max = 4096, .max_base = 1024, .max_elems = 4096,
      .max_args = 4, .dep_permille = 60, .err_permille = 10},
+    /* blocks read by many live tasks at once (W2), now and then written
+     * (W1): read groups that form, grow, lose their leader and retire */
+    {.name = "blocks-complete", .tasks = 40000, .complete = true, .win_min = 8,
+     .win_max = 300, .nbuf = 2, .buf_min = 256, .buf_max = 4096, .max_base = 1024,
+     .max_elems = 4096, .max_args = 4, .dep_permille = 30, .err_permille = 10,
+     .block_permille = 800, .blocks = 16, .block_read_permille = 850},
+    {.name = "blocks-live", .tasks = 30000, .seq_min = 16, .seq_max = 200, .win_min = 200,
+     .win_max = 260, .nbuf = 2, .buf_min = 256, .buf_max = 4096, .max_base = 1024,
+     .max_elems = 4096, .max_args = 4, .dep_permille = 30, .err_permille = 10,
+     .block_permille = 800, .blocks = 8, .block_read_permille = 700},
     /* views up to 2^20 elements */
     {.name = "large", .tasks = 800, .seq_min = 2, .seq_max = 10, .win_min = 10, .win_max = 16,
      .nbuf = 2, .buf_min = 1 << 22, .buf_max = 1 << 22, .max_base = 1 << 20,
