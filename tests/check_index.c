@@ -282,7 +282,7 @@ START_TEST(test_stream_fill)
 {
     /* Accesses in increasing order of bytes (a stream over a buffer, a
      * window of tasks each on its own slots) fill their nodes: a node split
-     * in its right half keeps up to all but S_MIN - 1 (3) of its 16
+     * in its right half keeps up to all but S_MIN - 1 (2) of its 15
      * entries, so the leaves hold 13 or more each, where halving left 8.
      * Ascending one by one (order 0), and by pairs inserted in reverse (a
      * task with two arguments, order 1).  Every node then goes back, in the

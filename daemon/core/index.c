@@ -8,8 +8,11 @@
  * same depth; every node but the root holds at least S_MIN entries.  The
  * slots past the entries hold a start that nothing reaches (s_pad), and
  * walks go by the tree's height, so a descent reads neither a node's count
- * nor its leaf flag: the header is a cache line of its own, a miss at
- * every level of a cold descent.
+ * nor its leaf flag.  A node is eight cache lines: F = 15 entries, so that
+ * the count and the leaf flag take the place of a sixteenth hi, in the line
+ * of hi that an insert's or a remove's shift writes anyway (a header line
+ * of their own was one more miss for every cold leaf an insert touched),
+ * and the sixteenth start is always empty.
  *
  * Insert walks down by key, widening the summaries on the way (the new
  * access will be in each of those subtrees), and splits full nodes on the
@@ -32,20 +35,23 @@
 
 #define F ORDO_ITREE_FANOUT
 #define S_MIN (F / 4)
-#define S_MAX_HEIGHT 48 /* S_MIN-way fill: log4(2^64) = 32 levels at most */
+#define S_MAX_HEIGHT 48 /* S_MIN-way fill: log3(2^64) = 41 levels at most */
 #define S_CHUNK_NODES 64
 #define S_PAD_LO UINT64_MAX /* lo of an empty slot (see s_rank_lo) */
 
-_Static_assert(F == 16, "s_rank_lo counts four groups of four");
+#define S_SLOTS 16 /* F entries and a last start always empty */
+_Static_assert(F + 1 == S_SLOTS, "s_rank_lo counts four groups of four");
 
 struct ordo_bnode {
-    uint64_t lo[F];         /* key: lo */
-    uint64_t seq[F];        /* key: tiebreak */
+    uint64_t lo[S_SLOTS];   /* key: lo; lo[F] is always empty (s_rank_lo) */
+    uint64_t seq[S_SLOTS];  /* key: tiebreak */
     uint64_t hi[F];         /* largest hi of the entry */
-    void *ptr[F];           /* leaf: ordo_inode_t *; inner: ordo_bnode_t * */
     uint32_t n;             /* entries */
-    bool leaf;
+    uint32_t leaf;          /* a bool, here to fill hi's last line */
+    void *ptr[S_SLOTS];     /* leaf: ordo_inode_t *; inner: ordo_bnode_t * */
 } __attribute__((aligned(64)));
+
+_Static_assert(sizeof(ordo_bnode_t) == 8 * 64, "a node is eight lines, its count in hi's");
 
 _Static_assert(S_MIN >= 2, "a non-root inner node needs two children");
 
@@ -117,7 +123,7 @@ static ordo_bnode_t *s_node_get(ordo_ipool_t *p, bool leaf)
     p->nfree--;
     x->n = 0;
     x->leaf = leaf;
-    s_pad(x, 0, F);
+    s_pad(x, 0, S_SLOTS);
     return x;
 }
 
@@ -144,17 +150,17 @@ static inline bool s_less(uint64_t alo, uint64_t aseq, uint64_t blo, uint64_t bs
 /* The number of entries of x whose start is below v.  The slots past n
  * hold S_PAD_LO, which no start reaches (lo < hi), so the sorted starts
  * can be counted without looking at n: first among the last start of each
- * group of four (four compares that do not depend on each other), then
- * inside the group where the count stops (three more).  A binary search
+ * group of four (three compares that do not depend on each other: the
+ * sixteenth start is always empty), then inside the group where the count
+ * stops (three more).  A binary search
  * made a chain of four dependent loads per node: a descent through five
  * levels was twenty loads in a row, and a cold node's second line of
  * starts was a miss that waited for the first. */
 static inline uint32_t s_rank_lo(const ordo_bnode_t *x, uint64_t v)
 {
     const uint64_t *l = x->lo;
-    uint32_t g = (uint32_t)(l[3] < v) + (l[7] < v) + (l[11] < v) + (l[15] < v);
-    uint32_t all = g == 4, b = 4 * (g - all); /* g == 4: all sixteen */
-    return b + (uint32_t)(l[b] < v) + (l[b + 1] < v) + (l[b + 2] < v) + all;
+    uint32_t b = 4 * ((uint32_t)(l[3] < v) + (l[7] < v) + (l[11] < v)); /* l[15]: empty */
+    return b + (uint32_t)(l[b] < v) + (l[b + 1] < v) + (l[b + 2] < v);
 }
 
 /* The number of entries of x whose key is below (lo, seq), or, with
@@ -533,7 +539,7 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
         return false;
     if (x->leaf != (level == c->height))
         return false;
-    for (uint32_t k = x->n; k < F; k++)
+    for (uint32_t k = x->n; k < S_SLOTS; k++)
         if (x->lo[k] != S_PAD_LO)
             return false; /* s_rank_lo and s_query would count it */
     for (uint32_t i = 0; i < x->n; i++) {

@@ -11,7 +11,7 @@
  * keeps the longest entry it has held since it was last empty (span), so
  * a query starts each node's scan at the first child that an access of
  * that length could reach from there.  A query costs O(log n) node visits
- * plus the nodes reported; a node is a few adjacent cache lines, so with a
+ * plus the nodes reported; a node is eight adjacent cache lines, so with a
  * hundred thousand live accesses a descent touches five nodes where a
  * binary tree touched seventeen scattered records.  Each access knows the
  * leaf that holds it, so a removal that changes no summary above its leaf
@@ -39,7 +39,7 @@ typedef struct ordo_inode {
     ordo_bnode_t *leaf;     /* the tree's: the leaf that holds it */
 } ordo_inode_t;
 
-#define ORDO_ITREE_FANOUT 16 /* entries of a node at most */
+#define ORDO_ITREE_FANOUT 15 /* entries of a node at most (index.c: why 15) */
 
 typedef struct {
     ordo_bnode_t *root;     /* NULL when empty */
