@@ -1433,8 +1433,9 @@ static void s_collect_done(ordo_server_t *self)
  * most inflight_max at a time so that the ready queue (and chaos's choice
  * in it) stays in the scheduler.  At most S_INLINE_BATCH inline tasks run
  * per call, so a long chain of them does not starve the sockets; the loop
- * then polls without waiting (s_work_waiting). */
-static void s_dispatch(ordo_server_t *self)
+ * then polls without waiting (s_work_waiting).  Returns the number of
+ * inline tasks run. */
+static uint32_t s_dispatch(ordo_server_t *self)
 {
     ordo_task_t *head = NULL, *tail = NULL;
     uint32_t n = 0, inlined = 0;
@@ -1467,6 +1468,7 @@ static void s_dispatch(ordo_server_t *self)
         self->inflight++;
     }
     ordo_executor_push(self->exec, head, tail, n);
+    return inlined;
 }
 
 /* True when the loop has work it can do at once: ready tasks s_dispatch
@@ -1695,9 +1697,14 @@ int ordo_server_run(ordo_server_t *self)
              * them all in the index and the task table at once, out of
              * cache; holding their completions to the end of the turn
              * left the client out of credits, waiting, while the daemon
-             * read on (bench README, "One message at a time"). */
-            for (int i = 0; i < S_READ_BATCH && s_read_client(self); i++) {
-                s_dispatch(self);
+             * read on (bench README, "One message at a time").  The
+             * turn ends after S_INLINE_BATCH inline tasks as well, so
+             * that a backlog of ready tasks does not keep the status
+             * socket, signals and ticks waiting. */
+            uint32_t inlined = 0;
+            for (int i = 0; i < S_READ_BATCH && inlined < S_INLINE_BATCH &&
+                            s_read_client(self); i++) {
+                inlined += s_dispatch(self);
                 s_flush(self);
             }
         }
