@@ -80,33 +80,6 @@ enum {
  * varints, so their one-byte length is always right. */
 _Static_assert(ORDO_MAX_NDIM * 10 < 0x80, "a packed shape's length fits in one byte");
 
-/* A field of one-byte tag: a varint when not zero, a length-delimited
- * payload when not empty. */
-static size_t s_len_field(size_t len)
-{
-    return len ? 1 + ordo_pb_varint_len(len) + len : 0;
-}
-
-static inline uint8_t *s_put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
-{
-    if (v) {
-        *p++ = tag;
-        p = ordo_pb_put_varint(p, v);
-    }
-    return p;
-}
-
-static uint8_t *s_put_len_field(uint8_t *p, uint8_t tag, const void *data, size_t len)
-{
-    if (len) {
-        *p++ = tag;
-        p = ordo_pb_put_varint(p, len);
-        memcpy(p, data, len);
-        p += len;
-    }
-    return p;
-}
-
 /* A packed repeated int64 field of n (1 to ORDO_MAX_NDIM) values. */
 static inline uint8_t *s_put_packed_view(uint8_t *p, uint8_t tag, const int64_t *v, size_t n)
 {
@@ -177,30 +150,30 @@ void ordo_wire_submit_task(ordo_wsubmit_t *s, uint64_t id, const ordo_submit_t *
     uint8_t *p = s->data + s->len;
     *p = S_TAG_SUBMIT_TASKS;
     uint8_t *task = p + 2;          /* after a one-byte length, for now */
-    p = s_put_varint_field(task, S_TAG_TASK_ID, id);
-    p = s_put_len_field(p, S_TAG_TASK_KERNEL, t->kernel, kernel_len);
+    p = ordo_pb_put_varint_field(task, S_TAG_TASK_ID, id);
+    p = ordo_pb_put_len_field(p, S_TAG_TASK_KERNEL, t->kernel, kernel_len);
     for (int k = 0; k < t->nargs; k++) {
         const ordo_tensor_t *v = t->args[k].view;
         uint64_t mode = s_mode_value(t->args[k].mode);
         p[0] = S_TAG_TASK_ARGS;
         p[2] = S_TAG_ARG_VIEW;
         uint8_t *arg = p + 2, *view = p + 4;
-        p = s_put_varint_field(view, S_TAG_VIEW_BUFFER, v->buffer);
-        p = s_put_varint_field(p, S_TAG_VIEW_DTYPE, (uint32_t)v->dtype);
-        p = s_put_varint_field(p, S_TAG_VIEW_OFFSET, (uint64_t)v->offset);
+        p = ordo_pb_put_varint_field(view, S_TAG_VIEW_BUFFER, v->buffer);
+        p = ordo_pb_put_varint_field(p, S_TAG_VIEW_DTYPE, (uint32_t)v->dtype);
+        p = ordo_pb_put_varint_field(p, S_TAG_VIEW_OFFSET, (uint64_t)v->offset);
         if (v->ndim > 0) {
             p = s_put_packed_view(p, S_TAG_VIEW_SHAPE, v->shape, (size_t)v->ndim);
             p = s_put_packed_view(p, S_TAG_VIEW_STRIDES, v->strides, (size_t)v->ndim);
         }
         p = s_end_len(view, p);
-        p = s_put_varint_field(p, S_TAG_ARG_MODE, mode);
+        p = ordo_pb_put_varint_field(p, S_TAG_ARG_MODE, mode);
         p = s_end_len(arg, p);
     }
     /* The rest, whose lengths are known: the task's length first. */
     size_t ndeps = (size_t)t->ndeps, deps = ndeps ? s_deps_len(t->deps, ndeps) : 0;
     size_t head = (size_t)(p - task);
-    size_t len = head + s_len_field(t->params_len) + s_len_field(deps) +
-                 s_len_field(t->data_len);
+    size_t len = head + ordo_pb_len_field_len(t->params_len) + ordo_pb_len_field_len(deps) +
+                 ordo_pb_len_field_len(t->data_len);
     if (len >= 0x80) {
         size_t more = ordo_pb_varint_len(len) - 1;
         memmove(task + more, task, head);
@@ -208,14 +181,14 @@ void ordo_wire_submit_task(ordo_wsubmit_t *s, uint64_t id, const ordo_submit_t *
         p += more;
     }
     ordo_pb_put_varint(s->data + s->len + 1, len);
-    p = s_put_len_field(p, S_TAG_TASK_PARAMS, t->params, t->params_len);
+    p = ordo_pb_put_len_field(p, S_TAG_TASK_PARAMS, t->params, t->params_len);
     if (ndeps) {
         *p++ = S_TAG_TASK_DEPS;
         p = ordo_pb_put_varint(p, deps);
         for (size_t k = 0; k < ndeps; k++)
             p = ordo_pb_put_varint(p, t->deps[k]);
     }
-    p = s_put_len_field(p, S_TAG_TASK_DATA, t->data, t->data_len);
+    p = ordo_pb_put_len_field(p, S_TAG_TASK_DATA, t->data, t->data_len);
     s->len = (size_t)(p - s->data);
 }
 

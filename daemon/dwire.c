@@ -1047,23 +1047,14 @@ enum {
     S_TAG_STARTED = 7 << 3, S_TAG_FINISHED = 8 << 3, S_TAG_DATA = 9 << 3 | 2
 };
 
-/* A varint field (one-byte tag) when not zero: its size, and its bytes. */
-#define S_VARINT_SIZE(v) ((v) ? 1 + ordo_pb_varint_len(v) : 0)
-#define S_PUT_VARINT(p, tag, v)                                                            \
-    do {                                                                                   \
-        if (v) {                                                                           \
-            *(p)++ = (tag);                                                                \
-            (p) = ordo_pb_put_varint((p), (v));                                            \
-        }                                                                                  \
-    } while (0)
-
 static size_t s_completion_size(const ordo_dwire_completion_t *c, size_t elen, size_t dlen)
 {
-    return S_VARINT_SIZE(c->id) + S_VARINT_SIZE((uint64_t)(int64_t)c->status) +
-           S_VARINT_SIZE((uint64_t)(int64_t)c->code) +
-           (elen ? 1 + ordo_pb_varint_len(elen) + elen : 0) + S_VARINT_SIZE(c->cause) +
-           S_VARINT_SIZE(c->accepted_ns) + S_VARINT_SIZE(c->started_ns) +
-           S_VARINT_SIZE(c->finished_ns) + (dlen ? 1 + ordo_pb_varint_len(dlen) + dlen : 0);
+    return ordo_pb_varint_field_len(c->id) +
+           ordo_pb_varint_field_len((uint64_t)(int64_t)c->status) +
+           ordo_pb_varint_field_len((uint64_t)(int64_t)c->code) + ordo_pb_len_field_len(elen) +
+           ordo_pb_varint_field_len(c->cause) + ordo_pb_varint_field_len(c->accepted_ns) +
+           ordo_pb_varint_field_len(c->started_ns) + ordo_pb_varint_field_len(c->finished_ns) +
+           ordo_pb_len_field_len(dlen);
 }
 
 static size_t s_error_len(const ordo_dwire_completion_t *c)
@@ -1102,25 +1093,15 @@ int ordo_dwire_encode_completions(ordo_dwire_buf_t *b, const ordo_dwire_completi
         else
             p = ordo_pb_put_varint(p, s_completion_size(c, elen, dlen));
         uint8_t *item = p;
-        S_PUT_VARINT(p, S_TAG_ID, c->id);
-        S_PUT_VARINT(p, S_TAG_STATUS, (uint64_t)(int64_t)c->status);
-        S_PUT_VARINT(p, S_TAG_CODE, (uint64_t)(int64_t)c->code);
-        if (elen) {
-            *p++ = S_TAG_ERROR;
-            p = ordo_pb_put_varint(p, elen);
-            memcpy(p, c->error, elen);
-            p += elen;
-        }
-        S_PUT_VARINT(p, S_TAG_CAUSE, c->cause);
-        S_PUT_VARINT(p, S_TAG_ACCEPTED, c->accepted_ns);
-        S_PUT_VARINT(p, S_TAG_STARTED, c->started_ns);
-        S_PUT_VARINT(p, S_TAG_FINISHED, c->finished_ns);
-        if (dlen) {
-            *p++ = S_TAG_DATA;
-            p = ordo_pb_put_varint(p, dlen);
-            memcpy(p, c->data, dlen);
-            p += dlen;
-        }
+        p = ordo_pb_put_varint_field(p, S_TAG_ID, c->id);
+        p = ordo_pb_put_varint_field(p, S_TAG_STATUS, (uint64_t)(int64_t)c->status);
+        p = ordo_pb_put_varint_field(p, S_TAG_CODE, (uint64_t)(int64_t)c->code);
+        p = ordo_pb_put_len_field(p, S_TAG_ERROR, c->error, elen);
+        p = ordo_pb_put_varint_field(p, S_TAG_CAUSE, c->cause);
+        p = ordo_pb_put_varint_field(p, S_TAG_ACCEPTED, c->accepted_ns);
+        p = ordo_pb_put_varint_field(p, S_TAG_STARTED, c->started_ns);
+        p = ordo_pb_put_varint_field(p, S_TAG_FINISHED, c->finished_ns);
+        p = ordo_pb_put_len_field(p, S_TAG_DATA, c->data, dlen);
         if (lenp)
             *lenp = (uint8_t)(p - item);
     }

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct {
     const uint8_t *p, *end;
@@ -177,6 +178,40 @@ static inline uint8_t *ordo_pb_put_varint(uint8_t *p, uint64_t v)
         v >>= 7;
     }
     *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Fields of one-byte tag as proto3 writes them: a varint left out when
+ * zero, a length-delimited payload left out when empty.  Their sizes and
+ * their bytes. */
+static inline size_t ordo_pb_varint_field_len(uint64_t v)
+{
+    return v ? 1 + ordo_pb_varint_len(v) : 0;
+}
+
+static inline size_t ordo_pb_len_field_len(size_t len)
+{
+    return len ? 1 + ordo_pb_varint_len(len) + len : 0;
+}
+
+static inline uint8_t *ordo_pb_put_varint_field(uint8_t *p, uint8_t tag, uint64_t v)
+{
+    if (v) {
+        *p++ = tag;
+        p = ordo_pb_put_varint(p, v);
+    }
+    return p;
+}
+
+static inline uint8_t *ordo_pb_put_len_field(uint8_t *p, uint8_t tag, const void *data,
+                                             size_t len)
+{
+    if (len) {
+        *p++ = tag;
+        p = ordo_pb_put_varint(p, len);
+        memcpy(p, data, len);
+        p += len;
+    }
     return p;
 }
 
