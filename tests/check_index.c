@@ -1,8 +1,8 @@
 /*
  * check_index.c - the interval trees of the access index against a plain
- * list: every query reports exactly the intersecting nodes, in order, and
- * the B+ tree's order, fill and augmentation invariants hold after every
- * change.
+ * list: every query reports exactly the intersecting nodes (of the writes
+ * alone, when it asks for them), in order, and the B+ tree's order, fill
+ * and augmentation invariants hold after every change.
  */
 #include <check.h>
 #include <stdint.h>
@@ -43,7 +43,7 @@ START_TEST(test_random_against_list)
 {
     enum { N = 4000, ROUNDS = 60000 };
     ordo_inode_t *nodes = calloc(N, sizeof *nodes);
-    bool *in = calloc(N, sizeof *in);
+    bool *in = calloc(N, sizeof *in), *write = calloc(N, sizeof *write);
     uint8_t *seen = calloc(N, 1);
     ordo_itree_t t = ORDO_ITREE_EMPTY;
     ordo_ipool_t pool;
@@ -58,17 +58,20 @@ START_TEST(test_random_against_list)
             nodes[i].lo = s_next() % 10000;
             nodes[i].hi = nodes[i].lo + 1 + s_next() % (s_next() % 8 ? 50 : 3000);
             nodes[i].seq = ++seq;
-            TU_CHECK(ordo_itree_insert(&t, &pool, &nodes[i]), "round %d: insert failed", r);
+            write[i] = s_next() % 3 == 0;
+            TU_CHECK(ordo_itree_insert(&t, &pool, &nodes[i], write[i]), "round %d: insert failed",
+                     r);
             in[i] = true;
         }
         if (r % 97 == 0)
             TU_CHECK(ordo_itree_check(&t), "round %d: tree invariants broken", r);
         uint64_t lo = s_next() % 10500, hi = lo + 1 + s_next() % 400;
+        bool writes_only = r & 1;
         s_acc_t acc = {.seen = seen, .base = nodes, .ordered = true};
-        ordo_itree_query(&t, lo, hi, s_collect, &acc);
+        ordo_itree_query(&t, lo, hi, writes_only, s_collect, &acc);
         TU_CHECK(acc.ordered, "round %d: query out of order", r);
         for (size_t j = 0; j < N; j++) {
-            bool want = in[j] && nodes[j].lo < hi && nodes[j].hi > lo;
+            bool want = in[j] && (write[j] || !writes_only) && nodes[j].lo < hi && nodes[j].hi > lo;
             TU_CHECK(seen[j] == want, "round %d node %zu: reported %u, want %d", r, j,
                           seen[j], want);
             seen[j] = 0;
@@ -78,6 +81,7 @@ START_TEST(test_random_against_list)
     ordo_ipool_fini(&pool);
     free(nodes);
     free(in);
+    free(write);
     free(seen);
 }
 END_TEST
@@ -96,18 +100,18 @@ START_TEST(test_insert_finds_equal_key)
     for (size_t i = 0; i < N; i++) { /* some starts tie: the key's seq decides */
         nodes[i] = (ordo_inode_t){.lo = (i * 7919) % 1000, .seq = 1 + (i * 104729) % N};
         nodes[i].hi = nodes[i].lo + 1 + nodes[i].seq % 5;
-        ck_assert_ptr_eq(ordo_itree_insert(&t, &pool, &nodes[i]), &nodes[i]);
+        ck_assert_ptr_eq(ordo_itree_insert(&t, &pool, &nodes[i], i % 2), &nodes[i]);
     }
     ck_assert(ordo_itree_check(&t));
     ck_assert_int_ge(t.height, 3);
     for (size_t i = 0; i < N; i++) {
         probe = nodes[i];
-        TU_CHECK(ordo_itree_insert(&t, &pool, &probe) == &nodes[i], "key %zu not found", i);
+        TU_CHECK(ordo_itree_insert(&t, &pool, &probe, i % 2) == &nodes[i], "key %zu not found", i);
         TU_CHECK(t.count == N, "key %zu inserted again", i);
     }
     ck_assert(ordo_itree_check(&t));
     probe = (ordo_inode_t){.lo = 5, .hi = 6, .seq = N + 1}; /* a new key still goes in */
-    ck_assert_ptr_eq(ordo_itree_insert(&t, &pool, &probe), &probe);
+    ck_assert_ptr_eq(ordo_itree_insert(&t, &pool, &probe, false), &probe);
     ck_assert_uint_eq(t.count, N + 1);
     ck_assert(ordo_itree_check(&t));
     ordo_ipool_fini(&pool);
@@ -125,17 +129,23 @@ START_TEST(test_equal_bounds_many)
     ordo_ipool_init(&pool);
     for (size_t i = 0; i < N; i++) {
         nodes[i] = (ordo_inode_t){.lo = 64, .hi = 128, .seq = i + 1};
-        ck_assert(ordo_itree_insert(&t, &pool, &nodes[i]));
+        ck_assert(ordo_itree_insert(&t, &pool, &nodes[i], i == N / 2));
     }
     ck_assert(ordo_itree_check(&t));
     ck_assert_int_le(t.height, 6);
     uint8_t *seen = calloc(N, 1);
     s_acc_t acc = {.seen = seen, .base = nodes, .ordered = true};
-    ordo_itree_query(&t, 127, 128, s_collect, &acc);
+    ordo_itree_query(&t, 127, 128, false, s_collect, &acc);
     ck_assert_uint_eq(acc.count, N);
+    for (size_t i = 0; i < N; i++)
+        seen[i] = 0;
     acc.count = 0;
-    ordo_itree_query(&t, 128, 200, s_collect, &acc);
-    ordo_itree_query(&t, 0, 64, s_collect, &acc);
+    ordo_itree_query(&t, 64, 65, true, s_collect, &acc); /* the one write among them */
+    ck_assert_uint_eq(acc.count, 1);
+    ck_assert_uint_eq(seen[N / 2], 1);
+    acc.count = 0;
+    ordo_itree_query(&t, 128, 200, false, s_collect, &acc);
+    ordo_itree_query(&t, 0, 64, false, s_collect, &acc);
     ck_assert_uint_eq(acc.count, 0);
     for (size_t i = 0; i < N; i += 2)
         ordo_itree_remove(&t, &pool, &nodes[i]);
@@ -147,20 +157,29 @@ START_TEST(test_equal_bounds_many)
 }
 END_TEST
 
-/* Every node of a query's answer, checked against the plain list. */
+/* A write among the nodes of test_grow_and_drain: a third of them. */
+static bool s_is_write(const ordo_inode_t *x)
+{
+    return x->seq % 3 == 0;
+}
+
+/* Every node of a query's answer, checked against the plain list: the
+ * query for all accesses and the one for the writes alone. */
 static void s_query_matches(const ordo_itree_t *t, ordo_inode_t **nodes, const bool *in, size_t n,
                             const ordo_inode_t *base, uint8_t *seen, uint64_t lo, uint64_t hi,
                             int round)
 {
-    s_acc_t acc = {.seen = seen, .base = base, .ordered = true};
-    ordo_itree_query(t, lo, hi, s_collect, &acc);
-    TU_CHECK(acc.ordered, "round %d: query out of order", round);
-    for (size_t j = 0; j < n; j++) {
-        const ordo_inode_t *x = nodes[j];
-        bool want = in[j] && x->lo < hi && x->hi > lo;
-        TU_CHECK(seen[x - base] == want, "round %d node %zu: reported %u, want %d", round, j,
-                 seen[x - base], want);
-        seen[x - base] = 0;
+    for (int writes_only = 0; writes_only < 2; writes_only++) {
+        s_acc_t acc = {.seen = seen, .base = base, .ordered = true};
+        ordo_itree_query(t, lo, hi, writes_only, s_collect, &acc);
+        TU_CHECK(acc.ordered, "round %d: query out of order", round);
+        for (size_t j = 0; j < n; j++) {
+            const ordo_inode_t *x = nodes[j];
+            bool want = in[j] && (!writes_only || s_is_write(x)) && x->lo < hi && x->hi > lo;
+            TU_CHECK(seen[x - base] == want, "round %d node %zu (writes only: %d): reported %u, "
+                     "want %d", round, j, writes_only, seen[x - base], want);
+            seen[x - base] = 0;
+        }
     }
 }
 
@@ -184,7 +203,8 @@ START_TEST(test_grow_and_drain)
         store[i].lo = (s_next() % 512) * 64;
         store[i].hi = store[i].lo + 1 + s_next() % (i % 16 ? 64 : 4096);
         store[i].seq = i + 1;
-        TU_CHECK(ordo_itree_insert(&t, &pool, &store[i]), "insert %zu failed", i);
+        TU_CHECK(ordo_itree_insert(&t, &pool, &store[i], s_is_write(&store[i])), "insert %zu failed",
+                 i);
         in[i] = true;
         if (i % 1499 == 0) {
             TU_CHECK(ordo_itree_check(&t), "insert %zu: invariants broken", i);
@@ -245,7 +265,7 @@ START_TEST(test_replace)
     for (size_t i = 0; i < N; i++) {
         uint64_t lo = (i % BLOCKS) * 8;
         store[i] = (ordo_inode_t){.lo = lo, .hi = lo + 8, .seq = i + 1};
-        ck_assert(ordo_itree_insert(&t, &pool, &store[i]));
+        ck_assert(ordo_itree_insert(&t, &pool, &store[i], i % 2));
     }
     size_t nodes_before = pool.nodes - pool.nfree;
     for (size_t i = 0; i < N; i += 3) {
@@ -258,13 +278,23 @@ START_TEST(test_replace)
     ck_assert_uint_eq(pool.nodes - pool.nfree, nodes_before);
     for (size_t blk = 0; blk < BLOCKS; blk++) {
         s_acc_t acc = {.seen = seen, .base = store, .ordered = true};
-        ordo_itree_query(&t, blk * 8, blk * 8 + 8, s_collect, &acc);
+        ordo_itree_query(&t, blk * 8, blk * 8 + 8, false, s_collect, &acc);
         ck_assert(acc.ordered);
         ck_assert_uint_eq(acc.count, N / BLOCKS);
         for (size_t i = blk; i < N; i += BLOCKS) {
             bool twin = i % 3 == 0;
             ck_assert_uint_eq(seen[i], !twin);
             ck_assert_uint_eq(seen[N + i], twin);
+            seen[i] = seen[N + i] = 0;
+        }
+        /* A twin is of its node's kind: the writes alone, twins or not. */
+        acc.count = 0;
+        ordo_itree_query(&t, blk * 8, blk * 8 + 8, true, s_collect, &acc);
+        ck_assert_uint_eq(acc.count, (blk % 2) * (N / BLOCKS)); /* BLOCKS even: i % 2 == blk % 2 */
+        for (size_t i = blk; i < N; i += BLOCKS) {
+            bool twin = i % 3 == 0, w = i % 2;
+            ck_assert_uint_eq(seen[i], w && !twin);
+            ck_assert_uint_eq(seen[N + i], w && twin);
             seen[i] = seen[N + i] = 0;
         }
     }
@@ -297,7 +327,7 @@ START_TEST(test_stream_fill)
         for (size_t k = 0; k < N; k++) {
             size_t i = order == 0 ? k : k ^ 1;
             store[i] = (ordo_inode_t){.lo = 128 * i, .hi = 128 * i + 64, .seq = k + 1};
-            ck_assert(ordo_itree_insert(&t, &pool, &store[i]));
+            ck_assert(ordo_itree_insert(&t, &pool, &store[i], k % 2));
         }
         ck_assert(ordo_itree_check(&t));
         size_t used = pool.nodes - pool.nfree;
@@ -305,7 +335,7 @@ START_TEST(test_stream_fill)
         ck_assert_msg(used <= N / 13 + N / 13 / 12 + 8,
                       "order %d: %zu nodes for %d entries", order, used, (int)N);
         s_acc_t acc = {.seen = seen, .base = store, .ordered = true};
-        ordo_itree_query(&t, 128 * 500 + 32, 128 * 502 + 1, s_collect, &acc);
+        ordo_itree_query(&t, 128 * 500 + 32, 128 * 502 + 1, false, s_collect, &acc);
         ck_assert(acc.ordered);
         ck_assert_uint_eq(acc.count, 3);
         ck_assert(seen[500] && seen[501] && seen[502]);

@@ -1167,8 +1167,7 @@ static void s_drain(s_ctx_t *c)
         return;
     }
     for (int b = 0; b < c->cfg.nbuf; b++) {
-        if (ordo_index_live(&c->buf[b].idx) || !ordo_itree_check(&c->buf[b].idx.reads) ||
-            !ordo_itree_check(&c->buf[b].idx.writes)) {
+        if (ordo_index_live(&c->buf[b].idx) || !ordo_itree_check(&c->buf[b].idx.tree)) {
             s_fail(c, S_LEAK, "buffer %d: %zu accesses left in its index (or a broken tree)", b,
                    ordo_index_live(&c->buf[b].idx));
             return;

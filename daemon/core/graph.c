@@ -42,7 +42,7 @@ enum { S_FREE = 0, S_WAITING, S_READY, S_RUNNING };
  * then fits in a core's cache, and runs take no footprint memory.
  *
  * Read groups.  Live reads of the very same run of bytes share one entry
- * of the read tree: the first of them (the leader) is in the tree under
+ * of the index: the first of them (the leader) is in the tree under
  * the key (lo, S_GROUP_KEY | hi), which no other entry can have, and the
  * others (followers) hang from it in a list.  A read of bytes that are
  * already being read, the common case of a hot input, then finds the
@@ -84,7 +84,7 @@ enum { S_RETIRE_ONE = 1, S_RETIRE_GROUP };
 #define S_GROUP_KEY (UINT64_C(1) << 63)
 
 /* Slots of the table of group leaders seen last, by index and bytes: a
- * read that finds its group there takes no descent of the read tree. */
+ * read that finds its group there takes no descent of the tree. */
 #define S_HINTS 256
 
 _Static_assert(sizeof(s_access_t) == 64, "an access is one cache line");
@@ -844,10 +844,11 @@ static bool s_precedes(const ordo_graph_t *g, uint32_t a)
     return false;
 }
 
-/* An older read entry c meeting the new read access: when the new one
- * contains it, retire each member of c's group whose task precedes the new
- * task through an edge.  (Members share the footprint, so the test of
- * bytes is made once.) */
+/* An older entry c meeting the new read access: when c is a read that a
+ * write met (writes never are outlived) and the new read contains it,
+ * retire each member of c's group whose task precedes the new task through
+ * an edge.  (Members share the footprint, so the test of bytes is made
+ * once.) */
 static void s_visit_read(ordo_inode_t *n, void *arg)
 {
     s_visit_t *v = arg;
@@ -863,11 +864,6 @@ static void s_visit_read(ordo_inode_t *n, void *arg)
             return;
         }
     }
-}
-
-static ordo_itree_t *s_tree(s_access_t *a)
-{
-    return ORDO_MODE_WRITES(a->mode) ? &a->index->writes : &a->index->reads;
 }
 
 /* Bookkeeping of an access whose node leaves the index. */
@@ -894,7 +890,7 @@ static inline s_access_t **s_hint(ordo_graph_t *g, const ordo_index_t *ix, uint6
 
 /* Is c, found in a hint for the new read a, the leader of the group with
  * a's key in a's index?  It is when it is in a tree with that key (keys
- * are unique in a tree, and only a read tree has group keys), and is not
+ * are unique in a tree, and only reads have group keys), and is not
  * a itself: a's record may be the one a leader of the same bytes had. */
 static inline bool s_hint_leader(const s_access_t *c, const s_access_t *a)
 {
@@ -930,12 +926,12 @@ static void s_unindex(ordo_graph_t *g, s_access_t *a)
     }
     s_access_t *h = a->run ? a->first : NULL;
     if (!h) {
-        ordo_itree_remove(s_tree(a), &g->ipool, &a->node);
+        ordo_itree_remove(&a->index->tree, &g->ipool, &a->node);
         s_left_index(a);
         return;
     }
     s_access_t *rest = h->f.next; /* before replace overwrites h's links */
-    ordo_itree_replace(s_tree(a), &a->node, &h->node);
+    ordo_itree_replace(&a->index->tree, &a->node, &h->node);
     h->first = rest;
     if (rest)
         rest->f.pprev = &h->first;
@@ -962,7 +958,7 @@ static uint32_t s_group_retire(ordo_graph_t *g, s_access_t *c)
     if (c->run)
         c->first = NULL;
     if (c->where == S_TREE)
-        ordo_itree_remove(s_tree(c), &g->ipool, &c->node);
+        ordo_itree_remove(&c->index->tree, &g->ipool, &c->node);
     s_left_index(c);
     return n;
 }
@@ -1073,10 +1069,10 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         t->accesses = a;
         if (a->node.lo == a->node.hi) /* touches no byte */
             continue;
+        /* A read meets the writes; a write, every access. */
         s_visit_t v = {.g = g, .acc = a, .slot = slot, .oom = false};
-        ordo_itree_query(&arg->index->writes, a->node.lo, a->node.hi, s_visit, &v);
-        if (ORDO_MODE_WRITES(a->mode))
-            ordo_itree_query(&arg->index->reads, a->node.lo, a->node.hi, s_visit, &v);
+        ordo_itree_query(&arg->index->tree, a->node.lo, a->node.hi, !ORDO_MODE_WRITES(a->mode),
+                         s_visit, &v);
         if (v.oom)
             goto oom;
     }
@@ -1093,13 +1089,13 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
             if (ORDO_MODE_WRITES(a->mode) || a->node.lo == a->node.hi || !a->index->outlived)
                 continue;
             s_visit_t v = {.g = g, .acc = a, .slot = slot, .oom = false};
-            ordo_itree_query(&a->index->reads, a->node.lo, a->node.hi, s_visit_read, &v);
+            ordo_itree_query(&a->index->tree, a->node.lo, a->node.hi, false, s_visit_read, &v);
             if (v.oom)
                 goto oom;
         }
 
-    /* Join the index.  A write that retires an access with the very same
-     * bounds in the same tree takes its node's place (no rebalance): the
+    /* Join the index.  An access that retires one of its kind (a write, a
+     * write) with the very same bounds takes its node's place (no rebalance): the
      * in-place update chain costs one descent, not a removal and an insert.
      * A run read finds the group of its bytes, or starts one; when that
      * group is leaving whole, it takes its leader's place likewise. */
@@ -1108,14 +1104,14 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         if (a->node.lo == a->node.hi)
             continue;
         g->st.index_accesses++;
-        ordo_itree_t *tree = s_tree(a);
+        ordo_itree_t *tree = &a->index->tree;
         a->where = S_TREE;
         if (!ORDO_MODE_WRITES(a->mode) && a->run && a->node.hi < S_GROUP_KEY) {
             a->node.seq = S_GROUP_KEY | a->node.hi;
             a->first = NULL;
             s_access_t **hint = s_hint(g, a->index, a->node.lo, a->node.hi), *c = *hint;
             if (!s_hint_leader(c, a)) {
-                ordo_inode_t *e = ordo_itree_insert(tree, &g->ipool, &a->node);
+                ordo_inode_t *e = ordo_itree_insert(tree, &g->ipool, &a->node, false);
                 if (!e)
                     goto oom;
                 c = (s_access_t *)e;
@@ -1136,7 +1132,8 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
         for (uint32_t i = 0; i < g->nretire && !twin; i++) {
             s_access_t *c = g->retire[i];
             if (c->where == S_TREE && !(c->node.seq & S_GROUP_KEY) &&
-                c->node.lo == a->node.lo && c->node.hi == a->node.hi && s_tree(c) == tree)
+                c->node.lo == a->node.lo && c->node.hi == a->node.hi && c->index == a->index &&
+                ORDO_MODE_WRITES(c->mode) == ORDO_MODE_WRITES(a->mode))
                 twin = c;
         }
         if (twin) {
@@ -1144,7 +1141,7 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
             s_left_index(twin);
         } else {
             a->node.seq = ++g->access_seq; /* (lo, seq) must be unique per tree */
-            if (!ordo_itree_insert(tree, &g->ipool, &a->node))
+            if (!ordo_itree_insert(tree, &g->ipool, &a->node, ORDO_MODE_WRITES(a->mode)))
                 goto oom;
         }
     }
@@ -1248,7 +1245,7 @@ static void s_release(ordo_graph_t *g, uint32_t first)
         for (s_access_t *a = t->accesses, *next; a; a = next) {
             next = a->next;
             if (a->where == S_TREE && !(a->run && a->first)) { /* most: no group */
-                ordo_itree_remove(s_tree(a), &g->ipool, &a->node);
+                ordo_itree_remove(&a->index->tree, &g->ipool, &a->node);
                 s_left_index(a);
                 g->st.index_accesses--;
             } else if (a->where != S_OUT) {

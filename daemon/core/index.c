@@ -1,21 +1,22 @@
 /*
  * index.c - B+ interval trees of intrusive accesses (see index.h).
  *
- * A node holds up to F entries in four parallel arrays, sorted by key
- * (lo, seq).  In a leaf an entry is an access: its key, its hi and its
- * record.  In an inner node an entry is a child: the smallest key and the
- * largest hi of the child's subtree, and the child.  Every leaf is at the
+ * A node holds up to F entries in five parallel arrays, sorted by key
+ * (lo, seq).  In a leaf an entry is an access: its key, its hi, its hi
+ * again when it is a write, else 0 (hw), and its record.  In an inner node
+ * an entry is a child: the smallest key of the child's subtree, the
+ * largest hi of its accesses and of its writes alone (hw), and the child.  Every leaf is at the
  * same depth; every node but the root holds at least S_MIN entries.  The
  * slots past the entries hold a start that nothing reaches (s_pad), and
  * walks go by the tree's height, so a descent reads neither a node's count
- * nor its leaf flag.  A node is eight cache lines: F = 15 entries, so that
+ * nor its leaf flag.  A node is ten cache lines: F = 15 entries, so that
  * the count and the leaf flag take the place of a sixteenth hi, in the line
  * of hi that an insert's or a remove's shift writes anyway (a header line
  * of their own was one more miss for every cold leaf an insert touched),
  * and the sixteenth start is always empty.
  *
  * Insert walks down by key, widening the summaries on the way (the new
- * access will be in each of those subtrees), and splits full nodes on the
+ * access will be in each of those subtrees: hi, and hw for a write), and splits full nodes on the
  * way back up.  Every access knows its leaf (entries that move between
  * leaves are told), so a remove that changes no summary and leaves the
  * leaf full enough, the common case, takes no descent.  Otherwise remove
@@ -48,10 +49,12 @@ struct ordo_bnode {
     uint64_t hi[F];         /* largest hi of the entry */
     uint32_t n;             /* entries */
     uint32_t leaf;          /* a bool, here to fill hi's last line */
+    uint64_t hw[S_SLOTS];   /* largest hi of the entry's writes, 0 when it
+                               has none (hw[F] is unused) */
     void *ptr[S_SLOTS];     /* leaf: ordo_inode_t *; inner: ordo_bnode_t * */
 } __attribute__((aligned(64)));
 
-_Static_assert(sizeof(ordo_bnode_t) == 8 * 64, "a node is eight lines, its count in hi's");
+_Static_assert(sizeof(ordo_bnode_t) == 10 * 64, "a node is ten lines, its count in hi's");
 
 _Static_assert(S_MIN >= 2, "a non-root inner node needs two children");
 
@@ -134,8 +137,7 @@ void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size)
 {
     idx->buffer_id = buffer_id;
     idx->size = size;
-    idx->reads = ORDO_ITREE_EMPTY;
-    idx->writes = ORDO_ITREE_EMPTY;
+    idx->tree = ORDO_ITREE_EMPTY;
     idx->outlived = 0;
     idx->grouped = 0;
 }
@@ -197,6 +199,7 @@ static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t s
             dst->lo[di + k] = src->lo[si + k];
             dst->seq[di + k] = src->seq[si + k];
             dst->hi[di + k] = src->hi[si + k];
+            dst->hw[di + k] = src->hw[si + k];
             dst->ptr[di + k] = src->ptr[si + k];
         }
         return;
@@ -205,12 +208,13 @@ static void s_move(ordo_bnode_t *dst, uint32_t di, ordo_bnode_t *src, uint32_t s
         dst->lo[di + k] = src->lo[si + k];
         dst->seq[di + k] = src->seq[si + k];
         dst->hi[di + k] = src->hi[si + k];
+        dst->hw[di + k] = src->hw[si + k];
         dst->ptr[di + k] = src->ptr[si + k];
     }
 }
 
 static void s_insert_at(ordo_bnode_t *x, uint32_t pos, uint64_t lo, uint64_t seq, uint64_t hi,
-                        void *ptr)
+                        uint64_t hw, void *ptr)
 {
     if (x->leaf)
         ((ordo_inode_t *)ptr)->leaf = x;
@@ -218,6 +222,7 @@ static void s_insert_at(ordo_bnode_t *x, uint32_t pos, uint64_t lo, uint64_t seq
     x->lo[pos] = lo;
     x->seq[pos] = seq;
     x->hi[pos] = hi;
+    x->hw[pos] = hw;
     x->ptr[pos] = ptr;
     x->n++;
 }
@@ -229,30 +234,39 @@ static void s_delete_at(ordo_bnode_t *x, uint32_t pos)
     s_pad(x, x->n, x->n + 1);
 }
 
-static uint64_t s_max_hi(const ordo_bnode_t *x)
+/* The largest of the first n values of h (0 when n is 0). */
+static uint64_t s_max(const uint64_t *h, uint32_t n)
 {
     uint64_t m = 0;
-    for (uint32_t i = 0; i < x->n; i++)
-        if (x->hi[i] > m)
-            m = x->hi[i];
+    for (uint32_t i = 0; i < n; i++)
+        if (h[i] > m)
+            m = h[i];
     return m;
 }
 
 /* Sets entry i of x to the summary of its child c; true when it changed. */
 static bool s_summarize(ordo_bnode_t *x, uint32_t i, const ordo_bnode_t *c)
 {
-    uint64_t hi = s_max_hi(c);
-    bool changed = x->lo[i] != c->lo[0] || x->seq[i] != c->seq[0] || x->hi[i] != hi;
+    uint64_t hi = s_max(c->hi, c->n), hw = s_max(c->hw, c->n);
+    bool changed = x->lo[i] != c->lo[0] || x->seq[i] != c->seq[0] || x->hi[i] != hi ||
+                   x->hw[i] != hw;
     x->lo[i] = c->lo[0];
     x->seq[i] = c->seq[0];
     x->hi[i] = hi;
+    x->hw[i] = hw;
     return changed;
+}
+
+/* Appends the entry of child c to the new inner node r. */
+static void s_adopt(ordo_bnode_t *r, ordo_bnode_t *c)
+{
+    s_insert_at(r, r->n, c->lo[0], c->seq[0], s_max(c->hi, c->n), s_max(c->hw, c->n), c);
 }
 
 /* ------------------------------------------------------------------ */
 /* Insert                                                              */
 
-ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
+ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n, bool write)
 {
     if (!s_pool_reserve(p, t->height + 1)) /* a split at every level and a root */
         return NULL;
@@ -275,6 +289,8 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
         }
         if (n->hi > x->hi[i])
             x->hi[i] = n->hi;
+        if (write && n->hi > x->hw[i])
+            x->hw[i] = n->hi;
         path[d] = x;
         at[d] = i;
         x = x->ptr[i];
@@ -288,11 +304,11 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
 
     /* Put the entry at pos of x; while x is full, split it and carry the
      * new right half's entry up to the parent. */
-    uint64_t lo = n->lo, seq = n->seq, hi = n->hi;
+    uint64_t lo = n->lo, seq = n->seq, hi = n->hi, hw = write ? n->hi : 0;
     void *ptr = n;
     for (;;) {
         if (x->n < F) {
-            s_insert_at(x, pos, lo, seq, hi, ptr);
+            s_insert_at(x, pos, lo, seq, hi, hw, ptr);
             break;
         }
         ordo_bnode_t *y = s_node_get(p, x->leaf);
@@ -310,13 +326,13 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
         x->n = half;
         s_pad(x, half, F);
         if (pos <= F / 2)
-            s_insert_at(x, pos, lo, seq, hi, ptr);
+            s_insert_at(x, pos, lo, seq, hi, hw, ptr);
         else
-            s_insert_at(y, pos - half, lo, seq, hi, ptr);
+            s_insert_at(y, pos - half, lo, seq, hi, hw, ptr);
         if (d == 0) {
             ordo_bnode_t *r = s_node_get(p, false);
-            s_insert_at(r, 0, x->lo[0], x->seq[0], s_max_hi(x), x);
-            s_insert_at(r, 1, y->lo[0], y->seq[0], s_max_hi(y), y);
+            s_adopt(r, x);
+            s_adopt(r, y);
             t->root = r;
             t->height++;
             break;
@@ -327,7 +343,8 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
         pos = at[d] + 1;
         lo = y->lo[0];
         seq = y->seq[0];
-        hi = s_max_hi(y);
+        hi = s_max(y->hi, y->n);
+        hw = s_max(y->hw, y->n);
         ptr = y;
     }
     t->count++;
@@ -408,14 +425,18 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 {
     /* The common case, from n's leaf without a descent: the leaf is not
      * the root and keeps enough entries, and neither its smallest key nor
-     * its largest hi is n's (another entry's hi is larger), so no summary
-     * above it changes. */
+     * its largest hi (of a write: its largest write's hi) is n's (another
+     * entry's is larger, and so is its hi), so no summary above it
+     * changes. */
     ordo_bnode_t *x = n->leaf;
     uint32_t pos = s_leaf_pos(n);
     if (t->height > 1 && pos > 0 && x->n > S_MIN) {
+        /* Of a write, the writes' ends (and a larger one is a larger hi
+         * too); of a read, any entry's. */
+        const uint64_t *h = x->hw[pos] ? x->hw : x->hi;
         /* From the end: the largest hi is most often among the last. */
         for (uint32_t k = x->n; k-- > 0;)
-            if (x->hi[k] > n->hi) {
+            if (h[k] > n->hi) {
                 s_delete_at(x, pos);
                 t->count--;
                 return;
@@ -452,7 +473,7 @@ void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n)
 
 void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
 {
-    (void)t;
+    (void)t; /* the kind is the entry's: hw[pos] stays */
     uint32_t pos = s_leaf_pos(old);
     *n = *old;
     n->leaf->ptr[pos] = n;
@@ -471,6 +492,9 @@ void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
  * node's header is a cache line of its own that a cold descent would miss
  * on at every level.
  *
+ * A query for a read's writes reads hw where one for a write reads hi: the
+ * same walk, over the writes' ends (a read's, in a leaf, is 0).
+ *
  * A node's scan starts past the entries that cannot reach lo: no entry is
  * longer than the tree's span, so an access that starts before cut =
  * lo - span + 1 ends at or before lo.  In a leaf those are the first r
@@ -481,15 +505,17 @@ void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
  * few.  (A long access makes the span long and the scans start at 0.)
  * The scans' bounds are read as they go: visit is opaque to the compiler,
  * and may not change the tree (index.h). */
-static inline uint32_t s_next(const ordo_bnode_t *x, uint32_t i, uint64_t lo, uint64_t hi)
+
+static inline uint32_t s_next(const ordo_bnode_t *x, const uint64_t *h, uint32_t i,
+                              uint64_t lo, uint64_t hi)
 {
     for (; i < F && x->lo[i] < hi; i++)
-        if (x->hi[i] > lo)
+        if (h[i] > lo)
             return i;
     return F;
 }
 
-void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
+void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi, bool writes_only,
                       ordo_itree_visit_fn visit, void *arg)
 {
     if (!t->root)
@@ -501,19 +527,20 @@ void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
     const ordo_bnode_t *x = t->root;
     for (;;) {
         uint32_t r = cut ? s_rank_lo(x, cut) : 0, i = F;
+        const uint64_t *h = writes_only ? x->hw : x->hi;
         if (d == leaf) {
             for (uint32_t k = r; k < F && x->lo[k] < hi; k++)
-                if (x->hi[k] > lo)
+                if (h[k] > lo)
                     visit(x->ptr[k], arg);
         } else {
-            i = s_next(x, r ? r - 1 : 0, lo, hi);
+            i = s_next(x, h, r ? r - 1 : 0, lo, hi);
         }
         while (i == F) { /* x is done: resume the nearest node above */
             if (d == 0)
                 return;
             d--;
             x = up[d];
-            i = s_next(x, next[d], lo, hi);
+            i = s_next(x, writes_only ? x->hw : x->hi, next[d], lo, hi);
         }
         up[d] = x;
         next[d] = i + 1;
@@ -548,7 +575,7 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
         if (x->leaf) {
             const ordo_inode_t *n = x->ptr[i];
             if (n->lo != x->lo[i] || n->seq != x->seq[i] || n->hi != x->hi[i] || n->lo >= n->hi ||
-                n->leaf != x || n->hi - n->lo > c->span)
+                (x->hw[i] != 0 && x->hw[i] != n->hi) || n->leaf != x || n->hi - n->lo > c->span)
                 return false;
             if (c->any && !s_less(c->last_lo, c->last_seq, n->lo, n->seq))
                 return false;
@@ -560,7 +587,7 @@ static bool s_check(const ordo_bnode_t *x, uint32_t level, bool root, s_check_t 
         }
         const ordo_bnode_t *k = x->ptr[i];
         if (!s_check(k, level + 1, false, c) || k->lo[0] != x->lo[i] || k->seq[0] != x->seq[i] ||
-            s_max_hi(k) != x->hi[i])
+            s_max(k->hi, k->n) != x->hi[i] || s_max(k->hw, k->n) != x->hw[i])
             return false;
     }
     return true;

@@ -2,20 +2,25 @@
  * index.h - the access index of one buffer: the live accesses in interval
  * trees keyed by byte bounds.
  *
- * Reads and writes live in two trees, so that a read, which only conflicts
- * with writes, never walks past the readers.  Each tree is a B+ tree of
- * ORDO_ITREE_FANOUT-way nodes ordered by (lo, seq); every entry of an inner
- * node keeps the smallest key and the largest hi of its child's subtree, so
- * a stabbing query skips every child whose largest hi does not reach the
- * query and stops at the first whose smallest lo is past it.  A tree also
- * keeps the longest entry it has held since it was last empty (span), so
- * a query starts each node's scan at the first child that an access of
- * that length could reach from there.  A query costs O(log n) node visits
- * plus the nodes reported; a node is eight adjacent cache lines, so with a
- * hundred thousand live accesses a descent touches five nodes where a
- * binary tree touched seventeen scattered records.  Each access knows the
- * leaf that holds it, so a removal that changes no summary above its leaf
- * (most) takes no descent.
+ * Reads and writes of a buffer live in one B+ tree of
+ * ORDO_ITREE_FANOUT-way nodes ordered by (lo, seq).  Every entry of an
+ * inner node keeps the smallest key of its child's subtree and two largest
+ * ends: of all its accesses (hi) and of its writes alone (hw), so a
+ * stabbing query for a read, which only conflicts with writes, skips every
+ * subtree of readers, and one for a write skips every child that nothing
+ * reaches the query from; both stop at the first child whose smallest lo
+ * is past the query's end.  One tree, where reads and writes had a tree
+ * each: an access queries and joins the same tree, so a random access
+ * reaches one cold path of nodes, not two (SCALE: four cold leaves per task
+ * became two).  A tree also keeps the longest entry it has held since it
+ * was last empty (span), so a query starts each node's scan at the first
+ * child that an access of that length could reach from there.  A query
+ * costs O(log n) node visits plus the nodes reported (and, for a read, the
+ * readers that share a leaf with a write it meets); a node is ten adjacent
+ * cache lines, so with a hundred thousand live accesses a descent touches
+ * five nodes where a binary tree touched seventeen scattered records.
+ * Each access knows the leaf that holds it, so a removal that changes no
+ * summary above its leaf (most) takes no descent.
  *
  * The accesses themselves are intrusive ordo_inode_t records that belong to
  * the caller; the tree's nodes come from an ordo_ipool_t the caller owns
@@ -74,11 +79,10 @@ size_t ordo_ipool_bytes(const ordo_ipool_t *p);
 typedef struct {
     uint64_t buffer_id;     /* for messages and observability only */
     uint64_t size;          /* bytes */
-    ordo_itree_t reads;
-    ordo_itree_t writes;
+    ordo_itree_t tree;      /* its live reads and writes */
     size_t outlived;        /* reads that a later write met but did not cover */
     size_t grouped;         /* reads that share another read's entry of the
-                               read tree (the graph's read groups) */
+                               tree (the graph's read groups) */
 } ordo_index_t;
 
 void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size);
@@ -86,26 +90,28 @@ void ordo_index_init(ordo_index_t *idx, uint64_t buffer_id, uint64_t size);
 /* Live accesses of the buffer (0 means nothing pending touches it). */
 static inline size_t ordo_index_live(const ordo_index_t *idx)
 {
-    return idx->reads.count + idx->writes.count + idx->grouped;
+    return idx->tree.count + idx->grouped;
 }
 
-/* Inserts n, whose lo, hi and seq are set, and returns n; when an entry
- * with n's key (lo, seq) is there, returns it instead, with the tree
- * unchanged (the caller's hi must then be that entry's: a key names one
- * entry); NULL, with the tree unchanged, when the pool cannot get a node. */
-ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n);
+/* Inserts n, whose lo, hi and seq are set, as a write or a read, and
+ * returns n; when an entry with n's key (lo, seq) is there, returns it
+ * instead, with the tree unchanged (the caller's hi and kind must then be
+ * that entry's: a key names one entry); NULL, with the tree unchanged,
+ * when the pool cannot get a node. */
+ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n, bool write);
 
 /* Removes n, which must be in t. */
 void ordo_itree_remove(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *n);
 
-/* Puts n in the place of old, which must be in t: n takes old's bounds and
- * key (seq) and its position, without a rebalance. */
+/* Puts n in the place of old, which must be in t: n takes old's bounds,
+ * key (seq), kind (write or read) and position, without a rebalance. */
 void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n);
 
-/* Calls visit(n, arg) for every node with n->lo < hi and n->hi > lo, in
- * increasing (lo, seq) order.  visit must not modify the tree. */
+/* Calls visit(n, arg) for every entry with n->lo < hi and n->hi > lo (of
+ * the writes alone with writes_only), in increasing (lo, seq) order.
+ * visit must not modify the tree. */
 typedef void (*ordo_itree_visit_fn)(ordo_inode_t *n, void *arg);
-void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi,
+void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi, bool writes_only,
                       ordo_itree_visit_fn visit, void *arg);
 
 /* Checks the order, balance, fill and augmentation invariants (for

@@ -357,8 +357,7 @@ static void s_submit(s_ctx_t *c, const ordo_dwire_msg_t *m)
     FUZZ_ASSERT(st.index_accesses == 0);
     for (size_t b = 0; b < FZ_NBUF; b++) {
         FUZZ_ASSERT(ordo_index_live(&c->bufs[b].index) == 0);
-        FUZZ_ASSERT(ordo_itree_check(&c->bufs[b].index.reads));
-        FUZZ_ASSERT(ordo_itree_check(&c->bufs[b].index.writes));
+        FUZZ_ASSERT(ordo_itree_check(&c->bufs[b].index.tree));
     }
     free(c->tasks);
     c->tasks = NULL;
