@@ -274,6 +274,8 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
         t->root = s_node_get(p, true);
         t->height = 1;
     }
+    /* n's fields in locals: the stores into nodes could alias them. */
+    uint64_t lo = n->lo, seq = n->seq, hi = n->hi, hw = write ? n->hi : 0;
     ordo_bnode_t *path[S_MAX_HEIGHT];
     uint32_t at[S_MAX_HEIGHT];
     uint32_t d = 0;
@@ -281,16 +283,16 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
     for (; d + 1 < t->height; d++) { /* by height: x->leaf is another line */
         /* Inclusive: an entry with n's key is in the last child whose
          * smallest key is not above it. */
-        uint32_t c = s_rank(x, n->lo, n->seq, true);
+        uint32_t c = s_rank(x, lo, seq, true);
         uint32_t i = c ? c - 1 : 0;
         if (c == 0) { /* a new smallest key */
-            x->lo[0] = n->lo;
-            x->seq[0] = n->seq;
+            x->lo[0] = lo;
+            x->seq[0] = seq;
         }
-        if (n->hi > x->hi[i])
-            x->hi[i] = n->hi;
-        if (write && n->hi > x->hw[i])
-            x->hw[i] = n->hi;
+        if (hi > x->hi[i])
+            x->hi[i] = hi;
+        if (hw > x->hw[i])
+            x->hw[i] = hw;
         path[d] = x;
         at[d] = i;
         x = x->ptr[i];
@@ -298,13 +300,12 @@ ordo_inode_t *ordo_itree_insert(ordo_itree_t *t, ordo_ipool_t *p, ordo_inode_t *
     /* The number of keys not above n's.  An entry with n's key is the last
      * of them; the summaries widened on the way down already held it (its
      * hi, a smallest key not above it), so leaving now changes nothing. */
-    uint32_t pos = s_rank(x, n->lo, n->seq, true);
-    if (pos > 0 && x->lo[pos - 1] == n->lo && x->seq[pos - 1] == n->seq)
+    uint32_t pos = s_rank(x, lo, seq, true);
+    if (pos > 0 && x->lo[pos - 1] == lo && x->seq[pos - 1] == seq)
         return x->ptr[pos - 1];
 
     /* Put the entry at pos of x; while x is full, split it and carry the
      * new right half's entry up to the parent. */
-    uint64_t lo = n->lo, seq = n->seq, hi = n->hi, hw = write ? n->hi : 0;
     void *ptr = n;
     for (;;) {
         if (x->n < F) {
@@ -504,7 +505,9 @@ void ordo_itree_replace(ordo_itree_t *t, ordo_inode_t *old, ordo_inode_t *n)
  * hi on average at every level, where the accesses near the query are a
  * few.  (A long access makes the span long and the scans start at 0.)
  * The scans' bounds are read as they go: visit is opaque to the compiler,
- * and may not change the tree (index.h). */
+ * and may not change the tree (index.h).  A node is pushed to be resumed
+ * only when its next child starts before the query's end: a query inside
+ * one child at every level goes down once and does not climb back. */
 
 static inline uint32_t s_next(const ordo_bnode_t *x, const uint64_t *h, uint32_t i,
                               uint64_t lo, uint64_t hi)
@@ -521,13 +524,21 @@ void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi, bool writ
     if (!t->root)
         return;
     uint64_t cut = lo >= t->span ? lo - t->span + 1 : 0;
+    /* The nodes to resume, with the next child to look at and their
+     * depth: only those where that child starts before hi. */
     const ordo_bnode_t *up[S_MAX_HEIGHT];
-    uint32_t next[S_MAX_HEIGHT];
-    uint32_t d = 0, leaf = t->height - 1;
+    uint32_t next[S_MAX_HEIGHT], depth[S_MAX_HEIGHT];
+    uint32_t d = 0, nup = 0, leaf = t->height - 1;
     const ordo_bnode_t *x = t->root;
     for (;;) {
-        uint32_t r = cut ? s_rank_lo(x, cut) : 0, i = F;
+        /* The lines the scan reads after the rank, asked for with the
+         * starts': a cold node is then one wait, not two in a row. */
         const uint64_t *h = writes_only ? x->hw : x->hi;
+        __builtin_prefetch(&h[0]);
+        __builtin_prefetch(&h[8]);
+        __builtin_prefetch(&x->ptr[0]);
+        __builtin_prefetch(&x->ptr[8]);
+        uint32_t r = cut ? s_rank_lo(x, cut) : 0, i = F;
         if (d == leaf) {
             for (uint32_t k = r; k < F && x->lo[k] < hi; k++)
                 if (h[k] > lo)
@@ -536,14 +547,19 @@ void ordo_itree_query(const ordo_itree_t *t, uint64_t lo, uint64_t hi, bool writ
             i = s_next(x, h, r ? r - 1 : 0, lo, hi);
         }
         while (i == F) { /* x is done: resume the nearest node above */
-            if (d == 0)
+            if (nup == 0)
                 return;
-            d--;
-            x = up[d];
-            i = s_next(x, writes_only ? x->hw : x->hi, next[d], lo, hi);
+            nup--;
+            x = up[nup];
+            d = depth[nup];
+            i = s_next(x, writes_only ? x->hw : x->hi, next[nup], lo, hi);
         }
-        up[d] = x;
-        next[d] = i + 1;
+        if (x->lo[i + 1] < hi) { /* (lo[F] is empty) */
+            up[nup] = x;
+            next[nup] = i + 1;
+            depth[nup] = d;
+            nup++;
+        }
         d++;
         x = x->ptr[i];
     }
