@@ -27,7 +27,8 @@
  * middle of the buffer: the trees' paths stay in cache, so the difference
  * between the two is the price of cache misses, not of the algorithm.
  *
- * Every figure is the median of --reps runs.  The core never reads a clock;
+ * Every figure is the median of --reps runs; SCALE's reps run each point
+ * in turn.  The core never reads a clock;
  * this program does (CLOCK_MONOTONIC).
  */
 #include <errno.h>
@@ -299,19 +300,22 @@ static double s_scale_run(const s_opts_t *o, uint32_t nlive, const uint32_t *slo
     return (t1 - t0) * 1e9 / (double)o->scale_tasks;
 }
 
-/* SCALE (local == false) or SCALE_LOCAL (local == true) at every point. */
+/* SCALE (local == false) or SCALE_LOCAL (local == true) at every point.
+ * Each rep runs every point in turn, so that a change of the machine's
+ * load (a neighbour's use of the shared cache) hits all points alike, not
+ * the reps of one. */
 static void s_scale(const s_opts_t *o, s_result_t *r, bool local)
 {
     size_t warm = o->scale_tasks / 10 + 1000;
     size_t n = warm + o->scale_tasks;
-    uint32_t *slots = malloc(2 * n * sizeof *slots);
-    double t[S_MAX_REPS];
-    if (slots == NULL)
-        s_die("SCALE", ORDO_ENOMEM);
+    uint32_t *slots[S_SCALE_POINTS] = {NULL};
+    double t[S_SCALE_POINTS][S_MAX_REPS];
     for (int p = 0; p < S_SCALE_POINTS; p++) {
         uint32_t nlive = s_scale_live[p];
         if (o->scale_point && o->scale_point != nlive)
             continue;
+        if ((slots[p] = malloc(2 * n * sizeof *slots[p])) == NULL)
+            s_die("SCALE", ORDO_ENOMEM);
         uint32_t nodd = nlive + 1; /* odd slots 1, 3, ..., 2 * nlive + 1 */
         uint32_t base = 0;
         if (local) {
@@ -322,14 +326,19 @@ static void s_scale(const s_opts_t *o, s_result_t *r, bool local)
         for (size_t i = 0; i < n; i++) {
             uint32_t x = ordo_bench_below(&rs, nodd), y = ordo_bench_below(&rs, nodd - 1);
             y += y >= x; /* distinct */
-            slots[2 * i] = 2 * (base + x) + 1;
-            slots[2 * i + 1] = 2 * (base + y) + 1;
+            slots[p][2 * i] = 2 * (base + x) + 1;
+            slots[p][2 * i + 1] = 2 * (base + y) + 1;
         }
-        for (int k = 0; k < o->reps; k++)
-            t[k] = s_scale_run(o, nlive, slots, warm, &r->scale_index[p]);
-        (local ? r->local_ns : r->scale_ns)[p] = ordo_bench_median(t, o->reps);
     }
-    free(slots);
+    for (int k = 0; k < o->reps; k++)
+        for (int p = 0; p < S_SCALE_POINTS; p++)
+            if (slots[p])
+                t[p][k] = s_scale_run(o, s_scale_live[p], slots[p], warm, &r->scale_index[p]);
+    for (int p = 0; p < S_SCALE_POINTS; p++) {
+        if (slots[p])
+            (local ? r->local_ns : r->scale_ns)[p] = ordo_bench_median(t[p], o->reps);
+        free(slots[p]);
+    }
 }
 
 static void s_w1(const s_opts_t *o, s_result_t *r)
