@@ -20,11 +20,11 @@
  * measure.  Then a stream of tasks, each reading one random odd slot and
  * writing another, is submitted, popped and completed one at a time.  The
  * stream's slots interleave with the live ones, so every query descends
- * through the live accesses' trees to the query's neighbourhood; the bytes
+ * through the live accesses' tree to the query's neighbourhood; the bytes
  * are disjoint, so the stream never waits, and the measure is the price of
  * analysis, pop and completion with N live accesses beside it.  SCALE_LOCAL
  * is the same with the stream confined to 64 neighbouring odd slots in the
- * middle of the buffer: the trees' paths stay in cache, so the difference
+ * middle of the buffer: the tree's paths stay in cache, so the difference
  * between the two is the price of cache misses, not of the algorithm.
  *
  * Every figure is the median of --reps runs; SCALE's reps run each point
