@@ -1094,9 +1094,11 @@ int ordo_graph_submit(ordo_graph_t *g, const ordo_task_desc_t *d, char *err, siz
                 goto oom;
         }
 
-    /* Join the index.  An access that retires one of its kind (a write, a
-     * write) with the very same bounds takes its node's place (no rebalance): the
-     * in-place update chain costs one descent, not a removal and an insert.
+    /* Join the index.  An access that retires one of the same kind (write
+     * or read) with the very same bounds takes its entry's place (no
+     * rebalance): the in-place update chain costs one descent, not a
+     * removal and an insert.  Not one of the other kind: the entry keeps
+     * its kind, and a write in a read's entry would be unseen by reads.
      * A run read finds the group of its bytes, or starts one; when that
      * group is leaving whole, it takes its leader's place likewise. */
     t = &g->tasks[slot];

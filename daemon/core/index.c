@@ -5,26 +5,27 @@
  * (lo, seq).  In a leaf an entry is an access: its key, its hi, its hi
  * again when it is a write, else 0 (hw), and its record.  In an inner node
  * an entry is a child: the smallest key of the child's subtree, the
- * largest hi of its accesses and of its writes alone (hw), and the child.  Every leaf is at the
- * same depth; every node but the root holds at least S_MIN entries.  The
- * slots past the entries hold a start that nothing reaches (s_pad), and
- * walks go by the tree's height, so a descent reads neither a node's count
- * nor its leaf flag.  A node is ten cache lines: F = 15 entries, so that
- * the count and the leaf flag take the place of a sixteenth hi, in the line
- * of hi that an insert's or a remove's shift writes anyway (a header line
- * of their own was one more miss for every cold leaf an insert touched),
- * and the sixteenth start is always empty.
+ * largest hi of its accesses and of its writes alone (hw), and the child.
+ * Every leaf is at the same depth; every node but the root holds at least
+ * S_MIN entries.  The slots past the entries hold a start that nothing
+ * reaches (s_pad), and walks go by the tree's height, so a descent reads
+ * neither a node's count nor its leaf flag.  A node is ten cache lines:
+ * F = 15 entries, so that the count and the leaf flag take the place of a
+ * sixteenth hi, in the line of hi that an insert's or a remove's shift
+ * writes anyway (a header line of their own was one more miss for every
+ * cold leaf an insert touched), and the sixteenth start is always empty.
  *
  * Insert walks down by key, widening the summaries on the way (the new
- * access will be in each of those subtrees: hi, and hw for a write), and splits full nodes on the
- * way back up.  Every access knows its leaf (entries that move between
- * leaves are told), so a remove that changes no summary and leaves the
- * leaf full enough, the common case, takes no descent.  Otherwise remove
- * walks down by key, and on the way back up merges an underfull node with
- * a sibling, or shares a sibling's entries when both would not fit in one
- * node, and stops as soon as a summary comes out unchanged.  A query walks every child whose largest hi passes the query's
- * start, in key order, and stops at the first whose smallest lo reaches the
- * query's end.
+ * access will be in each of those subtrees: hi, and hw for a write), and
+ * splits full nodes on the way back up.  Every access knows its leaf
+ * (entries that move between leaves are told), so a remove that changes
+ * no summary and leaves the leaf full enough, the common case, takes no
+ * descent.  Otherwise remove walks down by key, and on the way back up
+ * merges an underfull node with a sibling, or shares a sibling's entries
+ * when both would not fit in one node, and stops as soon as a summary
+ * comes out unchanged.  A query walks every child whose largest hi (hw
+ * for the writes alone) passes the query's start, in key order, and stops
+ * at the first whose smallest lo reaches the query's end.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
