@@ -62,6 +62,11 @@ class TestTables(unittest.TestCase):
         for name, code in found.items():
             self.assertNotEqual(ordo.strerror(code), "unknown error", name)
 
+    def test_token_bytes(self):
+        from ordo import _lib
+        n = re.search(r"#define ORDO_TOKEN_BYTES (\d+)", self.header)
+        self.assertEqual(int(n.group(1)), _lib.TOKEN_BYTES)
+
     def test_dtypes(self):
         found = dict((t, int(v)) for _, v, _, t in
                      re.findall(r"X\(([A-Z0-9]+), (\d+), (\d+), \"(\w+)\"\)", self.header))
@@ -369,6 +374,35 @@ class TestSessions(DaemonCase):
         buf.release()
         with self.assertRaises(ordo.NotFound):
             c.open_buffer(name)
+
+
+    def test_detach_and_resume(self):
+        """A detached session goes on in a new client: the tasks submitted
+        before the detach end there (their outcomes come to the new
+        client), new ids follow the old ones, and the session's buffer is
+        still its own.  A wrong token is refused while the session waits."""
+        c = ordo.Client(connect_timeout=10)
+        v = c.tensor((8,), "f32")
+        t0 = c.sleep(0.3, ordo.InOut(v))
+        t1 = c.fill(v, 7.0)                         # after t0: the same bytes
+        session, token = c.session, c.token
+        self.assertEqual(len(token), 16)
+        c.detach()
+        with self.assertRaises(ordo.Error):
+            c.session                               # closed
+        wrong = bytes(b ^ 0xff for b in token)
+        with self.assertRaises(ordo.SessionLost) as cm:
+            ordo.Client(connect_timeout=10, resume=(session, wrong))
+        self.assertEqual(cm.exception.code, ordo.CODES["ESESSION"])
+        with self.assertRaises(ordo.InvalidArgument):
+            ordo.Client(connect_timeout=10, resume=(session, token[:8]))
+        with ordo.Client(connect_timeout=10, resume=(session, token)) as r:
+            self.assertEqual(r.session, session)
+            self.assertTrue(r.wait(t1, timeout=10).ok)
+            self.assertTrue(r.wait(t0, timeout=10).ok)
+            t2 = r.scale(v, 2.0)
+            self.assertGreater(t2, t1)
+            np.testing.assert_array_equal(r.read(v).result(timeout=10), np.full(8, 14.0))
 
 
 class TestEvents(DaemonCase):

@@ -152,6 +152,11 @@ dtype_name = _proto("ordo_dtype_name", ctypes.c_char_p, ctypes.c_int)
 client_new = _proto("ordo_client_new", ctypes.c_int, ctypes.POINTER(_cp), ctypes.c_char_p,
                     ctypes.POINTER(ClientOpts))
 client_destroy = _proto("ordo_client_destroy", None, ctypes.POINTER(_cp))
+TOKEN_BYTES = 16    # ORDO_TOKEN_BYTES
+client_token = _proto("ordo_client_token", ctypes.c_int, _cp, ctypes.c_char_p)
+client_resume = _proto("ordo_client_resume", ctypes.c_int, ctypes.POINTER(_cp), ctypes.c_char_p,
+                       ctypes.POINTER(ClientOpts), ctypes.c_uint32, ctypes.c_char_p)
+client_detach = _proto("ordo_client_detach", ctypes.c_int, ctypes.POINTER(_cp))
 client_session = _proto("ordo_client_session", ctypes.c_uint32, _cp)
 client_credits = _proto("ordo_client_credits", ctypes.c_uint32, _cp)
 client_unfinished = _proto("ordo_client_unfinished", ctypes.c_uint64, _cp)

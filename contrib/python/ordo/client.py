@@ -187,14 +187,15 @@ class Client:
 
     Client(endpoint=None, *, name=None, connect_timeout=None,
     request_timeout=None, batch_max_tasks=0, batch_delay_us=0,
-    quiet_success=False): endpoint None is libordo's default
+    quiet_success=False, resume=None): endpoint None is libordo's default
     ($ORDO_ENDPOINT, then the per-user socket).  Timeouts in seconds.
-    Use as a context manager, or call close().
+    resume=(session, token) continues a session that another client left
+    with detach() (see detach).  Use as a context manager, or call close().
     """
 
     def __init__(self, endpoint=None, *, name=None, connect_timeout=None,
                  request_timeout=None, batch_max_tasks=0, batch_delay_us=0,
-                 quiet_success=False):
+                 quiet_success=False, resume=None):
         self._c = None
         self._reads = {}
         self._watched = set()
@@ -206,8 +207,16 @@ class Client:
         opts.name = (name or "python[%d]" % os.getpid()).encode()
         opts.quiet_success = 1 if quiet_success else 0
         c = ctypes.c_void_p()
-        check(_lib.client_new(ctypes.byref(c), endpoint.encode() if endpoint else None,
-                              ctypes.byref(opts)))
+        ep = endpoint.encode() if endpoint else None
+        if resume is None:
+            check(_lib.client_new(ctypes.byref(c), ep, ctypes.byref(opts)))
+        else:
+            session, token = resume
+            token = bytes(token)
+            if len(token) != _lib.TOKEN_BYTES:
+                raise InvalidArgument(CODES["EINVAL"], "a resume token is %d bytes, not %d"
+                                      % (_lib.TOKEN_BYTES, len(token)))
+            check(_lib.client_resume(ctypes.byref(c), ep, ctypes.byref(opts), session, token))
         self._c = c
 
     # ---- session ---------------------------------------------------------
@@ -220,6 +229,20 @@ class Client:
             self._c = None
             # libordo no longer writes into the read arrays: let them go.
             self._reads.clear()
+
+    def detach(self):
+        """Sends what is batched, waits until ordod has accepted it, and
+        disconnects without ending the session: its tasks go on, and for
+        ordod's --session-grace seconds (default 30) the daemon keeps their
+        completions for Client(resume=(session, token)), in this process
+        or another.  There, waiting on an id submitted before the detach
+        gives its outcome (without timings or read data); a read() still
+        pending here never completes.  Read session and token before."""
+        c = self._check_open()
+        rc = _lib.client_detach(ctypes.byref(c))  # frees the client, even on error
+        self._c = None
+        self._reads.clear()
+        check(rc)
 
     def __enter__(self):
         return self
@@ -241,6 +264,14 @@ class Client:
     @property
     def session(self):
         return _lib.client_session(self._check_open())
+
+    @property
+    def token(self):
+        """The session's resume token (bytes; a secret): with session, what
+        Client(resume=...) needs to continue the session after detach()."""
+        buf = ctypes.create_string_buffer(_lib.TOKEN_BYTES)
+        check(_lib.client_token(self._check_open(), buf))
+        return buf.raw
 
     @property
     def credits(self):
