@@ -272,7 +272,6 @@ static void s_map_del(s_map_t *m, uint64_t id)
 typedef struct {
     ordo_wsubmit_t sub;
     size_t n;                       /* tasks in sub */
-    size_t bound;                   /* encoded size bound of the tasks */
     uint64_t since_ns;              /* when the first task came in */
 } s_batch_t;
 
@@ -695,14 +694,25 @@ static int s_consume_locked(ordo_client_t *self, s_rec_t *r, ordo_event_t *ev)
 
 /* ---- sending ---------------------------------------------------------- */
 
-static int s_outq_push_locked(ordo_client_t *self, ordo_wbuf_t *msg)
+/* A new place at the end of the out queue, or NULL (ordo_last_error set). */
+static ordo_wbuf_t *s_outq_slot_locked(ordo_client_t *self)
 {
     s_outq_t *q = &self->outq;
     if (s_reserve((void **)&q->items, &q->cap, q->n + 1, sizeof *q->items) < 0) {
-        free(msg->data);
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory queueing a message");
+        ordo_cl_fail(ORDO_ENOMEM, "out of memory queueing a message");
+        return NULL;
     }
-    q->items[q->n++] = *msg;
+    return &q->items[q->n++];
+}
+
+static int s_outq_push_locked(ordo_client_t *self, ordo_wbuf_t *msg)
+{
+    ordo_wbuf_t *slot = s_outq_slot_locked(self);
+    if (!slot) {
+        free(msg->data);
+        return ORDO_ENOMEM;
+    }
+    *slot = *msg;
     msg->data = NULL;
     return 0;
 }
@@ -714,11 +724,11 @@ static int s_flush_locked(ordo_client_t *self)
     s_batch_t *b = &self->batch;
     if (b->n == 0)
         return 0;
-    s_outq_t *q = &self->outq;
-    if (s_reserve((void **)&q->items, &q->cap, q->n + 1, sizeof *q->items) < 0)
-        return ordo_cl_fail(ORDO_ENOMEM, "out of memory queueing a message");
-    ordo_wire_submit_end(&b->sub, &q->items[q->n++]);
-    b->n = b->bound = 0;
+    ordo_wbuf_t *slot = s_outq_slot_locked(self);
+    if (!slot)
+        return ORDO_ENOMEM;
+    ordo_wire_submit_end(&b->sub, slot);
+    b->n = 0;
     return 0;
 }
 
@@ -1895,6 +1905,11 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     pthread_mutex_lock(&self->mu);
     if ((rc = s_broken_locked(self)) < 0)
         goto out;
+    if (bound == SIZE_MAX) {
+        rc = ordo_cl_fail(ORDO_ELIMIT, "task '%s': its params_len and data_len add up to more "
+                          "than any message holds", task->kernel);
+        goto out;
+    }
     if (bound > self->max_message) {
         rc = ordo_cl_fail(ORDO_ELIMIT, "task '%s' needs about %zu bytes on the wire, more "
                           "than ordod's limit of %llu: split its data", task->kernel, bound,
@@ -1916,13 +1931,14 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
             goto out;
     }
     s_lead_end_locked(self, &lead);
+    /* The batch's Submit so far is b->sub.len bytes (the head room
+     * included): the next task goes in when its bound still fits. */
+    s_batch_t *b = &self->batch;
     size_t limit = self->max_message < S_BATCH_BYTES ? self->max_message : S_BATCH_BYTES;
-    if (self->batch.n > 0 && self->batch.bound + bound > limit &&
-        (rc = s_flush_locked(self)) < 0)
+    if (b->n > 0 && b->sub.len + bound > limit && (rc = s_flush_locked(self)) < 0)
         goto out;
     /* Room first: once the record exists nothing can fail. */
-    s_batch_t *b = &self->batch;
-    if (ordo_wire_submit_reserve(&b->sub, bound + ORDO_WIRE_TASK_SLACK) < 0) {
+    if (ordo_wire_submit_reserve(&b->sub, bound) < 0) {
         rc = ordo_cl_fail(ORDO_ENOMEM, "out of memory batching a task");
         goto out;
     }
@@ -1937,11 +1953,10 @@ int ordo_submit(ordo_client_t *self, const ordo_submit_t *task, uint64_t *id)
     ordo_wire_submit_task(&b->sub, tid, task, klen);
     if (b->n++ == 0)
         b->since_ns = s_now_ns();
-    b->bound += bound;
     self->next_seq++;
     self->unfinished++;
     *id = tid;
-    if (self->batch.n >= (size_t)self->batch_max_tasks || self->batch.bound >= limit ||
+    if (b->n >= (size_t)self->batch_max_tasks || b->sub.len >= limit ||
         (task->flags & ORDO_SUBMIT_FLUSH))
         s_flush_locked(self);       /* sent by s_unlock; on failure the timer retries */
     if (self->batch.n == 1)

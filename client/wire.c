@@ -80,16 +80,26 @@ enum {
  * varints, so their one-byte length is always right. */
 _Static_assert(ORDO_MAX_NDIM * 10 < 0x80, "a packed shape's length fits in one byte");
 
-/* A packed repeated int64 field of n (1 to ORDO_MAX_NDIM) values. */
+/* A packed repeated varint field of the n values at v, whose encoded
+ * length len is known (a view's shape and strides: less than 0x80). */
+static inline uint8_t *s_put_packed(uint8_t *p, uint8_t tag, const uint64_t *v, size_t n,
+                                    size_t len)
+{
+    *p++ = tag;
+    p = ordo_pb_put_varint(p, len);
+    for (size_t k = 0; k < n; k++)
+        p = ordo_pb_put_varint(p, v[k]);
+    return p;
+}
+
+/* A view's shape or strides (1 to ORDO_MAX_NDIM values; int64 and uint64
+ * may alias): the values are written first, then their length in the one
+ * byte before them. */
 static inline uint8_t *s_put_packed_view(uint8_t *p, uint8_t tag, const int64_t *v, size_t n)
 {
-    *p = tag;
-    uint8_t *body = p + 2;
-    p = body;
-    for (size_t k = 0; k < n; k++)
-        p = ordo_pb_put_varint(p, (uint64_t)v[k]);
-    body[-1] = (uint8_t)(p - body);
-    return p;
+    uint8_t *end = s_put_packed(p, tag, (const uint64_t *)v, n, 0);
+    p[1] = (uint8_t)(end - (p + 2));
+    return end;
 }
 
 /* Ends a length-delimited payload written from body to p, one byte past
@@ -182,12 +192,8 @@ void ordo_wire_submit_task(ordo_wsubmit_t *s, uint64_t id, const ordo_submit_t *
     }
     ordo_pb_put_varint(s->data + s->len + 1, len);
     p = ordo_pb_put_len_field(p, S_TAG_TASK_PARAMS, t->params, t->params_len);
-    if (ndeps) {
-        *p++ = S_TAG_TASK_DEPS;
-        p = ordo_pb_put_varint(p, deps);
-        for (size_t k = 0; k < ndeps; k++)
-            p = ordo_pb_put_varint(p, t->deps[k]);
-    }
+    if (ndeps)
+        p = s_put_packed(p, S_TAG_TASK_DEPS, t->deps, ndeps, deps);
     p = ordo_pb_put_len_field(p, S_TAG_TASK_DATA, t->data, t->data_len);
     s->len = (size_t)(p - s->data);
 }
@@ -201,7 +207,10 @@ void ordo_wire_submit_end(ordo_wsubmit_t *s, ordo_wbuf_t *out)
     out->data = s->data;
     out->off = off;
     out->len = s->len - off;
-    s->hint = s->cap < ((size_t)256 << 10) ? s->cap : (size_t)256 << 10;
+    size_t hint = 4096;
+    while (hint < s->len && hint < (size_t)256 << 10)
+        hint *= 2;
+    s->hint = hint;
     s->data = NULL;
     s->len = s->cap = 0;
 }
@@ -217,10 +226,15 @@ void ordo_wire_submit_free(ordo_wsubmit_t *s)
  * and its payload; the nesting adds two length prefixes per task and arg. */
 size_t ordo_wire_task_bound(const ordo_submit_t *t, size_t kernel_len)
 {
-    size_t n = 5 * 11 + kernel_len + t->params_len + t->data_len + (size_t)t->ndeps * 11;
+    size_t n = 5 * 11 + (size_t)t->ndeps * 11;
+    if (__builtin_add_overflow(n, kernel_len, &n) ||
+        __builtin_add_overflow(n, t->params_len, &n) ||
+        __builtin_add_overflow(n, t->data_len, &n))
+        return SIZE_MAX;
     for (int k = 0; k < t->nargs; k++) {
         int32_t nd = t->args[k].view->ndim;
-        n += 8 * 11 + (size_t)(nd > 0 ? nd : 0) * 2 * 11;
+        if (__builtin_add_overflow(n, 8 * 11 + (size_t)(nd > 0 ? nd : 0) * 2 * 11, &n))
+            return SIZE_MAX;
     }
     return n;
 }
@@ -393,8 +407,7 @@ static const char *s_get_bytes(ordo_pb_rd_t *r, char **bytes, size_t *len)
 static bool s_get_completion(ordo_pb_rd_t r, const uint8_t *limit, ordo_wcompletion_t *c,
                              char **bytes)
 {
-    ordo_wcompletion_t *v = c;
-    *v = (ordo_wcompletion_t){
+    *c = (ordo_wcompletion_t){
         .error = "", .state = s_state(ORDO__V1__TASK_STATUS__STATUS_UNSPECIFIED)
     };
     uint64_t x;
@@ -402,35 +415,35 @@ static bool s_get_completion(ordo_pb_rd_t r, const uint8_t *limit, ordo_wcomplet
     /* Each field is optional (proto3 leaves zero values out); in field
      * order, each is at most once. */
 #define S_HAS(key) (r.p < r.end && *r.p == (key) && (r.p++, true))
-    if (S_HAS(1 << 3) && !s_varint(&r, limit, &v->id))
+    if (S_HAS(1 << 3) && !s_varint(&r, limit, &c->id))
         return false;
     if (S_HAS(2 << 3)) {
         if (!s_varint(&r, limit, &x))
             return false;
-        v->state = s_state((Ordo__V1__TaskStatus)(int32_t)(uint32_t)x);
+        c->state = s_state((Ordo__V1__TaskStatus)(int32_t)(uint32_t)x);
     }
     if (S_HAS(3 << 3)) {
         if (!s_varint(&r, limit, &x))
             return false;
-        v->code = (int32_t)(uint32_t)x;
+        c->code = (int32_t)(uint32_t)x;
     }
-    if (S_HAS(4 << 3 | 2) && !(v->error = s_get_bytes(&r, bytes, &len)))
+    if (S_HAS(4 << 3 | 2) && !(c->error = s_get_bytes(&r, bytes, &len)))
         return false;
-    if (S_HAS(5 << 3) && !s_varint(&r, limit, &v->cause))
+    if (S_HAS(5 << 3) && !s_varint(&r, limit, &c->cause))
         return false;
-    if (S_HAS(6 << 3) && !s_varint(&r, limit, &v->accepted_ns))
+    if (S_HAS(6 << 3) && !s_varint(&r, limit, &c->accepted_ns))
         return false;
-    if (S_HAS(7 << 3) && !s_varint(&r, limit, &v->started_ns))
+    if (S_HAS(7 << 3) && !s_varint(&r, limit, &c->started_ns))
         return false;
-    if (S_HAS(8 << 3) && !s_varint(&r, limit, &v->finished_ns))
+    if (S_HAS(8 << 3) && !s_varint(&r, limit, &c->finished_ns))
         return false;
     if (S_HAS(9 << 3 | 2)) {
         const char *data = s_get_bytes(&r, bytes, &len);
         if (!data)
             return false;
         if (len > 0) {
-            v->data = data;
-            v->data_len = len;
+            c->data = data;
+            c->data_len = len;
         }
     }
 #undef S_HAS
@@ -467,7 +480,6 @@ static int s_fast_completions(ordo_wmsg_t *m, const uint8_t *data, size_t len)
     m->kind = ORDO_WMSG_COMPLETIONS;
     m->ncompletions = n;
     m->items = items;
-    m->by_hand = true;
     return 1;
 }
 

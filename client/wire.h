@@ -36,12 +36,12 @@ typedef struct {
  * envelope in front of the tasks (the ClientMsg key and the Submit's
  * length) is written when the message is complete. */
 #define ORDO_WIRE_SUBMIT_HEAD 11        /* a key and a ten-byte length */
-#define ORDO_WIRE_TASK_SLACK 16         /* see ordo_wire_submit_task */
 
 typedef struct {
     uint8_t *data;                  /* malloc'd, or NULL: no task yet */
     size_t len, cap;                /* bytes written (the head room too) */
-    size_t hint;                    /* capacity to start the next one with */
+    size_t hint;                    /* capacity to start the next one with:
+                                       the last one's size, rounded up */
 } ordo_wsubmit_t;
 
 /* Encoders: 0 or ORDO_ENOMEM. */
@@ -60,7 +60,8 @@ int ordo_wire_status_request(ordo_wbuf_t *out, const char *command,
 
 /* An upper bound of the encoded size of task t (kernel_len: the length of
  * its kernel name), for the batch limits: each field a one-byte key, a
- * ten-byte varint and its payload, two length prefixes per argument. */
+ * ten-byte varint and its payload, two length prefixes per argument;
+ * SIZE_MAX when the sum overflows (lengths no message can hold). */
 size_t ordo_wire_task_bound(const ordo_submit_t *t, size_t kernel_len);
 
 /* Makes room for more bytes after s->len (starting the message when it
@@ -68,7 +69,8 @@ size_t ordo_wire_task_bound(const ordo_submit_t *t, size_t kernel_len);
 int ordo_wire_submit_reserve(ordo_wsubmit_t *s, size_t more);
 
 /* Appends task t with id to s.  The caller has reserved
- * ordo_wire_task_bound(t, kernel_len) + ORDO_WIRE_TASK_SLACK bytes, and
+ * ordo_wire_task_bound(t, kernel_len) bytes (nothing is written past the
+ * task's encoded end, which the bound exceeds), and
  * checked t as ordo_submit does (every view present, 0 <= ndim <=
  * ORDO_MAX_NDIM; counts not negative).  Modes other than ORDO_IN, ORDO_OUT
  * and ORDO_INOUT are written as MODE_UNSPECIFIED. */
@@ -118,8 +120,8 @@ typedef struct {
     /* completions */
     size_t ncompletions;
     ordo_wcompletion_t *items;      /* ncompletions of them */
-    bool by_hand;                   /* read by hand (see wire.c), not by protobuf-c */
-    void *priv;                     /* the message unpacked by protobuf-c */
+    void *priv;                     /* the message unpacked by protobuf-c; NULL
+                                       for Completions read by hand (wire.c) */
 } ordo_wmsg_t;
 
 /* Decodes a ServerMsg; the result does not point into data.  Returns 0,

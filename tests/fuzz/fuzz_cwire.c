@@ -47,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(rc == 0);
     if (ref->msg_case == ORDO__V1__SERVER_MSG__MSG_COMPLETIONS) {
         s_count.completions++;
-        s_count.fast += m.by_hand;
+        s_count.fast += m.priv == NULL;     /* read by hand */
         FUZZ_ASSERT(m.kind == ORDO_WMSG_COMPLETIONS);
         FUZZ_ASSERT(m.ncompletions == ref->completions->n_items);
         for (size_t i = 0; i < m.ncompletions; i++) {
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             s_count.items++;
         }
     } else {
-        FUZZ_ASSERT(m.items == NULL && !m.by_hand);
+        FUZZ_ASSERT(m.items == NULL && m.priv != NULL);
         FUZZ_ASSERT(m.kind != ORDO_WMSG_COMPLETIONS);
     }
     ordo__v1__server_msg__free_unpacked(ref, NULL);
