@@ -42,6 +42,7 @@ struct ordo_dwire_msg {
     size_t first_cap;
     size_t budget;                  /* most bytes the arena may take */
     size_t allocated;
+    bool usual_only;                /* ORDO_DWIRE_DECODE_FAST_USUAL */
 };
 
 /* Decoded structures take a few times the encoded size (about 7x for
@@ -190,6 +191,14 @@ static inline void *s_alloc(ordo_dwire_msg_t *m, size_t size)
         return p;
     }
     return s_arena_alloc(m, size);
+}
+
+/* Gives back p, the last allocation (s_alloc's always comes from the
+ * current chunk): for a straight-line reader that gave up, so that the
+ * general reader's allocation of the same records is not counted twice. */
+static inline void s_unalloc(ordo_dwire_msg_t *m, void *p)
+{
+    m->chunks->used = (size_t)((char *)p - (char *)m->chunks->data);
 }
 
 /* A key as one number, field << 3 | wire type, so that one switch takes a
@@ -463,6 +472,10 @@ static inline bool s_arg_usual(const uint8_t *p, const uint8_t *end, s_arg_t *a)
     return p == end;
 }
 
+/* The args a task reader keeps from its first pass (the usual reader
+ * takes no more). */
+#define S_ARGS_SEEN 8
+
 /* Sets what ordo_dwire_get_task hands out; params and data are NULL when
  * empty, as protobuf-c leaves them. */
 static void s_task_set(s_task_t *t, uint64_t id, ordo_pb_rd_t kernel, ordo_pb_rd_t params,
@@ -480,6 +493,24 @@ static void s_task_set(s_task_t *t, uint64_t id, ordo_pb_rd_t kernel, ordo_pb_rd
     out->deps = NULL;
     out->ndeps = ndeps;
     t->args = NULL;
+}
+
+/* t's args (nargs records, left for the caller to fill) and deps (the
+ * ndeps checked varints at q) in one allocation; NULL over the budget. */
+static s_arg_t *s_task_args(ordo_dwire_msg_t *m, s_task_t *t, size_t nargs, const uint8_t *q,
+                            size_t ndeps)
+{
+    s_arg_t *args = s_alloc(m, nargs * sizeof *args + ndeps * sizeof *t->t.deps);
+    if (!args)
+        return NULL;
+    t->args = nargs ? args : NULL;
+    if (ndeps) {
+        uint64_t *d = (uint64_t *)(args + nargs);
+        for (size_t k = 0; k < ndeps; k++)
+            d[k] = ordo_pb_next(&q);
+        t->t.deps = d;
+    }
+    return args;
 }
 
 /* A Task as libordo writes it (client/wire.c): id, kernel, args, params,
@@ -503,12 +534,11 @@ static bool s_task_usual(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
         if (!s_sub(&p, end, &kernel))
             return false;
     }
-    enum { S_ARGS_USUAL = 8 };
-    ordo_pb_rd_t argv[S_ARGS_USUAL];
+    ordo_pb_rd_t argv[S_ARGS_SEEN];
     size_t nargs = 0, ndeps = 0;
     while (p < end && *p == S_KEY(3, 2)) {
         p++;
-        if (nargs == S_ARGS_USUAL || !s_sub(&p, end, &argv[nargs]))
+        if (nargs == S_ARGS_SEEN || !s_sub(&p, end, &argv[nargs]))
             return false;
         nargs++;
     }
@@ -532,20 +562,14 @@ static bool s_task_usual(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
     s_task_set(t, id, kernel, params, data, nargs, ndeps);
     if (nargs == 0 && ndeps == 0)
         return true;
-    s_arg_t *args = s_alloc(m, nargs * sizeof *args + ndeps * sizeof *t->t.deps);
+    s_arg_t *args = s_task_args(m, t, nargs, deps.p, ndeps);
     if (!args)
         return false;
-    t->args = nargs ? args : NULL;
-    if (ndeps) {
-        uint64_t *d = (uint64_t *)(args + nargs);
-        const uint8_t *q = deps.p;
-        for (size_t k = 0; k < ndeps; k++)
-            d[k] = ordo_pb_next(&q);
-        t->t.deps = d;
-    }
     for (size_t j = 0; j < nargs; j++)
-        if (!s_arg_usual(argv[j].p, argv[j].end, &args[j]))
+        if (!s_arg_usual(argv[j].p, argv[j].end, &args[j])) {
+            s_unalloc(m, args);
             return false;
+        }
     return true;
 }
 
@@ -555,7 +579,6 @@ static bool s_task_general(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
     const ordo_pb_rd_t start = r;
     ordo_pb_rd_t kernel = { NULL, NULL }, params = kernel, data = kernel, sub = kernel;
     /* The first args, to read them without a second pass over the task. */
-    enum { S_ARGS_SEEN = 8 };
     ordo_pb_rd_t argv[S_ARGS_SEEN];
     size_t nargs = 0;
     s_rep_t deps = { NULL, 0, 0, 0 };
@@ -600,18 +623,9 @@ static bool s_task_general(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
     s_task_set(t, id, kernel, params, data, nargs, deps.n);
     if (nargs == 0 && deps.n == 0)
         return true;
-    /* The args and the deps in one allocation. */
-    s_arg_t *args = s_alloc(m, nargs * sizeof *args + deps.n * sizeof *t->t.deps);
-    if (!args || !s_rep_join(m, start, 5, &deps))
+    s_arg_t *args;
+    if (!s_rep_join(m, start, 5, &deps) || !(args = s_task_args(m, t, nargs, deps.p, deps.n)))
         return false;
-    t->args = nargs ? args : NULL;
-    if (deps.n) {
-        uint64_t *d = (uint64_t *)(args + nargs);
-        const uint8_t *p = deps.p;
-        for (size_t k = 0; k < deps.n; k++)
-            d[k] = ordo_pb_next(&p);
-        t->t.deps = d;
-    }
     if (nargs <= S_ARGS_SEEN) {
         for (size_t j = 0; j < nargs; j++)
             if (!s_fast_arg(m, argv[j], &args[j]))
@@ -634,7 +648,7 @@ static bool s_task_general(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
 
 static bool s_fast_task(ordo_dwire_msg_t *m, ordo_pb_rd_t r, s_task_t *t)
 {
-    return s_task_usual(m, r, t) || s_task_general(m, r, t);
+    return s_task_usual(m, r, t) || (!m->usual_only && s_task_general(m, r, t));
 }
 
 static bool s_fast_submit(ordo_dwire_msg_t *m, ordo_pb_rd_t r)
@@ -728,23 +742,26 @@ int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,
     m->arena.allocator_data = m;
     /* Decoded Submits take a few times the encoded size: about 5x in the
      * fast path's form for tasks of three one-dimensional views (the copy,
-     * and 88 + 3 * 64 bytes for about 75 on the wire), 7x in protobuf-c's. */
-    m->first_cap = size < (SIZE_MAX - 4096) / 6 ? 6 * size + 4096 : size;
+     * and 88 + 3 * 64 bytes for about 75 on the wire), 7x in protobuf-c's;
+     * a large message is mostly host data, which takes 1x.  The first
+     * chunk is that, up to 1 MiB over the message's size; the arena grows
+     * by more chunks when it needs to. */
+    size_t extra = size < ((size_t)1 << 20) / 5 ? 5 * size : (size_t)1 << 20;
+    m->first_cap = size < SIZE_MAX - extra - 4096 ? size + extra + 4096 : size;
     m->budget = size < (SIZE_MAX - S_ARENA_SLACK) / S_ARENA_FACTOR
                     ? S_ARENA_FACTOR * size + S_ARENA_SLACK
                     : SIZE_MAX;
     if (m->first_cap > m->budget)
         m->first_cap = m->budget;
     m->refs = 1;
+    m->usual_only = how == ORDO_DWIRE_DECODE_FAST_USUAL;
     if (how != ORDO_DWIRE_DECODE_PROTOBUF_C && s_fast_decode(m, data, size)) {
         m->kind = ORDO_DWIRE_SUBMIT;
         *out = m;
         return 0;
     }
     s_arena_reset(m);
-    m->tasks = NULL;
-    m->ntasks = 0;
-    if (how == ORDO_DWIRE_DECODE_FAST) {
+    if (how == ORDO_DWIRE_DECODE_FAST || how == ORDO_DWIRE_DECODE_FAST_USUAL) {
         s_msg_free(m);
         return s_err(err, errlen, ORDO_EAGAIN, "not for the fast path");
     }

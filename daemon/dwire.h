@@ -48,14 +48,16 @@ int ordo_dwire_decode(const void *data, size_t size, ordo_dwire_msg_t **out,
                      char *err, size_t errlen);
 
 /* How to decode: ordo_dwire_decode is AUTO (the Submit fast path, and
- * protobuf-c for whatever it leaves).  The other two exist for the tests
- * that compare the decoders: PROTOBUF_C alone, or FAST alone, which returns
+ * protobuf-c for whatever it leaves).  The others exist for the tests that
+ * compare the decoders: PROTOBUF_C alone, or FAST alone, which returns
  * ORDO_EAGAIN for a message it leaves to protobuf-c (and never refuses one
- * itself). */
+ * itself), or FAST_USUAL, the fast path with its straight-line readers of
+ * libordo's layout only (ORDO_EAGAIN for a task in another). */
 typedef enum {
     ORDO_DWIRE_DECODE_AUTO,
     ORDO_DWIRE_DECODE_PROTOBUF_C,
-    ORDO_DWIRE_DECODE_FAST
+    ORDO_DWIRE_DECODE_FAST,
+    ORDO_DWIRE_DECODE_FAST_USUAL
 } ordo_dwire_decode_how_t;
 
 int ordo_dwire_decode_how(const void *data, size_t size, ordo_dwire_msg_t **out,

@@ -67,21 +67,6 @@ static inline bool ordo_pb_varint4(ordo_pb_rd_t *r, uint32_t *v)
     return false;
 }
 
-/* A field key: field number and wire type. */
-static inline bool ordo_pb_key(ordo_pb_rd_t *r, uint32_t *field, unsigned *wt)
-{
-    uint32_t x;
-    if (r->p < r->end && *r->p < 0x80)      /* fields 1 to 15: one byte */
-        x = *r->p++;
-    else if (!ordo_pb_varint4(r, &x))
-        return false;
-    if ((x >> 3) == 0)
-        return false;
-    *field = x >> 3;
-    *wt = x & 7;
-    return true;
-}
-
 /* The payload of a length-delimited field, into sub. */
 static inline bool ordo_pb_sub(ordo_pb_rd_t *r, ordo_pb_rd_t *sub)
 {

@@ -359,19 +359,44 @@ START_TEST(test_fast_path_differential)
 }
 END_TEST
 
+/* The straight-line readers alone (ORDO_DWIRE_DECODE_FAST_USUAL) on a
+ * message in libordo's layout: they must take it, and agree with
+ * protobuf-c, when every task has at most 8 args; leave it otherwise. */
+static void s_check_usual(const uint8_t *buf, size_t n, const Ordo__V1__Submit *sub, int iter,
+                          unsigned long *taken)
+{
+    bool usual = true;
+    for (size_t i = 0; i < sub->n_tasks; i++)
+        usual = usual && sub->tasks[i]->n_args <= 8;
+    char err[256], what[160];
+    ordo_dwire_msg_t *u = NULL, *pb = NULL;
+    int ru = ordo_dwire_decode_how(buf, n, &u, err, sizeof err, ORDO_DWIRE_DECODE_FAST_USUAL);
+    ck_assert_int_eq(ordo_dwire_decode_how(buf, n, &pb, err, sizeof err,
+                                           ORDO_DWIRE_DECODE_PROTOBUF_C), 0);
+    ck_assert_msg(ru == (usual ? 0 : ORDO_EAGAIN), "message %d: the straight-line readers "
+                  "returned %d (tasks of at most 8 args: %d)", iter, ru, usual);
+    if (ru == 0) {
+        ck_assert_msg(dd_msg_eq(u, pb, what, sizeof what), "message %d: %s", iter, what);
+        (*taken)++;
+    }
+    ordo_dwire_msg_unref(&u);
+    ordo_dwire_msg_unref(&pb);
+}
+
 /* Submits in the layout libordo writes, which is protobuf-c's packing too
  * (fields in number order, the zero ones left out, repeated scalars packed
  * once): the fast path reads them with its straight-line readers
- * (s_task_usual and below), and their mutants stress those readers'
- * checks, which the shuffled messages above seldom reach.  Values of every
- * length, views of 0 to 10 dimensions, shape and strides of unequal
- * length, tasks of up to 10 args (8 is the most the straight reader takes),
- * params and data over 127 bytes. */
+ * (s_task_usual and below), which must take every one whose tasks have at
+ * most 8 args; their mutants stress those readers' checks, which the
+ * shuffled messages above seldom reach.  Values of every length, views of
+ * 0 to 10 dimensions, shape and strides of unequal length, tasks of up to
+ * 10 args, params and data over 127 bytes. */
 START_TEST(test_fast_path_usual)
 {
     enum { NT = 4, NA = 10, ND = 10, NB = 200 };
     uint64_t rng = 0x243f6a8885a308d3ull;
     dd_count_t valid = { 0, 0, 0 }, mutated = { 0, 0, 0 };
+    unsigned long straight = 0;
     static Ordo__V1__View views[NT][NA];
     static Ordo__V1__Arg args[NT][NA], *argp[NT][NA];
     static Ordo__V1__Task tasks[NT], *tp[NT];
@@ -433,6 +458,7 @@ START_TEST(test_fast_path_usual)
         const char *fail = dd_check(buf, n, &valid);
         if (fail)
             ck_abort_msg("message %d (%zu bytes): %s", iter, n, fail);
+        s_check_usual(buf, n, &sub, iter, &straight);
         for (int k = 0; k < 8; k++) {
             s_w_t mw = { 0 };
             s_w_put(&mw, buf, n);
@@ -444,11 +470,57 @@ START_TEST(test_fast_path_usual)
         }
         free(buf);
     }
-    fprintf(stderr, "usual layout: valid %lu fast; mutants %lu fast, %lu protobuf-c, "
-            "%lu refused\n", valid.fast, mutated.fast, mutated.fallback, mutated.refused);
+    fprintf(stderr, "usual layout: valid %lu fast (%lu by the straight-line readers); mutants "
+            "%lu fast, %lu protobuf-c, %lu refused\n", valid.fast, straight, mutated.fast,
+            mutated.fallback, mutated.refused);
     ck_assert_uint_eq(valid.fast, 3000);
+    ck_assert_uint_gt(straight, 2000);
     ck_assert_uint_gt(mutated.fast, 3000);
     ck_assert_uint_gt(mutated.refused, 3000);
+}
+END_TEST
+
+/* Tasks of 8 args in another layout than libordo's (each arg's mode
+ * before its view): the straight-line reader gives up on each, and the
+ * general one reads it.  The records the first allocated are given back,
+ * so the message decodes within the arena budget; counted twice, 10,000
+ * such tasks (660 KB) went over it and were refused. */
+START_TEST(test_fast_path_other_layout_budget)
+{
+    enum { NT = 10000, NA = 8 };
+    /* Task.args {mode IN, view {dtype f32}} */
+    static const uint8_t arg[] = { 0x1a, 0x06, 0x10, 0x01, 0x0a, 0x02, 0x10, ORDO_F32 };
+    size_t task = 2 + NA * sizeof arg, body = NT * task, n = 4 + body;
+    uint8_t *buf = malloc(n), *p = buf;
+    ck_assert_ptr_nonnull(buf);
+    *p++ = 0x12;                                    /* ClientMsg.submit, a 3-byte length */
+    *p++ = (uint8_t)(body | 0x80);
+    *p++ = (uint8_t)(body >> 7 | 0x80);
+    *p++ = (uint8_t)(body >> 14);
+    for (size_t i = 0; i < NT; i++) {
+        *p++ = 0x0a;                                /* Submit.tasks */
+        *p++ = (uint8_t)(NA * sizeof arg);
+        for (size_t j = 0; j < NA; j++, p += sizeof arg)
+            memcpy(p, arg, sizeof arg);
+    }
+    ck_assert_uint_eq((size_t)(p - buf), n);
+    char err[256];
+    ordo_dwire_msg_t *m = NULL;
+    ck_assert_int_eq(ordo_dwire_decode_how(buf, n, &m, err, sizeof err,
+                                           ORDO_DWIRE_DECODE_FAST_USUAL), ORDO_EAGAIN);
+    int rc = ordo_dwire_decode(buf, n, &m, err, sizeof err);
+    ck_assert_msg(rc == 0, "%d: %s", rc, err);
+    ck_assert_uint_eq(ordo_dwire_task_count(m), NT);
+    uint64_t bid;
+    int mode;
+    ordo_view_t v;
+    char what[128];
+    int rc2 = ordo_dwire_get_arg(m, NT - 1, NA - 1, &bid, &mode, &v, what, sizeof what);
+    ck_assert_msg(rc2 == 0, "%s", what);
+    ck_assert_int_eq(mode, ORDO_IN);
+    ck_assert_int_eq(v.dtype, ORDO_F32);
+    ordo_dwire_msg_unref(&m);
+    free(buf);
 }
 END_TEST
 
@@ -827,6 +899,7 @@ static Suite *s_suite(void)
     tcase_add_test(tc, test_fast_path_differential);
     tcase_add_test(tc, test_fast_path_leaves);
     tcase_add_test(tc, test_fast_path_usual);
+    tcase_add_test(tc, test_fast_path_other_layout_budget);
     suite_add_tcase(s, tc);
     return s;
 }

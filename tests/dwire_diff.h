@@ -10,7 +10,9 @@
  * same tasks and arguments through the accessors the server uses (each
  * decoder has its own representation: the fast path does not build
  * protobuf-c's structures); and ordo_dwire_decode answers exactly as
- * protobuf-c alone does.
+ * protobuf-c alone does, within the arena budget (a large message that
+ * fits it in the fast path's smaller form, but not in protobuf-c's, is
+ * taken: the server's limits still apply).
  */
 #ifndef ORDO_DWIRE_DIFF_H_INCLUDED
 #define ORDO_DWIRE_DIFF_H_INCLUDED
