@@ -203,8 +203,8 @@ START_TEST(test_grow_and_drain)
         store[i].lo = (s_next() % 512) * 64;
         store[i].hi = store[i].lo + 1 + s_next() % (i % 16 ? 64 : 4096);
         store[i].seq = i + 1;
-        TU_CHECK(ordo_itree_insert(&t, &pool, &store[i], s_is_write(&store[i])), "insert %zu failed",
-                 i);
+        TU_CHECK(ordo_itree_insert(&t, &pool, &store[i], s_is_write(&store[i])),
+                 "insert %zu failed", i);
         in[i] = true;
         if (i % 1499 == 0) {
             TU_CHECK(ordo_itree_check(&t), "insert %zu: invariants broken", i);

@@ -8,7 +8,8 @@
  * arguments per task and now and then explicit dependencies, go through the
  * graph; two runs draw most arguments from a few whole blocks of each
  * buffer instead, mostly read, as the benchmarks' W1 and W2 do, so that
- * many live reads share the very same bytes (the index's read groups).  A brute-force oracle enumerates every byte of every footprint into
+ * many live reads share the very same bytes (the index's read groups).  A
+ * brute-force oracle enumerates every byte of every footprint into
  * bitmaps and checks the graph's answer against DESIGN.md, semantics 1-7:
  *
  *  - soundness: when B is accepted, every unfinished task A that B must

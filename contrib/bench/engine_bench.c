@@ -28,8 +28,8 @@
  * between the two is the price of cache misses, not of the algorithm.
  *
  * Every figure is the median of --reps runs; SCALE's reps run each point
- * in turn.  The core never reads a clock;
- * this program does (CLOCK_MONOTONIC).
+ * in turn.  The core never reads a clock; this program does
+ * (CLOCK_MONOTONIC).
  */
 #include <errno.h>
 #include <stdbool.h>

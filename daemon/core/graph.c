@@ -737,16 +737,10 @@ typedef struct {
     bool oom;
 } s_visit_t;
 
-/* Is the footprint of a one run of bytes, its bounds? */
-static inline bool s_run(const s_access_t *a)
-{
-    return a->run;
-}
-
 /* The footprint of a: its own, or the run of its bounds made in tmp. */
 static const ordo_fp_t *s_fp(const s_access_t *a, ordo_fp_t *tmp)
 {
-    if (!s_run(a))
+    if (!a->run)
         return a->fp;
     tmp->lo = a->node.lo;
     tmp->hi = a->node.hi;
@@ -759,7 +753,7 @@ static const ordo_fp_t *s_fp(const s_access_t *a, ordo_fp_t *tmp)
  * byte?  Two runs of bytes do; otherwise the footprints decide. */
 static bool s_overlap(ordo_graph_t *g, const s_access_t *c, const s_access_t *a)
 {
-    if (s_run(c) && s_run(a)) {
+    if (c->run && a->run) {
         g->st.geom.overlap_tests++;
         return true;
     }
@@ -771,7 +765,7 @@ static bool s_overlap(ordo_graph_t *g, const s_access_t *c, const s_access_t *a)
  * outer's?  When outer is a run of bytes, the bounds decide. */
 static bool s_contains(ordo_graph_t *g, const s_access_t *outer, const s_access_t *inner)
 {
-    if (s_run(outer)) {
+    if (outer->run) {
         g->st.geom.contain_tests++;
         return inner->node.lo >= outer->node.lo && inner->node.hi <= outer->node.hi;
     }

@@ -392,8 +392,9 @@ static void s_rebalance(ordo_ipool_t *p, ordo_bnode_t *x, uint32_t a)
     s_summarize(x, a + 1, r);
 }
 
-/* The leaf holding n, n's position in it, and the path down to it.  n must be in t: otherwise the caller's books are
- * broken, and going on would corrupt the index. */
+/* The leaf holding n, n's position in it, and the path down to it.  n
+ * must be in t: otherwise the caller's books are broken, and going on
+ * would corrupt the index. */
 static ordo_bnode_t *s_find(const ordo_itree_t *t, const ordo_inode_t *n, ordo_bnode_t **path,
                             uint32_t *at, uint32_t *depth, uint32_t *pos)
 {
